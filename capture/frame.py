@@ -1,0 +1,67 @@
+"""The one frame type that flows through every layer of SonoLive."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+STAGES = ("capture", "preprocess", "infer", "compose", "handoff")
+
+
+@dataclass
+class Timings:
+    """Per-frame stage durations in milliseconds, filled in as the frame moves on.
+
+    ``t_enter`` is the ``perf_counter`` instant the frame entered the pipeline (the end of
+    capture); ``total`` is the added latency from there to the hand-off to the view.
+    """
+
+    capture: float = 0.0
+    preprocess: float = 0.0
+    infer: float = 0.0
+    compose: float = 0.0
+    handoff: float = 0.0
+    t_enter: float = 0.0
+    total: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {s: getattr(self, s) for s in (*STAGES, "total")}
+
+
+@dataclass
+class Frame:
+    """One picture from a source.
+
+    ``pixels`` is ``H x W x 3`` RGB ``uint8``. ``roi`` is ``(x, y, w, h)`` of the ultrasound
+    image inside the source picture; ``pixels`` is already cropped to it, so nothing outside
+    the ROI (menus, burned-in patient text) travels further. ``truth`` is the exact class-index
+    mask for simulated sources and ``None`` for real ones.
+    """
+
+    pixels: np.ndarray
+    timestamp: float
+    index: int
+    roi: tuple[int, int, int, int] | None = None
+    truth: np.ndarray | None = None
+    source: str = ""
+    timings: Timings = field(default_factory=Timings)
+
+    def __post_init__(self) -> None:
+        p = self.pixels
+        if p.dtype != np.uint8 or p.ndim != 3 or p.shape[2] != 3:
+            raise ValueError(f"Frame pixels must be HxWx3 uint8 RGB, got {p.dtype} {p.shape}")
+        if self.roi is None:
+            self.roi = (0, 0, p.shape[1], p.shape[0])
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    def mark_entered(self) -> None:
+        self.timings.t_enter = time.perf_counter()
