@@ -1,0 +1,139 @@
+"""Compose masks, outlines, organ names and a heatmap into one RGB picture.
+
+Pure NumPy/OpenCV on the CPU: a colour lookup table turns the label map into colours, one
+``addWeighted`` blends them, a morphological gradient gives the outlines, and the name sits
+at the point deepest inside each organ (the distance-transform maximum), which stays inside
+curved or thin organs where a centroid would not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from ..models.card import ModelCard
+
+
+@dataclass
+class OverlayStyle:
+    fill: bool = True
+    outline: bool = True
+    names: bool = True
+    opacity: float = 0.45  # fill opacity 0..1
+    outline_px: int = 2
+    label_scale: float = 1.0  # 1.0 = text height about 3% of the picture height
+    center_label_only: bool = False  # Bedside: one big name for the organ under the centre
+    heat_opacity: float = 0.5
+
+
+@dataclass
+class Label:
+    name: str
+    x: int
+    y: int
+
+
+@dataclass
+class Composed:
+    image: np.ndarray  # H x W x 3 uint8 RGB
+    labels: list[Label] = field(default_factory=list)
+
+
+def _jet_lut() -> np.ndarray:
+    ramp = np.arange(256, dtype=np.uint8).reshape(256, 1)
+    return cv2.applyColorMap(ramp, cv2.COLORMAP_JET)[:, 0, ::-1].copy()  # RGB
+
+
+HEAT_LUT = _jet_lut()
+
+
+class Overlay:
+    """Draws one model's classes; reuse it across frames (it keeps its colour table)."""
+
+    def __init__(self, card: ModelCard, style: OverlayStyle | None = None) -> None:
+        self.card = card
+        self.style = style or OverlayStyle()
+        self.lut = np.array(card.color_table(), np.uint8)
+        self.display = [c.display for c in card.classes]
+        self._kernel = None
+
+    def label_positions(self, labels: np.ndarray) -> list[Label]:
+        """One anchor per present class, deepest inside its largest region."""
+        h, w = labels.shape
+        scale = max(1, max(h, w) // 256)
+        small = labels[::scale, ::scale]
+        out = []
+        for cls in np.unique(small):
+            if cls == 0 or cls >= len(self.display):
+                continue
+            m = (small == cls).astype(np.uint8)
+            if m.sum() < 12:
+                continue
+            dist = cv2.distanceTransform(m, cv2.DIST_L2, 3)
+            y, x = np.unravel_index(int(dist.argmax()), dist.shape)
+            out.append(Label(self.display[cls], int(x * scale), int(y * scale)))
+        return out
+
+    def compose(
+        self,
+        rgb: np.ndarray,
+        labels: np.ndarray | None,
+        heat: np.ndarray | None = None,
+    ) -> Composed:
+        """``labels`` is H x W class indices (None: no model); ``heat`` is H x W in 0..1."""
+        st = self.style
+        out = rgb.copy()
+        if heat is not None:
+            hm = HEAT_LUT[np.clip(heat * 255, 0, 255).astype(np.uint8)]
+            cv2.addWeighted(out, 1 - st.heat_opacity, hm, st.heat_opacity, 0, dst=out)
+        if labels is None:
+            return Composed(out)
+        if labels.shape != rgb.shape[:2]:
+            raise ValueError(f"label map {labels.shape} does not match picture {rgb.shape[:2]}")
+        lut = self.lut
+        if len(lut) <= int(labels.max(initial=0)):
+            lut = np.vstack([lut, np.full((256 - len(lut), 3), 255, np.uint8)])
+        organ = labels > 0
+        if st.fill and st.opacity > 0:
+            colour = lut[labels]
+            blended = cv2.addWeighted(out, 1 - st.opacity, colour, st.opacity, 0)
+            np.copyto(out, blended, where=organ[..., None])
+        if st.outline and st.outline_px > 0:
+            k = 2 * st.outline_px + 1
+            if self._kernel is None or self._kernel.shape[0] != k:
+                self._kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+            edge = cv2.morphologyEx(labels, cv2.MORPH_GRADIENT, self._kernel) > 0
+            edge &= organ
+            out[edge] = lut[labels[edge]]
+        anchors: list[Label] = []
+        if st.names:
+            anchors = self.label_positions(labels)
+            if st.center_label_only:
+                h, w = labels.shape
+                cls = int(labels[h // 2, w // 2])
+                anchors = (
+                    [Label(self.display[cls], w // 2, h // 2)]
+                    if 0 < cls < len(self.display)
+                    else []
+                )
+            for a in anchors:
+                scale = 2.0 if st.center_label_only else 1.0
+                self.draw_text(out, a.name, a.x, a.y, st.label_scale * scale)
+        return Composed(out, anchors)
+
+    @staticmethod
+    def draw_text(img: np.ndarray, text: str, x: int, y: int, scale: float = 1.0) -> None:
+        """Centred white text with a dark halo, sized relative to the picture."""
+        h = img.shape[0]
+        font = cv2.FONT_HERSHEY_DUPLEX
+        fs = max(0.4, h / 1000 * scale * 1.1)
+        th = max(1, int(round(fs * 1.6)))
+        (tw, tht), _ = cv2.getTextSize(text, font, fs, th)
+        org = (
+            int(np.clip(x - tw // 2, 2, img.shape[1] - tw - 2)),
+            int(np.clip(y + tht // 2, tht + 2, h - 4)),
+        )
+        cv2.putText(img, text, org, font, fs, (0, 0, 0), th + 3, cv2.LINE_AA)
+        cv2.putText(img, text, org, font, fs, (255, 255, 255), th, cv2.LINE_AA)

@@ -1,0 +1,251 @@
+"""The live path: a capture thread and an inference thread joined by a latest-wins slot.
+
+    source.read() ──▶ [LatestSlot] ──▶ segment ─▶ compose ──▶ [LatestSlot] ──▶ view
+      capture thread     drops old       inference thread        drops old    GUI thread
+
+Neither hand-over queues: when the network is slower than the source, the frame waiting in
+the slot is replaced and counted as dropped. The view side is notified only when the output
+slot goes from empty to full, so the GUI event queue holds at most one pending frame.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..capture.frame import Frame
+from ..capture.source import EndOfStream, FrameSource, SourceError
+from .overlay import Overlay, OverlayStyle
+from .segmenter import Segmentation, Segmenter
+from .slot import LatestSlot
+from .stats import LatencyStats
+
+StatusCallback = Callable[[str, str], None]  # (kind, plain-words message)
+
+
+@dataclass
+class Result:
+    """One composed frame on its way to the view."""
+
+    frame: Frame
+    image: np.ndarray
+    seg: Segmentation | None
+    model_name: str = ""
+    cam_class: str | None = None
+    cam_age: int | None = None  # frames between the CAM's frame and this one
+    extras: dict[str, Any] = field(default_factory=dict)
+    t_composed: float = 0.0
+
+    def finish_handoff(self, stats: LatencyStats | None = None) -> None:
+        """Call when the view has the frame: closes the timing record."""
+        now = time.perf_counter()
+        t = self.frame.timings
+        t.handoff = (now - self.t_composed) * 1000
+        t.total = t.capture + (now - t.t_enter) * 1000
+        if stats is not None:
+            stats.add(t)
+
+
+class Pipeline:
+    def __init__(
+        self,
+        source: FrameSource | None,
+        segmenter: Segmenter | None,
+        style: OverlayStyle | None = None,
+        on_status: StatusCallback | None = None,
+        on_result: Callable[[], None] | None = None,
+        keep_all_stats: bool = False,
+    ) -> None:
+        self.source = source
+        self.segmenter = segmenter
+        self.style = style or OverlayStyle()
+        self.overlay = Overlay(segmenter.card, self.style) if segmenter else None
+        self.on_status = on_status or (lambda kind, msg: None)
+        self.on_result = on_result or (lambda: None)  # "a result is waiting" notification
+        self.frames_in: LatestSlot[Frame] = LatestSlot()
+        self.results: LatestSlot[Result] = LatestSlot()
+        self.stats = LatencyStats(keep_all=keep_all_stats)
+        self.frame_hooks: list[Callable[[Result], None]] = []  # recorder, CAM feeder, ...
+        self.heat_provider: (
+            Callable[[Frame], tuple[np.ndarray | None, str | None, int | None]] | None
+        ) = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.running = False
+        self.paused = False
+        self.last_error: str | None = None
+
+    # ---- figures -------------------------------------------------------------
+    @property
+    def dropped(self) -> int:
+        return self.frames_in.dropped + self.results.dropped
+
+    # ---- control ---------------------------------------------------------------
+    def start(self) -> None:
+        if self.running:
+            return
+        self._stop.clear()
+        self.frames_in.reopen()
+        self.running = True
+        self._threads = [
+            threading.Thread(target=self._capture_loop, name="sonolive-capture", daemon=True),
+            threading.Thread(target=self._infer_loop, name="sonolive-infer", daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stop.set()
+        self.frames_in.close()
+        for t in self._threads:
+            t.join(timeout)
+        self._threads = []
+        self.running = False
+        src = self.source
+        if src is not None:
+            try:
+                src.close()
+            except Exception:  # noqa: BLE001 - closing must never take the app down
+                pass
+
+    def set_segmenter(self, segmenter: Segmenter | None) -> None:
+        """Swap the model without stopping the threads (None: show frames without overlay)."""
+        with self._lock:
+            self.segmenter = segmenter
+            self.overlay = Overlay(segmenter.card, self.style) if segmenter else None
+
+    def set_source(self, source: FrameSource | None) -> None:
+        was = self.running
+        if was:
+            self.stop()
+        self.source = source
+        self.frames_in.clear()
+        self.results.clear()
+        if was and source is not None:
+            self.start()
+
+    def set_style(self, style: OverlayStyle) -> None:
+        with self._lock:
+            self.style = style
+            if self.overlay is not None:
+                self.overlay.style = style
+
+    # ---- threads -----------------------------------------------------------------
+    def _capture_loop(self) -> None:
+        src = self.source
+        if src is None:
+            return
+        try:
+            src.open()
+        except SourceError as e:
+            self._status("error", str(e))
+            self.running = False
+            return
+        self._status("live", src.describe())
+        lost = False
+        while not self._stop.is_set():
+            if self.paused:
+                time.sleep(0.02)
+                continue
+            try:
+                frame = src.read()
+            except EndOfStream:
+                self._status("end", src.describe())
+                break
+            except SourceError as e:
+                if not lost:
+                    self.frames_in.clear()  # never show a frame from before the outage
+                    self.results.clear()
+                    self._status("lost", str(e))
+                lost = True
+                time.sleep(0.05)
+                continue
+            except Exception as e:  # noqa: BLE001 - a broken source must not kill the app
+                self._status("error", f"The source failed: {e}")
+                time.sleep(0.2)
+                continue
+            if lost:
+                lost = False
+                self._status("live", src.describe())
+            frame.mark_entered()
+            self.frames_in.put(frame)
+
+    def _infer_loop(self) -> None:
+        while not self._stop.is_set():
+            frame = self.frames_in.take(timeout=0.1)
+            if frame is None:
+                continue
+            result = self.process(frame)
+            if result is None:
+                continue
+            for hook in list(self.frame_hooks):
+                try:
+                    hook(result)
+                except Exception as e:  # noqa: BLE001
+                    self._status("error", f"{getattr(hook, '__name__', 'hook')}: {e}")
+            if not self.results.put(result):
+                self.on_result()
+
+    def process(self, frame: Frame) -> Result | None:
+        """Segment and compose one frame (also used directly by review and batch export)."""
+        with self._lock:
+            seg_model, overlay = self.segmenter, self.overlay
+        seg = None
+        if seg_model is not None:
+            try:
+                seg = seg_model.segment(frame)
+            except Exception as e:  # noqa: BLE001 - inference errors become a message
+                self._inference_failed(seg_model, e)
+                seg = None
+        t0 = time.perf_counter()
+        heat, cam_cls, cam_age = (None, None, None)
+        if self.heat_provider is not None:
+            heat, cam_cls, cam_age = self.heat_provider(frame)
+        if overlay is not None and seg is not None:
+            image = overlay.compose(frame.pixels, seg.labels, heat).image
+        else:
+            image = frame.pixels
+        t1 = time.perf_counter()
+        frame.timings.compose = (t1 - t0) * 1000
+        return Result(
+            frame=frame,
+            image=image,
+            seg=seg,
+            model_name=seg_model.card.name if seg_model else "",
+            cam_class=cam_cls,
+            cam_age=cam_age,
+            t_composed=t1,
+        )
+
+    def _inference_failed(self, seg_model: Segmenter, e: Exception) -> None:
+        msg = str(e)
+        if "out of memory" in msg.lower() and seg_model.on_cuda:
+            try:
+                import torch
+
+                torch.cuda.empty_cache()
+                cpu = Segmenter(seg_model.model, device="cpu")
+                self.set_segmenter(cpu)
+                self._status(
+                    "warning", "The GPU ran out of memory; segmentation continues on the CPU."
+                )
+                return
+            except Exception as e2:  # noqa: BLE001
+                msg = f"{msg}; CPU fallback failed too: {e2}"
+        if self.last_error != msg:
+            self.last_error = msg
+            self._status(
+                "error", f"Segmentation failed, showing the picture without overlay: {msg}"
+            )
+
+    def _status(self, kind: str, msg: str) -> None:
+        try:
+            self.on_status(kind, msg)
+        except Exception:  # noqa: BLE001
+            pass

@@ -1,0 +1,61 @@
+"""Rolling per-stage latency figures, read by the status line and by ``sonolive bench``."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+
+import numpy as np
+
+from ..capture.frame import STAGES, Timings
+
+FIELDS = (*STAGES, "total")
+
+
+def percentiles(values: list[float] | np.ndarray) -> dict[str, float]:
+    if len(values) == 0:
+        return {"p50": 0.0, "p95": 0.0, "p99": 0.0}
+    p = np.percentile(np.asarray(values, dtype=np.float64), [50, 95, 99])
+    return {
+        "p50": round(float(p[0]), 3),
+        "p95": round(float(p[1]), 3),
+        "p99": round(float(p[2]), 3),
+    }
+
+
+class LatencyStats:
+    """Thread-safe record of finished frames; ``window_s`` bounds what the UI reads."""
+
+    def __init__(self, window_s: float = 5.0, keep_all: bool = False) -> None:
+        self.window_s = window_s
+        self._recent: deque[tuple[float, Timings]] = deque()
+        self._all: list[Timings] | None = [] if keep_all else None
+        self._lock = threading.Lock()
+        self.frames = 0
+
+    def add(self, t: Timings) -> None:
+        now = time.perf_counter()
+        with self._lock:
+            self.frames += 1
+            self._recent.append((now, t))
+            while self._recent and now - self._recent[0][0] > self.window_s:
+                self._recent.popleft()
+            if self._all is not None:
+                self._all.append(t)
+
+    def fps(self) -> float:
+        with self._lock:
+            if len(self._recent) < 2:
+                return 0.0
+            span = self._recent[-1][0] - self._recent[0][0]
+            return (len(self._recent) - 1) / span if span > 0 else 0.0
+
+    def summary(self, everything: bool = False) -> dict[str, dict[str, float]]:
+        with self._lock:
+            rows = (
+                list(self._all)
+                if everything and self._all is not None
+                else [t for _, t in self._recent]
+            )
+        return {f: percentiles([getattr(t, f) for t in rows]) for f in FIELDS}
