@@ -38,6 +38,8 @@ class Segmentation:
 class Segmenter:
     """Runs a loaded model on frames. Not thread-safe: one inference thread owns it."""
 
+    backend_name = "torch"
+
     def __init__(
         self,
         model: LoadedModel,

@@ -1,0 +1,63 @@
+"""Connects the Qt-free pipeline to the GUI thread with signals; nothing here blocks."""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from ..inference.pipeline import Pipeline, Result
+from ..inference.segmenter import Segmenter
+from ..models.loader import ModelLoadError, load_model
+from ..models.registry import find_model
+
+
+class PipelineBridge(QObject):
+    """Re-emits pipeline events in the GUI thread.
+
+    The inference thread only signals "a result is waiting" when the output slot was empty,
+    so at most one notification is ever queued; the GUI takes the newest result when it gets
+    to it.
+    """
+
+    resultReady = Signal(object)  # Result, delivered in the GUI thread  # noqa: N815
+    status = Signal(str, str)  # kind, message
+    modelReady = Signal(object, str)  # Segmenter | None, model name  # noqa: N815
+    modelFailed = Signal(str, str)  # model name, message  # noqa: N815
+    _notify = Signal()
+
+    def __init__(self, pipeline: Pipeline, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pipeline = pipeline
+        pipeline.on_result = self._notify.emit
+        pipeline.on_status = self.status.emit
+        self._notify.connect(self._take)
+        self._model_job = 0
+
+    @Slot()
+    def _take(self) -> None:
+        result: Result | None = self.pipeline.results.take_nowait()
+        if result is None:
+            return
+        result.finish_handoff(self.pipeline.stats)
+        self.resultReady.emit(result)
+
+    def load_model_async(self, name: str, device: str = "auto") -> None:
+        """Load weights on a worker thread; the pipeline keeps running meanwhile."""
+        self._model_job += 1
+        job = self._model_job
+
+        def work() -> None:
+            try:
+                seg = Segmenter(load_model(find_model(name)), device=device)
+            except (ModelLoadError, KeyError, RuntimeError, OSError, ValueError) as e:
+                msg = str(e).strip("'\"")
+                if job == self._model_job:
+                    self.pipeline.set_segmenter(None)
+                    self.modelFailed.emit(name, msg)
+                return
+            if job == self._model_job:
+                self.pipeline.set_segmenter(seg)
+                self.modelReady.emit(seg, name)
+
+        threading.Thread(target=work, name="sonolive-model-load", daemon=True).start()

@@ -1,0 +1,66 @@
+"""``sonolive bench``: the live pipeline, headless, with per-stage latency percentiles."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ...models.registry import DEFAULT_MODEL
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="measure the live pipeline headless (a benchmark, not a test)")
+    p.add_argument("--source", default="phantom", help="phantom, a clip path, or device:<name>")
+    p.add_argument("--model", default=DEFAULT_MODEL)
+    p.add_argument("--frames", type=int, default=300)
+    p.add_argument("--fps", type=float, default=None, help="input rate (default: the source's own)")
+    p.add_argument("--size", default="512", help="phantom picture size, e.g. 512 or 1920x1080")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--backend", default="auto", help="auto, torch or onnx (CPU)")
+    p.add_argument("--compare", default=None, help="comma list of models or model@backend")
+    p.add_argument("--json", dest="json_out", default=None)
+    p.set_defaults(func=run)
+
+
+def _source(args: argparse.Namespace):
+    from ...capture.bench_sources import bench_source
+
+    return bench_source(args.source, fps=args.fps, size=args.size, frames=min(args.frames, 150))
+
+
+def _segmenter(spec: str, args: argparse.Namespace):
+    from ...inference.backends import make_segmenter
+
+    model, _, backend = spec.partition("@")
+    return make_segmenter(model, device=args.device, backend=backend or args.backend)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ...inference.bench import format_table, run_pipeline_bench
+    from ...inference.device import configure_cpu_threads
+
+    configure_cpu_threads()
+    specs = args.compare.split(",") if args.compare else [args.model]
+    results = []
+    for spec in specs:
+        seg = None if spec == "none" else _segmenter(spec, args)
+        res = run_pipeline_bench(_source(args), seg, args.frames)
+        res["spec"] = spec
+        print(f"== {spec}")
+        print(format_table(res))
+        results.append(res)
+    if len(results) > 1:
+        base = results[0]
+        print("ratios against", base["spec"])
+        for r in results[1:]:
+            ratio = (
+                r["infer"]["p50"] / base["infer"]["p50"] if base["infer"]["p50"] else float("nan")
+            )
+            print(
+                f"  {r['spec']}: infer p50 x{ratio:.2f}, fps x{r['fps'] / max(base['fps'], 1e-9):.2f}"
+            )
+    if args.json_out:
+        payload = results[0] if len(results) == 1 else {"runs": results, **results[0]}
+        Path(args.json_out).write_text(json.dumps(payload, indent=2) + "\n")
+    return 0

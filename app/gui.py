@@ -1,0 +1,48 @@
+"""Start the Qt application (the only place that creates a QApplication)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QLocale, QTimer, QTranslator
+from PySide6.QtWidgets import QApplication
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "resources" / "translations"
+
+
+def install_translator(app: QApplication, lang: str | None) -> QTranslator | None:
+    """Load ``sonolive_<lang>.qm`` (e.g. zh_TW) if present; English is built in."""
+    lang = lang or QLocale.system().name()
+    tr = QTranslator(app)
+    if tr.load(f"sonolive_{lang}", str(TRANSLATIONS)):
+        app.installTranslator(tr)
+        return tr
+    return None
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    from ..inference.device import configure_cpu_threads
+    from .main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("SonoLive")
+    app.setOrganizationName("SonoLive")
+    install_translator(app, args.lang)
+    configure_cpu_threads()
+    model = None if args.model in (None, "", "none") else args.model
+    win = MainWindow(source=args.source, model=model, device=args.device)
+    if args.mode and hasattr(win, "set_mode"):
+        win.set_mode(args.mode)
+    win.show()
+    if args.quit_after:
+
+        def finish() -> None:
+            if args.screenshot:
+                win.grab().save(args.screenshot)
+            win.close()
+            app.quit()
+
+        QTimer.singleShot(int(args.quit_after * 1000), finish)
+    return app.exec()

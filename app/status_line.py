@@ -1,0 +1,51 @@
+"""The status line: fps, added latency (p50/p95 over the last seconds), dropped frames,
+and the permanent 'Not for diagnostic use' and 'Simulated data' marks."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+from ..inference.stats import LatencyStats
+
+
+class StatusLine(QStatusBar):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.source_label = QLabel()
+        self.fps_label = QLabel()
+        self.latency_label = QLabel()
+        self.dropped_label = QLabel()
+        self.backend_label = QLabel()
+        self.simulated_label = QLabel(self.tr("Simulated data"))
+        self.simulated_label.setStyleSheet(
+            "QLabel{background:#5a4a00;color:#ffe680;padding:2px 6px;font-weight:bold}"
+        )
+        self.diagnostic_label = QLabel(self.tr("Not for diagnostic use"))
+        self.diagnostic_label.setStyleSheet(
+            "QLabel{background:#6b0000;color:white;padding:2px 6px;font-weight:bold}"
+        )
+        self.addWidget(self.source_label, 1)
+        for w in (self.fps_label, self.latency_label, self.dropped_label, self.backend_label):
+            self.addPermanentWidget(w)
+        self.addPermanentWidget(self.simulated_label)
+        self.addPermanentWidget(self.diagnostic_label)
+        self.simulated_label.setVisible(False)
+        self.update_figures(None, 0)
+
+    def update_figures(self, stats: LatencyStats | None, dropped: int) -> None:
+        if stats is None:
+            fps, p50, p95 = 0.0, 0.0, 0.0
+        else:
+            s = stats.summary()["total"]
+            fps, p50, p95 = stats.fps(), s["p50"], s["p95"]
+        self.fps_label.setText(self.tr("%1 fps").replace("%1", f"{fps:.1f}"))
+        self.latency_label.setText(
+            self.tr("latency p50 %1 ms · p95 %2 ms")
+            .replace("%1", f"{p50:.0f}")
+            .replace("%2", f"{p95:.0f}")
+        )
+        self.dropped_label.setText(self.tr("dropped %1").replace("%1", str(dropped)))
+
+    def set_simulated(self, simulated: bool, why: str = "") -> None:
+        self.simulated_label.setVisible(simulated)
+        self.simulated_label.setToolTip(why)

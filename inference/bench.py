@@ -1,0 +1,96 @@
+"""Headless pipeline benchmark: the same threads and slots as the app, with a consumer
+thread standing in for the GUI so that the hand-off is measured the same way."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import Any
+
+import psutil
+import torch
+
+from ..capture.source import FrameSource
+from .pipeline import Pipeline
+from .segmenter import Segmenter
+from .stats import FIELDS
+
+
+def run_pipeline_bench(
+    source: FrameSource,
+    segmenter: Segmenter | None,
+    frames: int,
+    timeout_s: float = 600.0,
+    warmup: int = 10,
+) -> dict[str, Any]:
+    proc = psutil.Process(os.getpid())
+    done = threading.Event()
+    wake = threading.Event()
+    pipe = Pipeline(source, segmenter, keep_all_stats=True, on_result=wake.set)
+    counted = {"n": 0}
+
+    def consumer() -> None:  # plays the GUI thread's part
+        while not done.is_set():
+            if not wake.wait(0.1):
+                continue
+            wake.clear()
+            r = pipe.results.take_nowait()
+            if r is None:
+                continue
+            r.finish_handoff(pipe.stats)
+            counted["n"] += 1
+            if counted["n"] == warmup:
+                pipe.stats = type(pipe.stats)(keep_all=True)
+                pipe.frames_in.dropped = pipe.results.dropped = 0
+                nonlocal_state["t_start"] = time.perf_counter()
+                nonlocal_state["rss0"] = proc.memory_info().rss
+            if counted["n"] >= frames + warmup:
+                done.set()
+
+    nonlocal_state: dict[str, float] = {
+        "t_start": time.perf_counter(),
+        "rss0": proc.memory_info().rss,
+    }
+    if torch.cuda.is_available():
+        torch.cuda.reset_peak_memory_stats()
+    th = threading.Thread(target=consumer, daemon=True)
+    th.start()
+    pipe.start()
+    done.wait(timeout_s)
+    elapsed = time.perf_counter() - nonlocal_state["t_start"]
+    pipe.stop()
+    done.set()
+    th.join(1)
+    summary = pipe.stats.summary(everything=True)
+    n = pipe.stats.frames
+    out: dict[str, Any] = {f: summary[f] for f in FIELDS}
+    out.update(
+        fps=round(n / elapsed, 2) if elapsed > 0 else 0.0,
+        dropped=pipe.dropped,
+        frames=n,
+        backend=getattr(segmenter, "backend_name", "torch") if segmenter else "none",
+        device=str(segmenter.device) if segmenter else "none",
+        rss_mb=round(proc.memory_info().rss / 2**20, 1),
+        rss_growth_mb=round((proc.memory_info().rss - nonlocal_state["rss0"]) / 2**20, 1),
+        gpu_mem_mb=round(torch.cuda.max_memory_allocated() / 2**20, 1)
+        if torch.cuda.is_available()
+        else 0.0,
+        source=source.describe(),
+        model=segmenter.card.name if segmenter else "none",
+        threads=torch.get_num_threads(),
+    )
+    return out
+
+
+def format_table(res: dict[str, Any]) -> str:
+    lines = [f"{'stage':<11}{'p50':>9}{'p95':>9}{'p99':>9}   (ms)"]
+    for f in FIELDS:
+        s = res[f]
+        lines.append(f"{f:<11}{s['p50']:>9.2f}{s['p95']:>9.2f}{s['p99']:>9.2f}")
+    lines.append(
+        f"fps {res['fps']:.1f}  dropped {res['dropped']}  frames {res['frames']}  "
+        f"model {res['model']}  backend {res['backend']}  device {res['device']}  "
+        f"rss {res['rss_mb']} MB  source {res['source']}"
+    )
+    return "\n".join(lines)
