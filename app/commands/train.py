@@ -1,0 +1,74 @@
+"""``sonolive train``: train a U-Net on the phantom or on labelled images (torchrun for DDP)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train a segmentation model (phantom or --data DIR)")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--data", type=Path, help="folder with images/*.png and masks/*.png")
+    g.add_argument("--source", choices=["phantom"], help="generate simulated FAST frames")
+    p.add_argument("--out", type=Path, required=True, help="folder for checkpoints and the model")
+    p.add_argument("--name", default="my-model")
+    p.add_argument("--frames", type=int, default=2000, help="phantom training frames")
+    p.add_argument("--val-frames", type=int, default=200)
+    p.add_argument("--val-fraction", type=float, default=0.2)
+    p.add_argument("--split-seed", type=int, default=0)
+    p.add_argument("--input-size", type=int, default=192)
+    p.add_argument("--width", type=int, default=8)
+    p.add_argument("--depth", type=int, default=4)
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--steps", type=int, default=None, help="stop after this many steps")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--flip", action="store_true", help="allow left-right flips")
+    p.add_argument("--init", type=Path, default=None, help="start from a model folder's weights")
+    p.add_argument("--resume", action="store_true")
+    p.add_argument("--classes", default=None, help="comma list of class names (background first)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ...models.datasets import DataError
+    from ...models.train import TrainConfig, train
+
+    cfg = TrainConfig(
+        out=args.out,
+        name=args.name,
+        data=args.data,
+        phantom_frames=args.frames,
+        val_frames=args.val_frames,
+        val_fraction=args.val_fraction,
+        split_seed=args.split_seed,
+        input_size=args.input_size,
+        width=args.width,
+        depth=args.depth,
+        epochs=args.epochs,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        flip=args.flip,
+        init=args.init,
+        resume=args.resume,
+        classes=args.classes.split(",") if args.classes else None,
+        device=args.device,
+        seed=args.seed,
+        quiet=args.quiet,
+    )
+    try:
+        res = train(cfg)
+    except (DataError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if res["world"] == 1 or __import__("os").environ.get("RANK", "0") == "0":
+        print(
+            f"done: {res['steps']} steps, best validation Dice {res['best_val_dice']:.3f}; model in {args.out}/best"
+        )
+    return 0

@@ -1,0 +1,290 @@
+"""``sonolive train``: train a U-Net on the phantom or on a folder of labelled images.
+
+One loop serves a laptop CPU, a GPU (AMP) and several GPUs or nodes through ``torchrun``
+(PyTorch DDP; NCCL on CUDA, gloo on the CPU). Only rank 0 validates, prints and writes.
+Checkpoints hold plain tensors and numbers, so ``--resume`` reads them with
+``torch.load(weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm
+
+from .augment import augment
+from .card import ClassInfo, ModelCard
+from .datasets import (
+    PHANTOM_TRAIN_SEED,
+    PHANTOM_VAL_SEED,
+    folder_pairs,
+    load_pairs,
+    phantom_set,
+    read_class_list,
+    split_pairs,
+)
+from .loader import apply_state, load_model, save_model
+from .losses import dice_ce_loss
+from .metrics import dice_per_class
+from .unet import build_network, count_parameters
+
+
+@dataclass
+class TrainConfig:
+    out: Path
+    name: str = "my-model"
+    data: Path | None = None  # folder of images/masks; None = the phantom
+    phantom_frames: int = 2000
+    val_frames: int = 200
+    val_fraction: float = 0.2
+    split_seed: int = 0
+    input_size: int = 192
+    width: int = 8
+    depth: int = 4
+    epochs: int = 10
+    batch_size: int = 8
+    lr: float = 3e-3
+    flip: bool = False
+    init: Path | None = None  # start from these weights (matching tensors only)
+    resume: bool = False
+    device: str = "auto"
+    seed: int = 0
+    steps: int | None = None  # stop after this many optimiser steps (tests, smoke runs)
+    classes: list[str] | None = None
+    display: dict[str, str] = field(default_factory=dict)
+    colors: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    training_data: str = ""
+    simulated: bool = False
+    quiet: bool = False
+
+
+def _dist() -> tuple[int, int]:
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    if dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _resize_set(imgs, masks, size: int):
+    return (
+        [cv2.resize(i, (size, size), interpolation=cv2.INTER_AREA) for i in imgs],
+        [cv2.resize(m, (size, size), interpolation=cv2.INTER_NEAREST) for m in masks],
+    )
+
+
+def _batches(imgs, masks, bs, rng, flip, rank, world):
+    order = rng.permutation(len(imgs))[rank::world]
+    for s in range(0, len(order) - bs + 1, bs):
+        xs, ys = [], []
+        for i in order[s : s + bs]:
+            x, y = augment(imgs[i], masks[i], rng, flip)
+            xs.append(x)
+            ys.append(y)
+        yield (
+            torch.from_numpy(np.stack(xs)).float().div_(255.0)[:, None],
+            torch.from_numpy(np.stack(ys)).long(),
+        )
+
+
+def evaluate_arrays(net, imgs, masks, n_classes, device, bs: int = 16) -> np.ndarray:
+    """Mean per-class Dice over frames on pre-resized arrays (validation during training)."""
+    net.eval()
+    scores = []
+    with torch.inference_mode():
+        for s in range(0, len(imgs), bs):
+            x = torch.from_numpy(np.stack(imgs[s : s + bs])).float().div_(255.0)[:, None].to(device)
+            pred = net(x).argmax(1).cpu().numpy()
+            for p, m in zip(pred, masks[s : s + bs], strict=True):
+                scores.append(dice_per_class(p, m, n_classes))
+    net.train()
+    arr = np.array(scores, dtype=np.float64)  # NaN where the class is absent in both
+    return np.nanmean(arr, axis=0) if len(arr) else np.zeros(n_classes)
+
+
+def train(cfg: TrainConfig) -> dict:
+    rank, world = _dist()
+    dev = torch.device(
+        cfg.device if cfg.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    )
+    if dev.type == "cuda" and world > 1:
+        dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+        torch.cuda.set_device(dev)
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed + 1000 * rank)
+
+    # ---- data ------------------------------------------------------------------
+    if cfg.data is not None:
+        pairs = folder_pairs(cfg.data)
+        tr_pairs, va_pairs = split_pairs(pairs, cfg.val_fraction, cfg.split_seed)
+        tr_imgs, tr_masks = load_pairs(tr_pairs)
+        va_imgs, va_masks = load_pairs(va_pairs)
+        classes = cfg.classes or read_class_list(Path(cfg.data))
+        if classes is None:
+            top = max(int(m.max()) for m in tr_masks + va_masks)
+            classes = ["background"] + [f"class{i}" for i in range(1, top + 1)]
+        data_desc = cfg.training_data or (
+            f"{len(tr_pairs)} training / {len(va_pairs)} validation images from {Path(cfg.data).name} "
+            f"(seeded split, seed {cfg.split_seed})"
+        )
+    else:
+        from ..capture.phantom import PHANTOM_CLASSES, PHANTOM_COLORS
+
+        classes = cfg.classes or list(PHANTOM_CLASSES)
+        cfg.colors = cfg.colors or {k: tuple(v) for k, v in PHANTOM_COLORS.items()}
+        cfg.display = cfg.display or {"fluid": "Free fluid"}
+        tr_imgs, tr_masks = phantom_set(
+            cfg.phantom_frames, PHANTOM_TRAIN_SEED + cfg.seed, cfg.input_size
+        )
+        va_imgs, va_masks = phantom_set(cfg.val_frames, PHANTOM_VAL_SEED, cfg.input_size)
+        data_desc = cfg.training_data or (
+            f"SIMULATED: {cfg.phantom_frames} random frames of the SonoLive phantom "
+            f"(seed {PHANTOM_TRAIN_SEED + cfg.seed}); validation {cfg.val_frames} frames (seed {PHANTOM_VAL_SEED})"
+        )
+        cfg.simulated = True
+    n_classes = len(classes)
+    tr_imgs, tr_masks = _resize_set(tr_imgs, tr_masks, cfg.input_size)
+    va_imgs, va_masks = _resize_set(va_imgs, va_masks, cfg.input_size)
+    bad = max(int(m.max()) for m in tr_masks) if tr_masks else 0
+    if bad >= n_classes:
+        raise ValueError(
+            f"masks hold class index {bad} but only {n_classes} classes are named: {classes}"
+        )
+
+    # ---- model -------------------------------------------------------------------
+    arch = {"type": "unet", "width": cfg.width, "depth": cfg.depth}
+    net = build_network(arch, 1, n_classes)
+    if cfg.init is not None:
+        src = load_model(cfg.init).net.state_dict()
+        own = net.state_dict()
+        compatible = {k: v for k, v in src.items() if k in own and v.shape == own[k].shape}
+        own.update(compatible)
+        apply_state(net, own, str(cfg.init))
+    net.to(dev)
+    if dev.type == "cuda":
+        net = net.to(memory_format=torch.channels_last)
+    model = DistributedDataParallel(net) if world > 1 else net
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
+    steps_per_epoch = max(1, len(tr_imgs) // (cfg.batch_size * world))
+    total_steps = cfg.steps or steps_per_epoch * cfg.epochs
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=cfg.lr, total_steps=total_steps, pct_start=0.1
+    )
+    scaler = torch.amp.GradScaler("cuda", enabled=dev.type == "cuda")
+    out = Path(cfg.out)
+    ckpt = out / "checkpoint.pt"
+    step, epoch, best = 0, 0, -1.0
+    history: list[dict] = []
+    if cfg.resume and ckpt.exists():
+        st = torch.load(ckpt, map_location="cpu", weights_only=True)
+        net.load_state_dict(st["model"])
+        opt.load_state_dict(st["optim"])
+        sched.load_state_dict(st["sched"])
+        step, epoch, best = int(st["step"]), int(st["epoch"]), float(st["best"])
+        rng = np.random.default_rng(cfg.seed + 1000 * rank + step)
+
+    card = ModelCard(
+        name=cfg.name,
+        version=time.strftime("%Y.%m.%d"),
+        classes=[
+            ClassInfo(
+                c,
+                cfg.display.get(c, c.replace("_", " ").title()),
+                tuple(cfg.colors.get(c, _color(i))),
+            )
+            for i, c in enumerate(classes)
+        ],
+        input_size=(cfg.input_size, cfg.input_size),
+        channels=1,
+        mean=[0.0],
+        std=[1.0],
+        arch=arch,
+        training_data=data_desc,
+        simulated=cfg.simulated,
+        description=f"U-Net width {cfg.width}, depth {cfg.depth}, {count_parameters(net):,} parameters",
+    )
+
+    # ---- loop ----------------------------------------------------------------------
+    model.train()
+    bar = tqdm(
+        total=total_steps, initial=step, disable=rank != 0 or cfg.quiet, desc=cfg.name, unit="step"
+    )
+    last_loss = math.nan
+    while step < total_steps:
+        for x, y in _batches(tr_imgs, tr_masks, cfg.batch_size, rng, cfg.flip, rank, world):
+            x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
+            if dev.type == "cuda":
+                x = x.contiguous(memory_format=torch.channels_last)
+            with torch.autocast(dev.type, dtype=torch.float16, enabled=dev.type == "cuda"):
+                loss = dice_ce_loss(model(x), y)
+            opt.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+            sched.step()
+            step += 1
+            last_loss = float(loss.detach())
+            history.append({"step": step, "loss": last_loss})
+            bar.update(1)
+            bar.set_postfix(loss=f"{last_loss:.3f}")
+            if step >= total_steps:
+                break
+        epoch += 1
+        if rank == 0:
+            val = evaluate_arrays(net, va_imgs, va_masks, n_classes, dev)
+            mean_fg = float(np.nanmean(val[1:]))
+            bar.set_postfix(loss=f"{last_loss:.3f}", val_dice=f"{mean_fg:.3f}")
+            history[-1]["val_dice"] = mean_fg
+            out.mkdir(parents=True, exist_ok=True)
+            if mean_fg > best:
+                best = mean_fg
+                save_model(net, card, out / "best")
+            torch.save(
+                {
+                    "model": net.state_dict(),
+                    "optim": opt.state_dict(),
+                    "sched": sched.state_dict(),
+                    "step": step,
+                    "epoch": epoch,
+                    "best": best,
+                },
+                ckpt,
+            )
+    bar.close()
+    if rank == 0:
+        save_model(net, card, out / "last")
+    if dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+    return {
+        "steps": step,
+        "best_val_dice": best,
+        "history": history,
+        "classes": classes,
+        "world": world,
+    }
+
+
+_COLORS = [
+    (0, 0, 0),
+    (230, 25, 75),
+    (60, 180, 75),
+    (255, 225, 25),
+    (0, 130, 200),
+    (245, 130, 48),
+    (145, 30, 180),
+    (70, 240, 240),
+]
+
+
+def _color(i: int) -> tuple[int, int, int]:
+    return _COLORS[i % len(_COLORS)]
