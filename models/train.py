@@ -176,8 +176,10 @@ def train(cfg: TrainConfig) -> dict:
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
     steps_per_epoch = max(1, len(tr_imgs) // (cfg.batch_size * world))
     total_steps = cfg.steps or steps_per_epoch * cfg.epochs
-    sched = torch.optim.lr_scheduler.OneCycleLR(
-        opt, max_lr=cfg.lr, total_steps=total_steps, pct_start=0.1
+    warm = max(1, total_steps // 20)  # linear warm-up, then cosine decay
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt,
+        lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / total_steps))),
     )
     scaler = torch.amp.GradScaler("cuda", enabled=dev.type == "cuda")
     out = Path(cfg.out)
