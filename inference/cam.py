@@ -1,0 +1,198 @@
+"""Class activation maps for one organ, through torchcam, on a worker of their own.
+
+Seg-Grad-CAM (Vinogradova et al., 2020): a segmentation network has no single class score,
+so the score for class *c* is the mean of its logits over the region the network assigns to
+*c* (over the whole map when *c* is absent). torchcam's ``targets`` hook takes exactly that
+reduction, so every torchcam extractor works unchanged.
+
+Default target layer: ``ups.1``, the second decoder block (1/4 of the input resolution for a
+depth-4 U-Net). Its activations already combine the bottleneck's context with skip-connection
+detail, so the map is sharp enough to land inside small organs (kidney, fluid stripes), while
+still showing which surrounding texture drove the decision. The bottleneck (``downs.3``, the
+layer the Seg-Grad-CAM paper used) is 1/16 of the input: at 192 px that is a 12 x 12 grid,
+too coarse for thin structures; the last decoder block mostly copies the output mask. Both
+remain selectable. ``sonolive eval --cam`` reports how often the peak lands inside the organ.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+from torchcam.methods import GradCAM, GradCAMpp, LayerCAM, ScoreCAM, SmoothGradCAMpp, XGradCAM
+
+from ..capture.frame import Frame
+from ..models.loader import LoadedModel
+from .device import pick_device
+from .segmenter import Segmenter
+from .slot import LatestSlot
+
+METHODS = {
+    "gradcam": GradCAM,
+    "gradcam++": GradCAMpp,
+    "xgradcam": XGradCAM,
+    "layercam": LayerCAM,
+    "smoothgradcam++": SmoothGradCAMpp,
+    "scorecam": ScoreCAM,
+}
+LIVE_METHODS = ("gradcam", "gradcam++", "xgradcam", "layercam")
+REVIEW_METHODS = (*LIVE_METHODS, "smoothgradcam++", "scorecam")
+DEFAULT_METHOD = "gradcam"
+DEFAULT_LAYER = "ups.1"
+
+
+def candidate_layers(net: torch.nn.Module) -> list[str]:
+    """Block-level layers worth showing in the layer picker (encoder, bottleneck, decoder)."""
+    names = [n for n, _ in net.named_modules()]
+    return [
+        n
+        for n in names
+        if n == "inc" or (n.count(".") == 1 and n.split(".")[0] in ("downs", "ups"))
+    ]
+
+
+class CamEngine:
+    """Computes a normalised heatmap at the frame's size for a chosen class.
+
+    It owns a float32 copy of the network, so gradients never touch the mask path's
+    (inference-mode, possibly fp16) network; use it from one thread only.
+    """
+
+    def __init__(
+        self,
+        model: LoadedModel,
+        method: str | None = None,
+        layer: str | None = None,
+        device: str | torch.device = "auto",
+    ) -> None:
+        self.method = method or DEFAULT_METHOD
+        if self.method not in METHODS:
+            raise ValueError(f"unknown CAM method '{self.method}' (known: {', '.join(METHODS)})")
+        dev = device if isinstance(device, torch.device) else pick_device(device)
+        own = LoadedModel(model.card, copy.deepcopy(model.net).float().eval(), model.path)
+        self.pre = Segmenter(own, device=dev, dtype=torch.float32)
+        self.net = self.pre.net
+        layers = candidate_layers(self.net)
+        self.layer = layer or (DEFAULT_LAYER if DEFAULT_LAYER in layers else layers[-1])
+        if self.layer not in dict(self.net.named_modules()):
+            raise ValueError(f"unknown layer '{self.layer}' (try: {', '.join(layers)})")
+        self.card = model.card
+        kw = {"batch_size": 16} if self.method == "scorecam" else {}
+        if self.method == "smoothgradcam++":
+            kw = {"num_samples": 8}
+        self.extractor = METHODS[self.method](self.net, target_layer=self.layer, **kw)
+
+    def close(self) -> None:
+        self.extractor.remove_hooks()
+
+    def compute(self, rgb: np.ndarray, class_idx: int | None = None) -> np.ndarray | None:
+        """Heatmap (H x W float32 in 0..1) for ``class_idx``; None means 'auto' found no organ."""
+        h, w = rgb.shape[:2]
+        x = self.pre.preprocess(rgb).float()
+        with torch.enable_grad():
+            out = self.net(x)
+            labels = out[0].argmax(0)
+            if class_idx is None:
+                areas = torch.bincount(labels.flatten(), minlength=out.shape[1])
+                areas[0] = 0
+                if int(areas.max()) == 0:
+                    self.extractor.reset_hooks()
+                    return None
+                class_idx = int(areas.argmax())
+            region = (labels == class_idx).float()
+            if float(region.sum()) == 0:
+                region = torch.ones_like(region)
+            region = region / region.sum()
+            c = int(class_idx)
+
+            def target(sample: torch.Tensor) -> torch.Tensor:
+                return (sample[c] * region).sum()
+
+            cams = self.extractor(targets=target, scores=out)
+        cam = cams[0].detach().float()[None]  # 1 x 1 x h' x w'
+        cam = F.interpolate(cam, size=(h, w), mode="bilinear", align_corners=False)[0, 0]
+        lo, hi = cam.min(), cam.max()
+        cam = (cam - lo) / (hi - lo) if float(hi - lo) > 1e-8 else torch.zeros_like(cam)
+        self.last_class = c
+        return cam.cpu().numpy().astype(np.float32)
+
+
+@dataclass
+class CamState:
+    heat: np.ndarray
+    frame_index: int
+    class_idx: int
+    class_name: str
+    ms: float
+
+
+class CamWorker:
+    """Runs a CamEngine on the newest frame it is offered, at its own pace.
+
+    The pipeline offers every frame; the worker takes only the newest one when it is free
+    (latest-wins) and never more often than ``max_hz``, so the mask path is never held up.
+    """
+
+    def __init__(
+        self, engine: CamEngine, class_idx: int | None = None, max_hz: float = 5.0
+    ) -> None:
+        self.engine = engine
+        self.class_idx = class_idx  # None = auto (the most prominent organ)
+        self.max_hz = max_hz
+        self.slot: LatestSlot[Frame] = LatestSlot()
+        self.state: CamState | None = None
+        self.computed = 0
+        self.error: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sonolive-cam", daemon=True)
+        self._thread.start()
+
+    def offer(self, frame: Frame) -> None:
+        self.slot.put(frame)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.slot.close()
+        self._thread.join(2)
+        self.engine.close()
+
+    def latest_for(self, frame: Frame) -> tuple[np.ndarray | None, str | None, int | None]:
+        s = self.state
+        if s is None:
+            return None, None, None
+        heat = s.heat
+        if heat.shape != frame.pixels.shape[:2]:
+            import cv2
+
+            heat = cv2.resize(heat, (frame.width, frame.height), interpolation=cv2.INTER_LINEAR)
+        return heat, s.class_name, max(0, frame.index - s.frame_index)
+
+    def _run(self) -> None:
+        last = 0.0
+        while not self._stop.is_set():
+            wait = (1.0 / self.max_hz) - (time.perf_counter() - last) if self.max_hz > 0 else 0
+            if wait > 0 and self._stop.wait(wait):
+                break
+            frame = self.slot.take(timeout=0.2)
+            if frame is None:
+                continue
+            t0 = time.perf_counter()
+            try:
+                heat = self.engine.compute(frame.pixels, self.class_idx)
+            except Exception as e:  # noqa: BLE001 - a CAM failure must not stop the masks
+                self.error = f"CAM failed: {e}"
+                continue
+            last = time.perf_counter()
+            if heat is None:
+                self.state = None
+                continue
+            c = self.engine.last_class
+            self.state = CamState(
+                heat, frame.index, c, self.engine.card.classes[c].display, (last - t0) * 1000
+            )
+            self.computed += 1
