@@ -1,0 +1,180 @@
+"""``sonolive phantom export``: write simulated frames, exact masks and an MP4 clip to disk.
+
+Layout of the output folder::
+
+    images/00000.png   grey uint8 B-mode frames
+    masks/00000.png    uint8 class indices (0..6, see classes.json; 0 outside the sector)
+    classes.json       list of class names, index = class value
+    meta.json          seed, size, fps, frame count, class colours, mode
+    clip.mp4           H.264 of the image sequence (when ``clip``)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .phantom import PHANTOM_CLASSES, PHANTOM_COLORS, VIEWS, PhantomScanner, colorize_mask
+
+
+class _ClipWriter:
+    """Grey frames -> H.264 MP4 via PyAV (falls back to MPEG-4 Part 2 without libx264)."""
+
+    def __init__(self, path: Path, size: int, fps: float) -> None:
+        import av
+
+        self._av = av
+        self.container = av.open(str(path), mode="w")
+        rate = Fraction(fps).limit_denominator(1001)
+        try:
+            self.stream = self.container.add_stream("libx264", rate=rate)
+            self.stream.options = {"crf": "20", "preset": "veryfast"}
+        except Exception:  # pragma: no cover - depends on the FFmpeg build
+            self.stream = self.container.add_stream("mpeg4", rate=rate)
+        self.stream.width = size + (size % 2)
+        self.stream.height = size + (size % 2)
+        self.stream.pix_fmt = "yuv420p"
+
+    def write(self, grey: np.ndarray) -> None:
+        if grey.shape[0] % 2 or grey.shape[1] % 2:
+            grey = np.pad(grey, ((0, grey.shape[0] % 2), (0, grey.shape[1] % 2)))
+        frame = self._av.VideoFrame.from_ndarray(np.ascontiguousarray(grey), format="gray")
+        for packet in self.stream.encode(frame):
+            self.container.mux(packet)
+
+    def close(self) -> None:
+        for packet in self.stream.encode():
+            self.container.mux(packet)
+        self.container.close()
+
+
+def export_phantom(
+    out_dir: Path,
+    seed: int,
+    frames: int,
+    size: int = 512,
+    fps: float = 30.0,
+    clip: bool = True,
+    random_frames: bool = False,
+) -> Path:
+    """Render ``frames`` frames (scan script at ``fps``, or independent ``sample()`` frames when
+    ``random_frames``) and write images, masks, ``classes.json`` and optionally ``clip.mp4``.
+    Returns ``out_dir``."""
+    if frames < 1:
+        raise ValueError("frames must be at least 1")
+    out_dir = Path(out_dir)
+    (out_dir / "images").mkdir(parents=True, exist_ok=True)
+    (out_dir / "masks").mkdir(parents=True, exist_ok=True)
+    scanner = PhantomScanner(seed=seed, size=size)
+    rng = np.random.default_rng([int(seed), 0xE4])
+    writer = _ClipWriter(out_dir / "clip.mp4", size, fps) if clip else None
+    views: list[str | None] = []
+    try:
+        for n in range(frames):
+            if random_frames:
+                img, mask = scanner.sample(rng)
+            else:
+                img, mask = scanner.render(n / fps)
+            views.append(scanner.current_view)
+            name = f"{n:05d}.png"
+            if not cv2.imwrite(str(out_dir / "images" / name), img):
+                raise OSError(f"could not write {out_dir / 'images' / name}")
+            if not cv2.imwrite(str(out_dir / "masks" / name), mask):
+                raise OSError(f"could not write {out_dir / 'masks' / name}")
+            if writer is not None:
+                writer.write(img)
+    finally:
+        if writer is not None:
+            writer.close()
+    (out_dir / "classes.json").write_text(json.dumps(list(PHANTOM_CLASSES)) + "\n")
+    meta = {
+        "generator": "sonolive.capture.phantom",
+        "seed": int(seed),
+        "frames": int(frames),
+        "size": int(size),
+        "fps": float(fps),
+        "mode": "random" if random_frames else "script",
+        "classes": list(PHANTOM_CLASSES),
+        "colors": {k: list(v) for k, v in PHANTOM_COLORS.items()},
+        "views": views,
+    }
+    (out_dir / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
+    return out_dir
+
+
+def make_gallery(path: Path, seed: int = 0, size: int = 512, t: float = 3.0) -> Path:
+    """Save a 2 x 4 grid: one fluid-positive frame per view on top, its coloured mask below."""
+    scanner = PhantomScanner(seed=seed, size=size)
+    top, bottom = [], []
+    for view in VIEWS:
+        img, mask = scanner.render(t, view=view, fluid=True)
+        top.append(cv2.cvtColor(img, cv2.COLOR_GRAY2RGB))
+        bottom.append(colorize_mask(mask))
+    grid = np.vstack([np.hstack(top), np.hstack(bottom)])
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    return path
+
+
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add ``phantom export`` (and ``phantom gallery``) to the main CLI's subparsers."""
+    p = subparsers.add_parser("phantom", help="simulated scanner tools")
+    sub = p.add_subparsers(dest="phantom_cmd", metavar="{export,gallery}")
+    sub.required = True
+    e = sub.add_parser("export", help="write simulated frames, masks and a clip to disk")
+    e.add_argument("--out", required=True, type=Path, help="output folder")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--frames", type=int, default=300)
+    e.add_argument("--size", type=int, default=512)
+    e.add_argument("--fps", type=float, default=30.0)
+    e.add_argument(
+        "--random", action="store_true", help="independent random frames instead of the script"
+    )
+    e.add_argument("--no-clip", action="store_true", help="skip clip.mp4")
+    e.set_defaults(func=run, phantom_cmd="export")
+    g = sub.add_parser("gallery", help="save a 2x4 PNG of the four views and their masks")
+    g.add_argument("--out", required=True, type=Path, help="PNG path")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--size", type=int, default=512)
+    g.set_defaults(func=run, phantom_cmd="gallery")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    """Dispatch ``phantom`` subcommands; returns a process exit code."""
+    try:
+        if getattr(args, "phantom_cmd", "export") == "gallery":
+            print(make_gallery(args.out, seed=args.seed, size=args.size))
+            return 0
+        out = export_phantom(
+            args.out,
+            seed=args.seed,
+            frames=args.frames,
+            size=args.size,
+            fps=args.fps,
+            clip=not args.no_clip,
+            random_frames=args.random,
+        )
+    except (OSError, ValueError) as exc:
+        print(f"phantom export failed: {exc}", file=sys.stderr)
+        return 1
+    print(out)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sonolive")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
