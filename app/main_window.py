@@ -1,8 +1,12 @@
-"""The main window: the video view, the input and model pickers, overlay controls, status."""
+"""The main window: the video view, the pickers, the mode switch, panels and status line."""
 
 from __future__ import annotations
 
+import time
+
+import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -18,9 +22,19 @@ from ..inference.overlay import OverlayStyle
 from ..inference.pipeline import Pipeline, Result
 from ..models.registry import DEFAULT_MODEL, list_models
 from .bridge import PipelineBridge
+from .cam_control import CamControl
+from .cam_panel import CamPanel
+from .legend_panel import LegendPanel
+from .modes import MODES, ModeSettings, load_mode, save_mode
 from .overlay_panel import OverlayPanel
+from .presenter import PresenterWindow
 from .status_line import StatusLine
 from .video_view import VideoView
+
+BIG_BUTTONS = (
+    "QToolBar QToolButton{min-height:44px;min-width:96px;font-size:16px;padding:4px 10px}"
+    "QToolBar QToolButton:checked{background:#1f5f8b;color:white}"
+)
 
 
 def make_source(spec: str) -> FrameSource:
@@ -41,6 +55,7 @@ class MainWindow(QMainWindow):
         model: str | None = DEFAULT_MODEL,
         settings: QSettings | None = None,
         device: str = "auto",
+        mode: str | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle(self.tr("SonoLive — not for diagnostic use"))
@@ -49,10 +64,15 @@ class MainWindow(QMainWindow):
         self.device = device
         self.model_name: str | None = None
         self.model_simulated = False
+        self.card = None
+        self.mode = mode or str(self.settings.value("app/mode", "teaching"))
+        if self.mode not in MODES:
+            self.mode = "teaching"
+        self.mode_settings: ModeSettings = load_mode(self.settings, self.mode)
+        style = self.mode_settings.style()
 
-        style = OverlayStyle(opacity=float(self.settings.value("overlay/opacity", 0.45)))
+        # ---- central picture ------------------------------------------------------
         self.view = VideoView()
-        self.view.marks = [self.tr("Not for diagnostic use")]
         self.banner = QLabel()
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet(
@@ -66,48 +86,151 @@ class MainWindow(QMainWindow):
         lay.addWidget(self.banner)
         lay.addWidget(self.view, 1)
         self.setCentralWidget(central)
-
         self.status_line = StatusLine()
         self.setStatusBar(self.status_line)
 
-        self.overlay_panel = OverlayPanel(style)
-        dock = QDockWidget(self.tr("Overlay"), self)
-        dock.setObjectName("overlay-dock")
-        dock.setWidget(self.overlay_panel)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-
+        # ---- pipeline -------------------------------------------------------------
         self.pipeline = Pipeline(None, None, style)
         self.bridge = PipelineBridge(self.pipeline, self)
         self.bridge.resultReady.connect(self.on_result)
         self.bridge.status.connect(self.on_status)
         self.bridge.modelReady.connect(self.on_model_ready)
         self.bridge.modelFailed.connect(self.on_model_failed)
-        self.overlay_panel.styleChanged.connect(self.on_style)
+        self.cam = CamControl(self.pipeline, device)
 
+        # ---- panels ---------------------------------------------------------------
+        self.overlay_panel = OverlayPanel(style)
+        self.overlay_panel.styleChanged.connect(self.on_style)
+        self.legend = LegendPanel()
+        self.cam_panel = CamPanel()
+        self.cam_panel.changed.connect(self._cam_changed)
+        self.docks: dict[str, QDockWidget] = {}
+        for key, title, w in (
+            ("overlay", self.tr("Overlay"), self.overlay_panel),
+            ("legend", self.tr("Legend"), self.legend),
+            ("cam", self.tr("CAM heatmap"), self.cam_panel),
+        ):
+            d = QDockWidget(title, self)
+            d.setObjectName(f"{key}-dock")
+            d.setWidget(w)
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, d)
+            self.docks[key] = d
+
+        # ---- toolbars -------------------------------------------------------------
         self.source_picker = QComboBox()
         self.source_picker.addItem(self.tr("Simulated scanner"), "phantom")
         self.model_picker = QComboBox()
         self.model_picker.setMinimumWidth(180)
         self.refresh_models()
-        tb = QToolBar(self.tr("Main"))
+        self.model_picker.currentIndexChanged.connect(self._model_picked)
+        tb = QToolBar(self.tr("Input and model"))
         tb.setObjectName("main-toolbar")
         tb.addWidget(QLabel(self.tr(" Input ")))
         tb.addWidget(self.source_picker)
         tb.addWidget(QLabel(self.tr(" Model ")))
         tb.addWidget(self.model_picker)
         self.addToolBar(tb)
-        self.model_picker.currentIndexChanged.connect(self._model_picked)
+        self.main_toolbar = tb
+
+        self.mode_bar = QToolBar(self.tr("Mode"))
+        self.mode_bar.setObjectName("mode-toolbar")
+        self.mode_bar.setStyleSheet(BIG_BUTTONS)
+        group = QActionGroup(self)
+        self.mode_actions: dict[str, QAction] = {}
+        for m, label in (
+            ("bedside", self.tr("Bedside")),
+            ("teaching", self.tr("Teaching")),
+            ("review", self.tr("Review")),
+        ):
+            a = QAction(label, self, checkable=True)
+            a.triggered.connect(lambda _=False, m=m: self.set_mode(m))
+            group.addAction(a)
+            self.mode_bar.addAction(a)
+            self.mode_actions[m] = a
+        self.mode_bar.addSeparator()
+        self.fullscreen_action = QAction(self.tr("Fullscreen"), self, checkable=True)
+        self.fullscreen_action.setShortcut(QKeySequence(Qt.Key.Key_F11))
+        self.fullscreen_action.triggered.connect(self.toggle_fullscreen)
+        self.presenter_action = QAction(self.tr("Presenter view"), self, checkable=True)
+        self.presenter_action.setShortcut(QKeySequence("Ctrl+P"))
+        self.presenter_action.triggered.connect(self.toggle_presenter)
+        self.side_action = QAction(self.tr("Raw | overlay"), self, checkable=True)
+        self.side_action.toggled.connect(self._side_by_side)
+        self.mode_bar.addAction(self.side_action)
+        self.mode_bar.addAction(self.fullscreen_action)
+        self.mode_bar.addAction(self.presenter_action)
+        self.addToolBar(self.mode_bar)
+        self.addAction(self.fullscreen_action)
+        self.presenter: PresenterWindow | None = None
 
         self.last_result: Result | None = None
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._refresh_status)
         self._timer.start(500)
 
+        self.set_mode(self.mode)
         if model:
             self.select_model(model)
         self.set_source(source)
 
-    # ---- models --------------------------------------------------------------
+    # ---- modes -----------------------------------------------------------------------
+    def set_mode(self, mode: str) -> None:
+        """Switch the look and the panels; the pipeline keeps running throughout."""
+        if mode not in MODES:
+            raise ValueError(f"unknown mode '{mode}' (known: {', '.join(MODES)})")
+        if mode != self.mode:
+            save_mode(self.settings, self.mode, self.mode_settings)
+        self.mode = mode
+        self.settings.setValue("app/mode", mode)
+        ms = self.mode_settings = load_mode(self.settings, mode)
+        self.mode_actions[mode].setChecked(True)
+        style = ms.style()
+        self.overlay_panel.set_style(style)
+        self.pipeline.set_style(style)
+        self.docks["overlay"].setVisible(ms.chrome)
+        self.docks["legend"].setVisible(ms.legend)
+        self.docks["cam"].setVisible(ms.chrome and mode != "bedside")
+        self.main_toolbar.setVisible(ms.chrome)
+        self.cam_panel.review_methods(mode == "review")
+        self.side_action.blockSignals(True)
+        self.side_action.setChecked(ms.side_by_side)
+        self.side_action.setVisible(mode != "bedside")
+        self.side_action.blockSignals(False)
+        self.cam_panel.enabled.blockSignals(True)
+        self.cam_panel.enabled.setChecked(ms.cam)
+        self.cam_panel.enabled.blockSignals(False)
+        review = getattr(self, "review", None)
+        if review is not None and "review" in self.docks:
+            self.docks["review"].setVisible(mode == "review")
+        self.view.setStyleSheet("")
+        self._cam_changed()
+
+    def _side_by_side(self, on: bool) -> None:
+        self.mode_settings.side_by_side = on
+        save_mode(self.settings, self.mode, self.mode_settings)
+
+    def _save_mode_from_panels(self) -> None:
+        st = self.overlay_panel.style()
+        ms = self.mode_settings
+        ms.fill, ms.outline, ms.names, ms.opacity = st.fill, st.outline, st.names, st.opacity
+        ms.cam = self.cam_panel.enabled.isChecked()
+        save_mode(self.settings, self.mode, ms)
+
+    # ---- CAM ---------------------------------------------------------------------------
+    def _cam_changed(self) -> None:
+        on = self.cam_panel.enabled.isChecked() and self.mode != "bedside"
+        self.mode_settings.cam = self.cam_panel.enabled.isChecked()
+        self.cam.configure(
+            on,
+            self.cam_panel.organ.currentData(),
+            self.cam_panel.method.currentData(),
+            self.cam_panel.layer.currentData(),
+            review=self.mode == "review",
+        )
+        if self.cam.error:
+            self.show_banner(self.cam.error)
+
+    # ---- models ----------------------------------------------------------------------
     def refresh_models(self) -> None:
         self.model_picker.blockSignals(True)
         self.model_picker.clear()
@@ -131,6 +254,7 @@ class MainWindow(QMainWindow):
         if name is None:
             self.pipeline.set_segmenter(None)
             self.model_simulated = False
+            self._set_card(None, None)
             self._update_marks()
             return
         self.bridge.load_model_async(name, self.device)
@@ -138,17 +262,30 @@ class MainWindow(QMainWindow):
     def _model_picked(self, idx: int) -> None:
         self.select_model(self.model_picker.itemData(idx))
 
+    def _set_card(self, card, loaded) -> None:
+        self.card = card
+        self.legend.set_card(card)
+        self.cam.set_model(loaded)
+        from ..inference.cam import candidate_layers
+
+        self.cam_panel.set_card(card, candidate_layers(loaded.net) if loaded is not None else [])
+        self._cam_changed()
+
     @Slot(object, str)
     def on_model_ready(self, seg, name: str) -> None:
         self.model_simulated = bool(seg.card.simulated)
         self.hide_banner()
-        self.status_line.backend_label.setText(f"{name} · {seg.device.type}")
+        self.status_line.backend_label.setText(
+            f"{name} · {seg.device.type} · {getattr(seg, 'backend_name', 'torch')}"
+        )
+        self._set_card(seg.card, seg.model)
         self._update_marks()
 
     @Slot(str, str)
     def on_model_failed(self, name: str, msg: str) -> None:
         self.model_simulated = False
         self.status_line.backend_label.setText(self.tr("no model"))
+        self._set_card(None, None)
         self.show_banner(
             self.tr("Model “%1” could not be loaded, so the picture is shown without overlay. %2")
             .replace("%1", name)
@@ -156,8 +293,11 @@ class MainWindow(QMainWindow):
         )
         self._update_marks()
 
-    # ---- sources -------------------------------------------------------------
-    def set_source(self, source: str | FrameSource) -> None:
+    # ---- sources ---------------------------------------------------------------------
+    def set_source(self, source: str | FrameSource | None) -> None:
+        if source is None:
+            self.pipeline.set_source(None)
+            return
         try:
             src = make_source(source) if isinstance(source, str) else source
         except SourceError as e:
@@ -169,16 +309,26 @@ class MainWindow(QMainWindow):
         self.pipeline.start()
         self._update_marks()
 
-    # ---- pipeline events -----------------------------------------------------
+    # ---- pipeline events -------------------------------------------------------------
     @Slot(object)
     def on_result(self, result: Result) -> None:
         self.last_result = result
-        self.view.set_frame(result.image)
+        image = result.image
+        if self.mode_settings.side_by_side and result.seg is not None:
+            gap = np.zeros((image.shape[0], max(4, image.shape[1] // 100), 3), np.uint8)
+            image = np.hstack([result.frame.pixels, gap, image])
+        self.view.set_frame(image)
+        if self.presenter is not None and self.presenter.isVisible():
+            self.presenter.set_frame(image)
+        if result.seg is not None and self.docks["legend"].isVisible():
+            self.legend.update_confidence(result.seg.confidence)
 
     @Slot(str, str)
     def on_status(self, kind: str, msg: str) -> None:
         if kind == "lost":
             self.view.show_no_signal(self.tr("No signal") + "\n" + msg)
+            if self.presenter is not None:
+                self.presenter.view.show_no_signal(self.tr("No signal"))
             self.status_line.source_label.setText(msg)
         elif kind == "live":
             self.status_line.source_label.setText(msg)
@@ -190,10 +340,18 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def on_style(self, style: OverlayStyle) -> None:
         self.pipeline.set_style(style)
-        self.settings.setValue("overlay/opacity", style.opacity)
+        self._save_mode_from_panels()
 
     def _refresh_status(self) -> None:
         self.status_line.update_figures(self.pipeline.stats, self.pipeline.dropped)
+        r = self.last_result
+        if self.cam.worker is not None:
+            self.cam_panel.show_age(
+                r.cam_age if r else None, r.cam_class if r else None, self.cam.rate()
+            )
+            if self.cam.worker.error:
+                self.show_banner(self.cam.worker.error)
+                self.cam.worker.error = None
 
     def _update_marks(self) -> None:
         src_sim = bool(getattr(getattr(self, "source", None), "simulated", False))
@@ -205,12 +363,31 @@ class MainWindow(QMainWindow):
             why.append(self.tr("The model was trained on simulated images only."))
         self.status_line.set_simulated(sim, " ".join(why))
         marks = [self.tr("Not for diagnostic use")]
-        if sim:
+        if self.model_simulated:
+            marks.insert(0, self.tr("Model trained on simulated images"))
+        elif src_sim:
             marks.insert(0, self.tr("Simulated data"))
         self.view.marks = marks
         self.view.update()
+        if self.presenter is not None:
+            self.presenter.view.marks = list(marks)
 
-    # ---- messages --------------------------------------------------------------
+    # ---- windows -----------------------------------------------------------------------
+    def toggle_fullscreen(self, on: bool | None = None) -> None:
+        on = not self.isFullScreen() if on is None else on
+        self.fullscreen_action.setChecked(on)
+        self.showFullScreen() if on else self.showNormal()
+
+    def toggle_presenter(self, on: bool) -> None:
+        if on:
+            if self.presenter is None:
+                self.presenter = PresenterWindow(self.view.marks, self)
+                self.presenter.destroyed.connect(lambda: setattr(self, "presenter", None))
+            self.presenter.show_on_best_screen()
+        elif self.presenter is not None:
+            self.presenter.close()
+
+    # ---- messages ----------------------------------------------------------------------
     def show_banner(self, text: str) -> None:
         self.banner.setText(text)
         self.banner.setVisible(True)
@@ -220,5 +397,12 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, e) -> None:  # noqa: N802 - Qt API
         self._timer.stop()
+        self._save_mode_from_panels()
+        self.cam.configure(False)
         self.pipeline.stop()
+        if self.presenter is not None:
+            self.presenter.close()
         super().closeEvent(e)
+
+
+_ = time  # used by subclasses and helpers that time GUI work

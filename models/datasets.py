@@ -98,15 +98,24 @@ def load_pairs(pairs: list[tuple[Path, Path]]) -> tuple[list[np.ndarray], list[n
     return imgs, masks
 
 
-def phantom_set(n: int, seed: int, size: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """``n`` independent random phantom frames (all views, fluid +/-, random probe pose)."""
+def phantom_set(
+    n: int, seed: int, size: int, render_size: int = 512
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """``n`` independent random phantom frames (all views, fluid +/-, random probe pose).
+
+    Frames are rendered at ``render_size`` (the live picture size) and reduced to ``size``
+    with the same area interpolation the segmenter uses, so training sees what inference sees.
+    """
     from ..capture.phantom import PhantomScanner
 
     rng = np.random.default_rng(seed)
-    sc = PhantomScanner(seed=seed, size=size)
+    sc = PhantomScanner(seed=seed, size=render_size)
     imgs, masks = [], []
     for _ in range(n):
         img, m = sc.sample(rng)
+        if size != render_size:
+            img = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)
+            m = cv2.resize(m, (size, size), interpolation=cv2.INTER_NEAREST)
         imgs.append(img)
         masks.append(m)
     return imgs, masks

@@ -18,11 +18,16 @@ from sonolive.models.registry import find_model
 
 
 def _window(qtbot, settings, source, model="fast-lite"):
+    """A Teaching-mode window with the plain overlay: no CAM, no raw | overlay split."""
     from sonolive.app.main_window import MainWindow
 
-    win = MainWindow(source=source, model=model, settings=settings, device="cpu")
+    win = MainWindow(source=source, model=model, settings=settings, device="cpu", mode="teaching")
     qtbot.addWidget(win)
     win.show()
+    if win.side_action.isChecked():
+        win.side_action.trigger()
+    if win.cam_panel.enabled.isChecked():
+        win.cam_panel.enabled.click()
     return win
 
 

@@ -1,0 +1,74 @@
+"""Starts, reconfigures and stops the CAM worker beside the running pipeline (Qt-free)."""
+
+from __future__ import annotations
+
+import time
+
+from ..inference.cam import CamEngine, CamWorker
+from ..inference.pipeline import Pipeline, Result
+from ..models.loader import LoadedModel
+
+
+class CamControl:
+    def __init__(self, pipeline: Pipeline, device: str = "auto") -> None:
+        self.pipeline = pipeline
+        self.device = device
+        self.model: LoadedModel | None = None
+        self.worker: CamWorker | None = None
+        self.error: str | None = None
+        self._key: tuple | None = None
+        self._hook = self._offer
+        self._t0 = time.perf_counter()
+        self._n0 = 0
+
+    def set_model(self, model: LoadedModel | None) -> None:
+        self.model = model
+        self._key = None  # force a rebuild on the next configure
+
+    def configure(
+        self,
+        on: bool,
+        class_idx: int | None = None,
+        method: str | None = None,
+        layer: str | None = None,
+        review: bool = False,
+    ) -> None:
+        self.error = None
+        key = (on, method, layer, id(self.model))
+        if not on or self.model is None:
+            self._stop()
+            self._key = key
+            return
+        if key == self._key and self.worker is not None:
+            self.worker.class_idx = class_idx
+            return
+        self._stop()
+        try:
+            engine = CamEngine(self.model, method=method, layer=layer, device=self.device)
+        except (ValueError, RuntimeError) as e:
+            self.error = f"CAM is off: {e}"
+            return
+        self.worker = CamWorker(engine, class_idx, max_hz=2.0 if review else 5.0)
+        self.pipeline.heat_provider = self.worker.latest_for
+        self.pipeline.frame_hooks.append(self._hook)
+        self._key = key
+        self._t0, self._n0 = time.perf_counter(), 0
+
+    def rate(self) -> float:
+        if self.worker is None:
+            return 0.0
+        dt = time.perf_counter() - self._t0
+        return (self.worker.computed - self._n0) / dt if dt > 0 else 0.0
+
+    def _offer(self, result: Result) -> None:
+        w = self.worker
+        if w is not None:
+            w.offer(result.frame)
+
+    def _stop(self) -> None:
+        if self._hook in self.pipeline.frame_hooks:
+            self.pipeline.frame_hooks.remove(self._hook)
+        self.pipeline.heat_provider = None
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker = None
