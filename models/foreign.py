@@ -1,0 +1,338 @@
+"""Bring-your-own-model formats: TorchScript, ONNX, and plain PyTorch state dicts.
+
+Nothing here unpickles with ``weights_only=False``. A ``.pt``/``.pth`` file is opened only if
+it is either a TorchScript archive (code and tensors, read by TorchScript's own restricted
+reader) or a plain dictionary of tensors (read with ``torch.load(weights_only=True)``). Before
+either, every pickle inside the file is scanned, without running it, for references to Python
+functions or classes; a file that asks for anything outside torch's tensor rebuilding is
+refused and never opened.
+
+Every model, whatever its format, runs once on a dummy input of the card's size, and its
+output is checked against the card (one channel per class, the input's spatial size).
+"""
+
+from __future__ import annotations
+
+import io
+import pickletools
+import warnings
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path, PurePath
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .card import ModelCard
+from .loader import LoadedModel, ModelLoadError, apply_state, load_safetensors_state
+from .unet import build_network
+
+DEFAULT_ARCH = {"type": "unet", "width": 16, "depth": 4}
+
+NOT_PLAIN = (
+    "{name} is not a plain weights file: {why}. It was not loaded. Save the weights with "
+    "safetensors, torch.jit.save or ONNX instead."
+)
+
+
+# ---- entry point --------------------------------------------------------------------------
+def load_foreign(card: ModelCard, folder: str | Path) -> LoadedModel:
+    """Load a TorchScript, ONNX or state-dict model folder and check its output against the card."""
+    folder = Path(folder)
+    path = weights_path(card, folder)
+    if card.format == "onnx":
+        net = _load_onnx(card, path)
+    elif card.format == "torchscript":
+        net = _load_torch_file(card, path)
+    else:  # "safetensors" (normally handled by load_model itself)
+        net = _build_arch(card)
+        apply_state(net, load_safetensors_state(path), card.weights)
+    net = check_output(card, net.eval(), where=card.weights)
+    return LoadedModel(card=card, net=net, path=folder)
+
+
+def weights_path(card: ModelCard, folder: Path) -> Path:
+    """The weights file named by the card; it must sit in the model folder itself."""
+    rel = PurePath(card.weights)
+    if rel.is_absolute() or len(rel.parts) != 1 or rel.name in ("", ".", ".."):
+        raise ModelLoadError(
+            f"{card.name}: 'weights' must be a file name inside the model folder, "
+            f"got {card.weights!r}"
+        )
+    path = folder / rel.name
+    if not path.is_file():
+        raise ModelLoadError(f"Weights file not found: {path}")
+    return path
+
+
+# ---- output check -------------------------------------------------------------------------
+class ResizeOutput(nn.Module):
+    """Upsamples a network's output maps to its input's size (for strided decoders)."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.net(x)
+        return F.interpolate(y, size=x.shape[-2:], mode="bilinear", align_corners=False)
+
+
+def check_output(card: ModelCard, net: nn.Module, where: str = "model") -> nn.Module:
+    """Run one forward on a dummy input of the card's size and check the result.
+
+    Returns ``net``, or ``net`` wrapped so its output is resized to the input when it comes out
+    at a scaled size with the same aspect ratio. Raises ModelLoadError naming the problem.
+    """
+    h, w = card.input_size
+    c = card.channels
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(1, c, h, w, generator=gen)
+    try:
+        with torch.inference_mode():
+            y = net(x)
+    except Exception as e:  # noqa: BLE001 - any failure of a foreign model is a plain message
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ModelLoadError(
+            f"{where}: the model failed on a 1x{c}x{h}x{w} input ({msg}). "
+            "Check the card's 'channels' and 'input_size'."
+        ) from e
+    if isinstance(y, (tuple, list)):
+        raise ModelLoadError(
+            f"{where}: the model returns {len(y)} outputs; it must return one tensor "
+            "(1 x classes x height x width)"
+        )
+    if not isinstance(y, torch.Tensor) or y.ndim != 4 or y.shape[0] != 1:
+        shape = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
+        raise ModelLoadError(
+            f"{where}: the model outputs {shape}; a segmentation model must output "
+            "1 x classes x height x width"
+        )
+    k = int(y.shape[1])
+    if k != card.num_classes:
+        raise ModelLoadError(
+            f"{where}: the model outputs {k} channels but the card lists "
+            f"{card.num_classes} classes ({', '.join(card.class_names)})"
+        )
+    oh, ow = int(y.shape[2]), int(y.shape[3])
+    if (oh, ow) != (h, w):
+        same_aspect = min(oh, ow) >= 4 and abs(oh / ow - h / w) <= 0.02 * (h / w)
+        if not same_aspect:
+            raise ModelLoadError(
+                f"{where}: the model outputs {oh}x{ow} maps for a {h}x{w} input; "
+                "the maps must have the input's size or a scaled copy of it"
+            )
+        net = ResizeOutput(net)
+    yf = y.float()
+    if not torch.isfinite(yf).all():
+        raise ModelLoadError(f"{where}: the model outputs NaN or infinite values")
+    if card.output == "probabilities" and (yf.min() < -1e-3 or yf.max() > 1 + 1e-3):
+        raise ModelLoadError(
+            f"{where}: the card says 'output': 'probabilities' but the model outputs values "
+            f"from {yf.min().item():.3g} to {yf.max().item():.3g}; set 'output' to 'logits'"
+        )
+    return net
+
+
+# ---- ONNX ---------------------------------------------------------------------------------
+def _load_onnx(card: ModelCard, path: Path) -> nn.Module:
+    from ..inference.onnx_runner import OnnxNet, OnnxUnavailable
+
+    try:
+        net = OnnxNet(path)
+    except OnnxUnavailable as e:
+        raise ModelLoadError(str(e)) from e
+    except ValueError as e:
+        raise ModelLoadError(f"{path.name}: {e}") from e
+    except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ModelLoadError(f"{path.name} is not a valid ONNX model: {first}") from e
+    want = [1, card.channels, *card.input_size]
+    got = net.input_shape
+    if len(got) != 4:
+        raise ModelLoadError(
+            f"{path.name}: the ONNX model's input has {len(got)} dimensions; it needs 4 "
+            "(1 x channels x height x width)"
+        )
+    for i, (g, wv) in enumerate(zip(got, want, strict=True)):
+        if isinstance(g, int) and g > 0 and g != wv:
+            shown = "x".join(str(v) if isinstance(v, int) else "?" for v in got)
+            raise ModelLoadError(
+                f"{path.name}: the ONNX model expects input {shown} but the card says "
+                f"{card.channels} channel(s) at {card.input_size[0]}x{card.input_size[1]} "
+                f"(dimension {i} differs)"
+            )
+    return net
+
+
+# ---- TorchScript and state dicts ----------------------------------------------------------
+def _build_arch(card: ModelCard) -> nn.Module:
+    try:
+        return build_network(card.arch or DEFAULT_ARCH, card.channels, card.num_classes)
+    except (TypeError, ValueError) as e:
+        raise ModelLoadError(f"{card.name}: cannot build architecture {card.arch}: {e}") from e
+
+
+def _load_torch_file(card: ModelCard, path: Path) -> nn.Module:
+    data = path.read_bytes()
+    if data[:4] == b"PK\x03\x04":
+        try:
+            zf = zipfile.ZipFile(io.BytesIO(data))
+            names = zf.namelist()
+        except zipfile.BadZipFile as e:
+            raise ModelLoadError(f"{path.name} is a damaged zip archive: {e}") from e
+        pickles = [n for n in names if n.endswith(".pkl")]
+        if not any(n.endswith("data.pkl") for n in pickles):
+            raise ModelLoadError(
+                f"{path.name} is a zip archive but neither a TorchScript model nor PyTorch "
+                "weights (no data.pkl inside)"
+            )
+        for n in pickles:
+            _refuse_unsafe(zf.read(n), path.name)
+        if is_torchscript_archive(names):
+            return _load_torchscript(path)
+        return _load_state_dict(card, path)
+    if data[:1] == b"\x80":  # a bare pickle (or PyTorch's legacy format, which starts with one)
+        _refuse_unsafe(data, path.name)
+        return _load_state_dict(card, path)
+    raise ModelLoadError(
+        f"{path.name} is neither a TorchScript archive (torch.jit.save) nor a PyTorch "
+        "weights file (torch.save of a state dict)"
+    )
+
+
+def is_torchscript_archive(names: list[str]) -> bool:
+    """TorchScript's layout: ``<root>/data.pkl``, ``<root>/constants.pkl`` and ``<root>/code/``."""
+    return (
+        any(n.endswith("/constants.pkl") or n == "constants.pkl" for n in names)
+        and any(n.endswith("/data.pkl") or n == "data.pkl" for n in names)
+        and any("/code/" in n or n.startswith("code/") for n in names)
+    )
+
+
+def _load_torchscript(path: Path) -> nn.Module:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            net = torch.jit.load(str(path), map_location="cpu")
+    except Exception as e:  # noqa: BLE001 - TorchScript raises RuntimeError and friends
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ModelLoadError(f"{path.name} is not a loadable TorchScript model: {first}") from e
+    return net.float().eval()
+
+
+def _load_state_dict(card: ModelCard, path: Path) -> nn.Module:
+    import pickle
+
+    try:
+        obj = torch.load(str(path), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise ModelLoadError(
+            NOT_PLAIN.format(
+                name=path.name,
+                why="it holds Python objects other than tensors, and PyTorch's weights-only "
+                "reader refused them",
+            )
+        ) from e
+    except Exception as e:  # noqa: BLE001 - corrupt or truncated files
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ModelLoadError(f"{path.name} is not a readable PyTorch weights file: {first}") from e
+    state = _as_state_dict(obj)
+    if state is None:
+        raise ModelLoadError(
+            f"{path.name} holds a {type(obj).__name__}, not a state dict of tensors. Save "
+            "model.state_dict(), or export the whole model with torch.jit.save or ONNX."
+        )
+    net = _build_arch(card)
+    apply_state(net, state, path.name)
+    return net
+
+
+def _as_state_dict(obj: object) -> dict[str, torch.Tensor] | None:
+    """A dict of tensors, also found inside common checkpoint layouts; ``module.`` stripped."""
+    if not isinstance(obj, Mapping):
+        return None
+    for key in ("state_dict", "model_state_dict", "model"):
+        inner = obj.get(key)
+        if isinstance(inner, Mapping) and inner:
+            obj = inner
+            break
+    if not obj or not all(isinstance(k, str) and torch.is_tensor(v) for k, v in obj.items()):
+        return None
+    if all(k.startswith("module.") for k in obj):  # saved from DistributedDataParallel
+        obj = {k[len("module.") :]: v for k, v in obj.items()}
+    return dict(obj)
+
+
+# ---- pickle scan (never executes the pickle) -----------------------------------------------
+_STRING_OPS = {
+    "SHORT_BINUNICODE",
+    "BINUNICODE",
+    "BINUNICODE8",
+    "UNICODE",
+    "SHORT_BINSTRING",
+    "BINSTRING",
+    "STRING",
+}
+_SAFE_BUILTINS = {"set", "frozenset", "slice", "complex", "bytearray", "int", "float", "bool"}
+
+
+def pickle_globals(data: bytes) -> list[tuple[str, str]]:
+    """The (module, name) pairs a pickle would import, read by disassembly, never by loading.
+
+    Raises ValueError for data that is not a well-formed pickle.
+    """
+    found: list[tuple[str, str]] = []
+    memo: dict[int, object] = {}
+    recent: list[object] = []  # values pushed, as far as strings matter
+    for op, arg, _pos in pickletools.genops(data):
+        name = op.name
+        if name in ("GLOBAL", "INST"):
+            mod, _, attr = str(arg).partition(" ")
+            found.append((mod, attr))
+            recent.append(None)
+        elif name == "STACK_GLOBAL":
+            mod, attr = (recent[-2], recent[-1]) if len(recent) >= 2 else (None, None)
+            found.append(
+                (mod if isinstance(mod, str) else "?", attr if isinstance(attr, str) else "?")
+            )
+            recent.append(None)
+        elif name in _STRING_OPS:
+            recent.append(arg if isinstance(arg, str) else None)
+        elif name in ("BINPUT", "LONG_BINPUT", "PUT"):
+            memo[int(arg)] = recent[-1] if recent else None
+        elif name == "MEMOIZE":
+            memo[len(memo)] = recent[-1] if recent else None
+        elif name in ("BINGET", "LONG_BINGET", "GET"):
+            recent.append(memo.get(int(arg)))
+        else:
+            recent.append(None)
+    return found
+
+
+def _allowed(mod: str, attr: str) -> bool:
+    if mod == "__torch__" or mod.startswith("__torch__."):  # TorchScript's own classes
+        return True
+    if mod == "torch" or mod.startswith("torch."):  # tensor and storage rebuilding
+        return True
+    if mod == "collections" and attr == "OrderedDict":
+        return True
+    return mod in ("builtins", "__builtin__") and attr in _SAFE_BUILTINS
+
+
+def _refuse_unsafe(data: bytes, name: str) -> None:
+    try:
+        refs = pickle_globals(data)
+    except Exception as e:  # noqa: BLE001 - malformed pickle
+        raise ModelLoadError(
+            f"{name} is not a valid weights file (damaged pickle data: {e})"
+        ) from e
+    bad = [f"{m}.{a}" for m, a in refs if not _allowed(m, a)]
+    if bad:
+        shown = ", ".join(dict.fromkeys(bad))
+        raise ModelLoadError(
+            NOT_PLAIN.format(
+                name=name, why=f"it contains executable code (opening it would call {shown})"
+            )
+        )

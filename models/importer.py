@@ -1,0 +1,131 @@
+"""Check a model folder a user brings, then copy it into their models folder.
+
+Used by ``sonolive import-model DIR`` and the app's "Open model…" action. A folder is copied
+only after its card parses, its weights load, one frame runs through a Segmenter on the CPU,
+and its classes and colours can be told apart on screen.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import shutil
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+from .card import CardError, ModelCard
+from .loader import LoadedModel, ModelLoadError, load_model
+from .registry import list_models, user_models_dir
+
+MIN_COLOR_DISTANCE = 40.0  # Euclidean RGB distance below which two overlay colours look alike
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,63}$")
+
+
+class ImportModelError(ModelLoadError):
+    """The folder cannot be imported; the message says why in plain words."""
+
+
+def check_classes(card: ModelCard) -> None:
+    """Unique class names and colours that are distinct enough from each other."""
+    names = card.class_names
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ImportModelError(f"{card.name}: class names must be unique ({', '.join(dupes)})")
+    for a, b in itertools.combinations(card.classes, 2):
+        d = float(np.linalg.norm(np.subtract(a.color, b.color, dtype=float)))
+        if d < MIN_COLOR_DISTANCE:
+            raise ImportModelError(
+                f"{card.name}: classes '{a.name}' {list(a.color)} and '{b.name}' "
+                f"{list(b.color)} have colours too close to tell apart; pick more distinct colours"
+            )
+
+
+def validate_model(src: str | Path) -> LoadedModel:
+    """Everything ``import_model`` checks, without copying. Raises ModelLoadError/CardError."""
+    from ..inference.segmenter import Segmenter
+    from .foreign import check_output
+
+    src = Path(src)
+    if not src.is_dir():
+        raise ImportModelError(f"{src} is not a folder")
+    try:
+        card = ModelCard.load(src)
+    except CardError as e:
+        raise ImportModelError(str(e)) from e
+    if not _SAFE_NAME.match(card.name) or card.name in (".", ".."):
+        raise ImportModelError(
+            f"model name {card.name!r} cannot name a folder; use letters, digits, '.', '_', "
+            "'-' or spaces (at most 64)"
+        )
+    builtin = {e.name for e in list_models() if e.builtin}
+    if card.name in builtin:
+        raise ImportModelError(
+            f"a shipped model is already called '{card.name}'; change 'name' in the card"
+        )
+    check_classes(card)
+    loaded = load_model(src)
+    if card.format == "safetensors":  # foreign formats were checked while loading
+        check_output(card, loaded.net, where=card.weights)
+    seg = Segmenter(loaded, device="cpu")
+    frame = _dummy_frame(*card.input_size)
+    try:
+        result = seg.segment_pixels(frame)
+    except Exception as e:  # noqa: BLE001 - one plain line about the model that failed
+        raise ImportModelError(f"{card.name}: the model failed on a test frame: {e}") from e
+    if result.labels.shape != frame.shape[:2]:
+        raise ImportModelError(f"{card.name}: the label map does not match the frame's size")
+    return loaded
+
+
+def import_model(src: str | Path, force: bool = False) -> Path:
+    """Validate ``src`` and copy it to ``user_models_dir()/<card name>/``; return that folder.
+
+    Refuses to replace an existing user model unless ``force``.
+    """
+    src = Path(src).resolve()
+    loaded = validate_model(src)
+    root = user_models_dir()
+    dest = root / loaded.card.name
+    if dest.resolve() == src:
+        return dest  # already in place
+    if dest.exists() and not force:
+        raise ImportModelError(
+            f"a user model called '{loaded.card.name}' already exists at {dest} "
+            "(use --force to replace it)"
+        )
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / f".importing-{uuid.uuid4().hex[:8]}"
+    try:
+        shutil.copytree(src, tmp, ignore=_skip)
+        if dest.exists():
+            old = root / f".replaced-{uuid.uuid4().hex[:8]}"
+            dest.rename(old)
+            tmp.rename(dest)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(dest)
+    except OSError as e:
+        raise ImportModelError(f"cannot copy the model into {dest}: {e.strerror or e}") from e
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+def _skip(folder: str, names: list[str]) -> set[str]:
+    """Hidden files, caches and links (a link could point anywhere) are not copied."""
+    return {
+        n
+        for n in names
+        if n.startswith(".") or n == "__pycache__" or (Path(folder) / n).is_symlink()
+    }
+
+
+def _dummy_frame(h: int, w: int) -> np.ndarray:
+    """A 4:3 RGB frame larger than the network input, with structure (not a flat image)."""
+    H, W = max(h, 96) * 2, max(w, 128) * 2 * 4 // 3
+    yy, xx = np.mgrid[0:H, 0:W]
+    grey = ((np.sin(xx / 17.0) + np.cos(yy / 11.0)) * 60 + 128).clip(0, 255).astype(np.uint8)
+    return np.repeat(grey[:, :, None], 3, axis=2)
