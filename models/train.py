@@ -82,8 +82,13 @@ def _resize_set(imgs, masks, size: int):
     )
 
 
-def _batches(imgs, masks, bs, rng, flip, rank, world):
-    order = rng.permutation(len(imgs))[rank::world]
+def _batches(imgs, masks, bs, rng, flip, rank, world, epoch, seed):
+    """This rank's batches for one epoch. The permutation is shared by all ranks (seeded by
+    the epoch) and cut to a whole number of global batches, so every rank takes the same
+    number of steps and DDP never waits on a rank that ran out of data."""
+    per = bs * world
+    order = np.random.default_rng(seed + 7919 * epoch).permutation(len(imgs))
+    order = order[: (len(order) // per) * per][rank::world]
     for s in range(0, len(order) - bs + 1, bs):
         xs, ys = [], []
         for i in order[s : s + bs]:
@@ -174,12 +179,19 @@ def train(cfg: TrainConfig) -> dict:
         net = net.to(memory_format=torch.channels_last)
     model = DistributedDataParallel(net) if world > 1 else net
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
+    if len(tr_imgs) < cfg.batch_size * world:
+        raise ValueError(
+            f"only {len(tr_imgs)} training images: need at least batch size x processes "
+            f"({cfg.batch_size} x {world})"
+        )
     steps_per_epoch = max(1, len(tr_imgs) // (cfg.batch_size * world))
     total_steps = cfg.steps or steps_per_epoch * cfg.epochs
     warm = max(1, total_steps // 20)  # linear warm-up, then cosine decay
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt,
-        lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / total_steps))),
+        lambda s: (
+            min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / total_steps)))
+        ),
     )
     scaler = torch.amp.GradScaler("cuda", enabled=dev.type == "cuda")
     out = Path(cfg.out)
@@ -222,7 +234,9 @@ def train(cfg: TrainConfig) -> dict:
     )
     last_loss = math.nan
     while step < total_steps:
-        for x, y in _batches(tr_imgs, tr_masks, cfg.batch_size, rng, cfg.flip, rank, world):
+        for x, y in _batches(
+            tr_imgs, tr_masks, cfg.batch_size, rng, cfg.flip, rank, world, epoch, cfg.seed
+        ):
             x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
             if dev.type == "cuda":
                 x = x.contiguous(memory_format=torch.channels_last)

@@ -69,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if res["world"] == 1 or __import__("os").environ.get("RANK", "0") == "0":
         print(
-            f"done: {res['steps']} steps, best validation Dice {res['best_val_dice']:.3f}; model in {args.out}/best"
+            f"done: {res['steps']} steps on {res['world']} process(es), best validation Dice "
+            f"{res['best_val_dice']:.3f}; model in {args.out}/best"
         )
     return 0
