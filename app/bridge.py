@@ -6,10 +6,9 @@ import threading
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from ..inference.backends import make_segmenter
 from ..inference.pipeline import Pipeline, Result
-from ..inference.segmenter import Segmenter
-from ..models.loader import ModelLoadError, load_model
-from ..models.registry import find_model
+from ..models.loader import ModelLoadError
 
 
 class PipelineBridge(QObject):
@@ -42,14 +41,15 @@ class PipelineBridge(QObject):
         result.finish_handoff(self.pipeline.stats)
         self.resultReady.emit(result)
 
-    def load_model_async(self, name: str, device: str = "auto") -> None:
-        """Load weights on a worker thread; the pipeline keeps running meanwhile."""
+    def load_model_async(self, name: str, device: str = "auto", backend: str = "auto") -> None:
+        """Load weights (and, on the CPU, time torch against ONNX Runtime) on a worker
+        thread; the pipeline keeps running meanwhile."""
         self._model_job += 1
         job = self._model_job
 
         def work() -> None:
             try:
-                seg = Segmenter(load_model(find_model(name)), device=device)
+                seg = make_segmenter(name, device=device, backend=backend)
             except (ModelLoadError, KeyError, RuntimeError, OSError, ValueError) as e:
                 msg = str(e).strip("'\"")
                 if job == self._model_job:

@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--model", default=DEFAULT_MODEL, help="model name or model folder ('none' for no overlay)"
     )
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--backend", default="auto", help="auto, torch or onnx (CPU inference)")
     p.add_argument("--mode", default=None, help="bedside, teaching or review")
     p.add_argument("--lang", default=None, help="user-interface language, e.g. zh_TW")
     p.add_argument("--screenshot", default=None, help=argparse.SUPPRESS)  # PNG after --quit-after

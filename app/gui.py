@@ -32,9 +32,9 @@ def run_gui(args: argparse.Namespace) -> int:
     install_translator(app, args.lang)
     configure_cpu_threads()
     model = None if args.model in (None, "", "none") else args.model
-    win = MainWindow(source=args.source, model=model, device=args.device)
-    if args.mode and hasattr(win, "set_mode"):
-        win.set_mode(args.mode)
+    win = MainWindow(
+        source=args.source, model=model, device=args.device, mode=args.mode, backend=args.backend
+    )
     win.show()
     if args.quit_after:
 

@@ -56,12 +56,14 @@ class MainWindow(QMainWindow):
         settings: QSettings | None = None,
         device: str = "auto",
         mode: str | None = None,
+        backend: str = "auto",
     ) -> None:
         super().__init__()
         self.setWindowTitle(self.tr("SonoLive — not for diagnostic use"))
         self.resize(1280, 800)
         self.settings = settings or QSettings("SonoLive", "SonoLive")
         self.device = device
+        self.backend = backend
         self.model_name: str | None = None
         self.model_simulated = False
         self.card = None
@@ -257,7 +259,7 @@ class MainWindow(QMainWindow):
             self._set_card(None, None)
             self._update_marks()
             return
-        self.bridge.load_model_async(name, self.device)
+        self.bridge.load_model_async(name, self.device, self.backend)
 
     def _model_picked(self, idx: int) -> None:
         self.select_model(self.model_picker.itemData(idx))
@@ -275,8 +277,10 @@ class MainWindow(QMainWindow):
     def on_model_ready(self, seg, name: str) -> None:
         self.model_simulated = bool(seg.card.simulated)
         self.hide_banner()
+        from ..inference.backends import describe_backend
+
         self.status_line.backend_label.setText(
-            f"{name} · {seg.device.type} · {getattr(seg, 'backend_name', 'torch')}"
+            f"{name} · {seg.device.type} · {describe_backend(seg)}"
         )
         self._set_card(seg.card, seg.model)
         self._update_marks()

@@ -21,7 +21,14 @@ def _window(qtbot, settings, source, model="fast-lite"):
     """A Teaching-mode window with the plain overlay: no CAM, no raw | overlay split."""
     from sonolive.app.main_window import MainWindow
 
-    win = MainWindow(source=source, model=model, settings=settings, device="cpu", mode="teaching")
+    win = MainWindow(
+        source=source,
+        model=model,
+        settings=settings,
+        device="cpu",
+        mode="teaching",
+        backend="torch",
+    )
     qtbot.addWidget(win)
     win.show()
     if win.side_action.isChecked():
