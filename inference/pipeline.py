@@ -71,6 +71,8 @@ class Pipeline:
         self.results: LatestSlot[Result] = LatestSlot()
         self.stats = LatencyStats(keep_all=keep_all_stats)
         self.frame_hooks: list[Callable[[Result], None]] = []  # recorder, CAM feeder, ...
+        #: optional capture-thread filter (e.g. the ROI crop); returning None holds a frame back
+        self.frame_filter: Callable[[Frame], Frame | None] | None = None
         self.heat_provider: (
             Callable[[Frame], tuple[np.ndarray | None, str | None, int | None]] | None
         ) = None
@@ -155,6 +157,9 @@ class Pipeline:
                 continue
             try:
                 frame = src.read()
+                filt = self.frame_filter
+                if filt is not None:
+                    frame = filt(frame)
             except EndOfStream:
                 self._status("end", src.describe())
                 break
@@ -173,6 +178,8 @@ class Pipeline:
             if lost:
                 lost = False
                 self._status("live", src.describe())
+            if frame is None:
+                continue
             frame.mark_entered()
             self.frames_in.put(frame)
 

@@ -1,0 +1,398 @@
+"""The input picker: simulated scanner, capture cards (re-enumerated in the background), a
+video file or a stream URL, plus what a live capture card needs in the window.
+
+``install_input_picker(window)`` wires everything to a :class:`~.main_window.MainWindow`:
+
+* fills ``window.source_picker`` - "Simulated scanner", one entry per capture device
+  (``DeviceInfo.label``; item data ``device:<VID:PID or name>``), "Open video file…" and
+  "Stream URL…" - and re-enumerates the devices every few seconds on a background thread
+  (enumeration can block for seconds on some drivers; it never runs in the GUI thread);
+* sets ``window.pipeline.frame_filter`` to a per-source ROI crop
+  (:class:`~..capture.roi_stage.SourceRoiFilter`): every non-simulated source gets a
+  :class:`~..capture.roi_stage.RoiStage`, its ROI restored from QSettings ``roi/<device
+  key>`` when one was saved;
+* watches each capture card's state through ``DeviceSource.on_state`` (called on capture
+  threads, marshalled here by a queued signal): *lost* shows the no-signal screen with the
+  reason, *live* puts the device, size, rate and pixel format (MJPG = compressed, or
+  uncompressed) in the status line;
+* adds the "Adjust ROI…" action (:mod:`.roi_editor`).
+
+Sources set by other code (``window.set_source(...)``, the command line) get the same ROI
+stage and state display: the filter looks up the current source itself, and the picker
+adopts a new capture card on the pipeline's next status message.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit
+
+from ..capture.device import LIVE, LOST, DeviceSource
+from ..capture.device_enum import DeviceInfo, list_devices
+from ..capture.roi import Roi
+from ..capture.roi_stage import RoiStage, SourceRoiFilter, format_roi, parse_roi
+
+log = logging.getLogger(__name__)
+
+PHANTOM = "phantom"
+OPEN_FILE = "__open_file__"
+OPEN_URL = "__open_url__"
+URL_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://", "rtmp://", "udp://", "srt://")
+ROI_GROUP = "roi"
+
+
+def device_spec(info: DeviceInfo) -> str:
+    """Item data for a device: matched by VID:PID when the OS reports one, else by name."""
+    return f"device:{info.vid_pid or info.name}"
+
+
+def source_key(source: object) -> str | None:
+    """The key a source's ROI is saved under (``roi/<key>``), or ``None`` (not saved).
+
+    Capture cards are keyed by VID:PID, else by the name or text they were matched by, so
+    the ROI follows the card across USB ports and re-plugs. Other inputs are not saved.
+    """
+    if not isinstance(source, DeviceSource):
+        return None
+    info = source.device if isinstance(source.device, DeviceInfo) else None
+    m = source.match
+    if info is not None and info.vid_pid:
+        key = info.vid_pid
+    elif isinstance(m, DeviceInfo):
+        key = m.vid_pid or m.name
+    else:
+        key = str(m)
+    key = key.strip().lower().replace("/", "_").replace("\\", "_")
+    return key or None
+
+
+class InputPicker(QObject):
+    """Owns the picker entries, the enumeration thread, the ROI filter and device states."""
+
+    devicesFound = Signal(object)  # list[DeviceInfo], from the enumeration thread  # noqa: N815
+    deviceState = Signal(object, str, str)  # DeviceSource, state, reason  # noqa: N815
+    roiChanged = Signal()  # noqa: N815
+
+    def __init__(
+        self,
+        window,
+        enumerate_fn: Callable[[], Iterable[DeviceInfo]] | None = None,
+        interval: float = 3.0,
+    ) -> None:
+        super().__init__(window)
+        self.window = window
+        self.combo = window.source_picker
+        self.settings = window.settings
+        self.interval = float(interval)
+        self._enumerate = enumerate_fn or list_devices
+        self.devices: list[DeviceInfo] = []
+        self.enumerations = 0
+        self._device_items: list[str] = []  # item data of the device entries, in order
+        self._extra_items: list[str] = []  # files and URLs opened this session
+        self._hooked: weakref.WeakSet = weakref.WeakSet()
+        self._stop = threading.Event()
+
+        # ROIs saved per device, read once here so the capture thread never touches QSettings
+        self.roi_cache: dict[str, Roi] = {}
+        self.settings.beginGroup(ROI_GROUP)
+        try:
+            for k in self.settings.childKeys():
+                r = parse_roi(self.settings.value(k))
+                if r is not None:
+                    self.roi_cache[k] = r
+        finally:
+            self.settings.endGroup()
+
+        # the pipeline's source is the one producing frames (window.source changes first)
+        self.roi_filter = SourceRoiFilter(lambda: window.pipeline.source, self._make_stage)
+        window.pipeline.frame_filter = self.roi_filter
+
+        self._build_items()
+        self.combo.activated.connect(self._picked)
+        self.devicesFound.connect(self._update_devices, Qt.ConnectionType.QueuedConnection)
+        self.deviceState.connect(self._on_device_state, Qt.ConnectionType.QueuedConnection)
+        window.bridge.status.connect(self._on_pipeline_status)
+        window.installEventFilter(self)
+
+        from .roi_editor import install_roi_editor
+
+        self.roi_action = install_roi_editor(window, self)
+        self.adopt(self.current_source())
+
+        self._thread = threading.Thread(
+            target=self._enumerate_loop, name="sonolive-device-enum", daemon=True
+        )
+        self._thread.start()
+
+    # ------------------------------------------------------------------ entries
+    def _build_items(self) -> None:
+        c = self.combo
+        c.blockSignals(True)
+        c.clear()
+        c.addItem(self.tr("Simulated scanner"), PHANTOM)
+        c.addItem(self.tr("Open video file…"), OPEN_FILE)
+        c.addItem(self.tr("Stream URL…"), OPEN_URL)
+        c.setCurrentIndex(0 if self._is_simulated(self.current_source()) else -1)
+        c.blockSignals(False)
+        self._device_items = []
+
+    def _first_action_row(self) -> int:
+        return self.combo.findData(OPEN_FILE)
+
+    @Slot(object)
+    def _update_devices(self, devices: list[DeviceInfo]) -> None:
+        """New enumeration result: replace the device entries, keep the current choice."""
+        self.devices = list(devices)
+        c = self.combo
+        current = c.currentData()
+        wanted = [(d.label, device_spec(d)) for d in devices]
+        specs = [s for _, s in wanted]
+        if isinstance(current, str) and current.startswith("device:") and current not in specs:
+            # the chosen card is not (or no longer) listed under this spec: keep its entry
+            # so the choice is not disturbed; the status line tells whether it is live
+            wanted.append((c.itemText(c.currentIndex()), current))
+        if [s for _, s in wanted] == self._device_items and all(
+            c.itemText(1 + i) == label for i, (label, _) in enumerate(wanted)
+        ):
+            return
+        c.blockSignals(True)
+        for _ in self._device_items:
+            c.removeItem(1)
+        for i, (label, spec) in enumerate(wanted):
+            c.insertItem(1 + i, label, spec)
+        self._device_items = [s for _, s in wanted]
+        idx = c.findData(current) if current is not None else -1
+        c.setCurrentIndex(idx)
+        c.blockSignals(False)
+
+    def _enumerate_loop(self) -> None:
+        last: list[DeviceInfo] | None = None
+        while not self._stop.is_set():
+            try:
+                found = list(self._enumerate())
+            except Exception as exc:  # noqa: BLE001 - list_devices never raises; be safe
+                log.info("device enumeration failed: %s", exc)
+                found = []
+            self.enumerations += 1
+            if found != last:
+                last = found
+                try:
+                    self.devicesFound.emit(found)
+                except RuntimeError:  # the window is gone
+                    return
+            self._stop.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+        if obj is self.window and event.type() == QEvent.Type.Close:
+            self.stop()
+        return False
+
+    # ------------------------------------------------------------------ choosing
+    @Slot(int)
+    def _picked(self, index: int) -> None:
+        data = self.combo.itemData(index)
+        if data == OPEN_FILE:
+            path, _ = QFileDialog.getOpenFileName(
+                self.window,
+                self.tr("Open a video or DICOM cine"),
+                "",
+                self.tr("Video or DICOM (*.mp4 *.mov *.avi *.mkv *.dcm *.dicom);;All files (*)"),
+            )
+            if path:
+                self.select(path)
+            else:
+                self._show_current()
+        elif data == OPEN_URL:
+            url, ok = QInputDialog.getText(
+                self.window,
+                self.tr("Stream URL"),
+                self.tr("rtsp:// or http(s):// address of the stream:"),
+                QLineEdit.EchoMode.Normal,
+                "rtsp://",
+            )
+            url = url.strip()
+            if ok and url.lower().startswith(URL_SCHEMES) and len(url.split("://", 1)[1]) > 0:
+                self.select(url)
+            else:
+                if ok and url:
+                    self.window.show_banner(
+                        self.tr(
+                            "Not a stream address: %1 (use rtsp://, http:// or https://)"
+                        ).replace("%1", url)
+                    )
+                self._show_current()
+        elif data:
+            self.select(str(data))
+
+    def select(self, spec: str) -> None:
+        """Switch the window to ``spec`` ('phantom', 'device:<id>', a path or a URL)."""
+        w = self.window
+        if spec.startswith("device:"):
+            target = spec.split(":", 1)[1].strip()
+            src = DeviceSource(target)
+            self.hook(src)
+            self.roi_filter.prepare(src, self._make_stage(src))
+            w.view.show_no_signal(self.tr("Connecting to %1…").replace("%1", target))
+            w.set_source(src)
+        else:
+            before = self.current_source()
+            w.set_source(spec)
+            if self.current_source() is before:  # it did not open; the banner says why
+                self._show_current()
+                return
+            if spec != PHANTOM and self.combo.findData(spec) < 0:
+                label = Path(spec).name if "://" not in spec else spec
+                self.combo.blockSignals(True)
+                self.combo.insertItem(self._first_action_row(), label, spec)
+                self.combo.blockSignals(False)
+                self._extra_items.append(spec)
+        self._show_current(spec)
+        self._update_action()
+
+    def _show_current(self, spec: str | None = None) -> None:
+        """Point the combo at ``spec`` (or at the running source) without re-triggering."""
+        c = self.combo
+        if spec is None:
+            src = self.current_source()
+            if self._is_simulated(src):
+                spec = PHANTOM
+            elif isinstance(src, DeviceSource):
+                spec = f"device:{src.match}" if not isinstance(src.match, DeviceInfo) else None
+            else:
+                spec = self._current_spec
+        self._current_spec = spec
+        idx = c.findData(spec) if spec is not None else -1
+        c.blockSignals(True)
+        c.setCurrentIndex(idx)
+        c.blockSignals(False)
+
+    _current_spec: str | None = None
+
+    # ------------------------------------------------------------------ sources
+    def current_source(self):
+        return getattr(self.window, "source", None)
+
+    @staticmethod
+    def _is_simulated(src: object) -> bool:
+        return bool(getattr(src, "simulated", False))
+
+    def _make_stage(self, src: object) -> RoiStage | None:
+        """A fresh ROI stage for a non-simulated source (runs on any thread: no Qt)."""
+        if src is None or self._is_simulated(src):
+            return None
+        key = source_key(src)
+        return RoiStage(fixed_roi=self.roi_cache.get(key) if key else None)
+
+    @property
+    def stage(self) -> RoiStage | None:
+        """The ROI stage of the running source (``None`` for simulated input)."""
+        return self.roi_filter.stage
+
+    def adopt(self, src: object) -> None:
+        """Watch ``src`` if it is a capture card not seen yet, and show it in the picker."""
+        if isinstance(src, DeviceSource):
+            self.hook(src)
+            if not isinstance(src.match, DeviceInfo):
+                spec = f"device:{src.match}"
+                if self.combo.findData(spec) < 0:
+                    self.combo.blockSignals(True)
+                    self.combo.insertItem(1 + len(self._device_items), src.name, spec)
+                    self.combo.blockSignals(False)
+                    self._device_items.append(spec)
+                self._show_current(spec)
+        self._update_action()
+
+    def hook(self, src: DeviceSource) -> None:
+        if src in self._hooked:
+            return
+        self._hooked.add(src)
+        ref = weakref.ref(src)
+
+        def on_state(state: str, reason: str) -> None:  # capture thread
+            s = ref()
+            if s is None:
+                return
+            try:
+                self.deviceState.emit(s, state, reason)
+            except RuntimeError:  # the window is gone
+                pass
+
+        src.on_state(on_state)
+
+    @Slot(str, str)
+    def _on_pipeline_status(self, kind: str, msg: str) -> None:
+        src = self.current_source()
+        if src is not None and src not in self._hooked:
+            self.adopt(src)
+
+    @Slot(object, str, str)
+    def _on_device_state(self, src: DeviceSource, state: str, reason: str) -> None:
+        if src is not self.current_source() or src.state != state:
+            return  # an older source, or a state already superseded
+        w = self.window
+        if state == LOST:
+            w.view.show_no_signal(
+                self.tr("No signal: %1").replace("%1", src.name) + "\n" + (reason or "")
+            )
+            w.status_line.source_label.setText(
+                self.tr("No signal: %1 — %2").replace("%1", src.name).replace("%2", reason)
+            )
+        elif state == LIVE:
+            w.status_line.source_label.setText(src.describe())
+        else:
+            w.status_line.source_label.setText(self.tr("Connecting to %1…").replace("%1", src.name))
+
+    # ------------------------------------------------------------------ ROI persistence
+    def save_roi(self, src: object, roi: Roi | None) -> None:
+        """Remember ``roi`` for ``src`` (``None`` forgets it) in QSettings ``roi/<key>``."""
+        key = source_key(src)
+        if key is None:
+            return
+        if roi is None:
+            self.roi_cache.pop(key, None)
+            self.settings.remove(f"{ROI_GROUP}/{key}")
+        else:
+            self.roi_cache[key] = tuple(int(v) for v in roi)  # type: ignore[assignment]
+            self.settings.setValue(f"{ROI_GROUP}/{key}", format_roi(roi))
+        self.settings.sync()
+        self.roiChanged.emit()
+
+    def _update_action(self) -> None:
+        act = getattr(self, "roi_action", None)
+        if act is not None:
+            src = self.current_source()
+            act.setEnabled(src is not None and not self._is_simulated(src))
+
+
+def install_input_picker(
+    window,
+    enumerate_fn: Callable[[], Iterable[DeviceInfo]] | None = None,
+    interval: float = 3.0,
+) -> InputPicker:
+    """Fill ``window.source_picker`` and wire capture-card input into ``window``.
+
+    Adds ``window.input_picker`` (the :class:`InputPicker`), ``window.roi_action`` (the
+    "Adjust ROI…" action, in the main toolbar) and sets ``window.pipeline.frame_filter``.
+    Call it once, ideally before the window's first ``set_source`` so that even the first
+    frames of a capture card are cropped; ``interval`` is the device re-enumeration period
+    in seconds and ``enumerate_fn`` replaces :func:`list_devices`.
+    """
+    existing = getattr(window, "input_picker", None)
+    if isinstance(existing, InputPicker):
+        return existing
+    picker = InputPicker(window, enumerate_fn=enumerate_fn, interval=interval)
+    window.input_picker = picker
+    window.roi_action = picker.roi_action
+    return picker
+
+
+__all__ = ["InputPicker", "device_spec", "install_input_picker", "source_key"]
