@@ -170,6 +170,9 @@ class MainWindow(QMainWindow):
         self._timer.timeout.connect(self._refresh_status)
         self._timer.start(500)
 
+        from .input_picker import install_input_picker
+
+        install_input_picker(self)
         self.set_mode(self.mode)
         if model:
             self.select_model(model)

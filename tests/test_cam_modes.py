@@ -1,0 +1,189 @@
+"""CAM heatmaps (torchcam, Seg-Grad-CAM) and the Bedside / Teaching / Review modes."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from sonolive.capture.replay import ReplaySource
+from sonolive.inference.cam import LIVE_METHODS, CamEngine
+from sonolive.inference.overlay import Overlay, OverlayStyle
+from sonolive.inference.pipeline import Pipeline
+from sonolive.inference.segmenter import Segmenter
+
+
+@pytest.mark.parametrize("method", LIVE_METHODS)
+def test_cam_map_has_frame_size_and_normalised_range(lite_model, phantom_frames, method):
+    rgb = phantom_frames[0][2]
+    eng = CamEngine(lite_model, method=method, device="cpu")
+    heat = eng.compute(rgb, 1)
+    eng.close()
+    assert heat.shape == rgb.shape[:2] and heat.dtype == np.float32
+    assert heat.min() == pytest.approx(0.0, abs=1e-6) and heat.max() == pytest.approx(1.0, abs=1e-6)
+
+
+def test_cam_peak_falls_inside_the_organ_on_phantom_frames(lite_model):
+    """Known geometry: every phantom frame comes with its exact mask."""
+    from sonolive.models.evaluate import phantom_samples
+
+    eng = CamEngine(lite_model, device="cpu")
+    hits, total = 0, 0
+    for img, mask in phantom_samples(seed=424242, frames=12, size=256):
+        rgb = np.repeat(img[..., None], 3, axis=2)
+        for c in np.unique(mask):
+            if c == 0 or (mask == c).sum() < 400:
+                continue
+            heat = eng.compute(rgb, int(c))
+            y, x = np.unravel_index(int(heat.argmax()), heat.shape)
+            hits += int(mask[y, x] == c)
+            total += 1
+    eng.close()
+    assert total >= 15
+    assert hits / total >= 0.8, f"CAM peak inside the organ in only {hits}/{total} cases"
+
+
+def _mask_fps(pipe: Pipeline, seconds: float) -> float:
+    n0 = pipe.stats.frames
+    time.sleep(seconds)
+    return (pipe.stats.frames - n0) / seconds
+
+
+def test_cam_does_not_lower_the_mask_frame_rate(lite_model, phantom_frames):
+    from sonolive.app.cam_control import CamControl
+
+    frames, truths = phantom_frames
+    done = []
+    pipe = Pipeline(
+        ReplaySource(frames, fps=15, truths=truths), Segmenter(lite_model, device="cpu")
+    )
+    pipe.on_result = lambda: (
+        (r := pipe.results.take_nowait()) and (r.finish_handoff(pipe.stats), done.append(r))
+    )
+    pipe.start()
+    try:
+        time.sleep(1.0)  # warm-up
+        base = _mask_fps(pipe, 3.0)
+        cam = CamControl(pipe, device="cpu")
+        cam.set_model(lite_model)
+        cam.configure(True, None, "gradcam", None)
+        time.sleep(1.0)
+        with_cam = _mask_fps(pipe, 3.0)
+        computed = cam.worker.computed
+        cam.configure(False)
+    finally:
+        pipe.stop()
+    assert computed >= 3, "the CAM worker should have produced maps meanwhile"
+    assert any(r.cam_age is not None for r in done), "composed frames should carry the CAM age"
+    assert with_cam >= 0.9 * base, f"mask fps fell from {base:.1f} to {with_cam:.1f} with CAM on"
+
+
+def test_bedside_style_draws_one_large_name_at_the_centre(lite_model):
+    card = lite_model.card
+    rgb = np.full((400, 400, 3), 60, np.uint8)
+    labels = np.zeros((400, 400), np.uint8)
+    labels[100:300, 100:300] = 1  # an organ under the centre
+    labels[10:60, 10:60] = 2  # another one off-centre
+    bedside = Overlay(
+        card, OverlayStyle(opacity=0.18, center_label_only=True, label_scale=1.6)
+    ).compose(rgb, labels)
+    teaching = Overlay(card, OverlayStyle(opacity=0.45)).compose(rgb, labels)
+    assert [a.name for a in bedside.labels] == [card.classes[1].display]
+    assert {a.name for a in teaching.labels} == {card.classes[1].display, card.classes[2].display}
+    white_b = (bedside.image == 255).all(axis=2)
+    white_t = (teaching.image == 255).all(axis=2)
+    ys, xs = np.nonzero(white_b)
+    assert abs(ys.mean() - 200) < 30 and abs(xs.mean() - 200) < 60
+    assert white_b.sum() > 1.5 * white_t[100:300, 100:300].sum()  # larger text
+
+
+def _window(qtbot, settings, frames, truths, mode):
+    from sonolive.app.main_window import MainWindow
+
+    win = MainWindow(
+        source=ReplaySource(frames, fps=20, truths=truths, simulated=True),
+        model="fast-lite",
+        settings=settings,
+        device="cpu",
+        mode=mode,
+        backend="torch",
+    )
+    qtbot.addWidget(win)
+    win.resize(1200, 800)
+    win.show()
+    qtbot.waitUntil(
+        lambda: win.last_result is not None and win.last_result.seg is not None, timeout=20000
+    )
+    return win
+
+
+def test_teaching_mode_shows_legend_cam_and_side_by_side(qtbot, settings, phantom_frames):
+    frames, truths = phantom_frames
+    win = _window(qtbot, settings, frames, truths, "teaching")
+    assert win.docks["legend"].isVisible() and win.docks["cam"].isVisible()
+    assert win.side_action.isChecked() and win.cam_panel.enabled.isChecked()
+    qtbot.waitUntil(lambda: win.last_result.cam_age is not None, timeout=20000)
+    r = win.last_result
+    # raw | overlay: the view holds both pictures side by side
+    shown = win.view.current_array()
+    assert shown.shape[1] > 2 * r.frame.width
+    assert (shown[:, : r.frame.width] == r.frame.pixels).all()
+    # the heatmap colours the picture where there is no organ too
+    outside = r.seg.labels == 0
+    assert (r.image[outside] != r.frame.pixels[outside]).any(axis=1).mean() > 0.5
+    # the legend names every class and gives a confidence for those present
+    assert set(win.legend.rows) == set(win.card.class_names[1:])
+    present = next(iter(r.seg.confidence))
+    qtbot.waitUntil(lambda: "%" in win.legend.rows[present][2].text(), timeout=5000)
+    # offscreen screenshot: the legend's swatches are painted in the class colours
+    shot = win.grab().toImage()
+    assert shot.width() > 0
+    win.close()
+
+
+def test_bedside_mode_is_minimal_and_switching_never_stops_the_pipeline(
+    qtbot, settings, phantom_frames
+):
+    frames, truths = phantom_frames
+    win = _window(qtbot, settings, frames, truths, "teaching")
+    threads = list(win.pipeline._threads)
+    win.mode_actions["bedside"].trigger()
+    assert win.mode == "bedside"
+    assert not win.docks["legend"].isVisible() and not win.docks["overlay"].isVisible()
+    assert not win.main_toolbar.isVisible() and win.mode_bar.isVisible()
+    assert win.pipeline.style.center_label_only and win.pipeline.style.opacity < 0.3
+    n = win.pipeline.stats.frames
+    qtbot.waitUntil(lambda: win.pipeline.stats.frames >= n + 5, timeout=10000)
+    r = win.last_result
+    assert r.cam_age is None  # no heatmap at the bedside
+    assert win.view.current_array().shape == r.frame.pixels.shape  # one picture, no split
+    win.mode_actions["review"].trigger()
+    win.mode_actions["teaching"].trigger()
+    assert win.pipeline._threads == threads and all(t.is_alive() for t in threads)
+    win.close()
+
+
+def test_each_mode_remembers_its_settings(qtbot, settings, phantom_frames):
+    frames, truths = phantom_frames
+    win = _window(qtbot, settings, frames, truths, "teaching")
+    win.overlay_panel.opacity.setValue(70)
+    win.mode_actions["bedside"].trigger()
+    assert win.overlay_panel.opacity.value() == 18
+    win.mode_actions["teaching"].trigger()
+    assert win.overlay_panel.opacity.value() == 70
+    win.close()
+    again = _window(qtbot, settings, frames, truths, None)
+    assert again.mode == "teaching" and again.overlay_panel.opacity.value() == 70
+    again.close()
+
+
+def test_presenter_view_mirrors_the_picture(qtbot, settings, phantom_frames):
+    frames, truths = phantom_frames
+    win = _window(qtbot, settings, frames, truths, "teaching")
+    win.presenter_action.trigger()
+    assert win.presenter is not None and win.presenter.isVisible()
+    n = win.presenter.view.frames_shown
+    qtbot.waitUntil(lambda: win.presenter.view.frames_shown >= n + 3, timeout=10000)
+    assert "Not for diagnostic use" in win.presenter.view.marks
+    win.presenter_action.trigger()
+    win.close()
