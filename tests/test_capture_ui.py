@@ -36,7 +36,9 @@ def _window(qtbot, settings, interval=3.0):
     win = MainWindow(source=None, model=None, settings=settings, device="cpu", mode="teaching")
     qtbot.addWidget(win)
     win.show()
-    picker = install_input_picker(win, interval=interval)
+    picker = install_input_picker(win)  # the window installed it already: same picker
+    assert picker is win.input_picker
+    picker.interval = interval
     return win, picker
 
 
@@ -257,7 +259,7 @@ def test_picker_entries_background_enumeration_and_simulated_source(qtbot, setti
     data = [c.itemData(i) for i in range(c.count())]
     assert data[0] == PHANTOM and OPEN_FILE in data and OPEN_URL in data
     # the real enumeration (no card here) runs, repeatedly, on its own thread
-    qtbot.waitUntil(lambda: picker.enumerations >= 3, timeout=5000)
+    qtbot.waitUntil(lambda: picker.enumerations >= 3, timeout=10000)
     assert picker._thread.is_alive() and picker._thread is not threading.current_thread()
 
     c.setCurrentIndex(0)
