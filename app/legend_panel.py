@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP
 from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from ..models.card import ModelCard
+
+
+# Display names of the shipped models' classes, marked so that lupdate collects them; a
+# hospital's own class names are shown as written in its model card.
+KNOWN_CLASS_NAMES = (
+    QT_TRANSLATE_NOOP("LegendPanel", "Liver"),
+    QT_TRANSLATE_NOOP("LegendPanel", "Kidney"),
+    QT_TRANSLATE_NOOP("LegendPanel", "Spleen"),
+    QT_TRANSLATE_NOOP("LegendPanel", "Bladder"),
+    QT_TRANSLATE_NOOP("LegendPanel", "Heart"),
+    QT_TRANSLATE_NOOP("LegendPanel", "Free fluid"),
+    QT_TRANSLATE_NOOP("LegendPanel", "Nerve"),
+    QT_TRANSLATE_NOOP("LegendPanel", "Vessel"),
+)
 
 
 class LegendPanel(QWidget):
