@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QWidget
 
 from ..inference.cam import DEFAULT_LAYER, DEFAULT_METHOD, LIVE_METHODS, REVIEW_METHODS
@@ -37,7 +37,7 @@ class CamPanel(QWidget):
         self.organ.addItem(self.tr("auto (largest organ)"), None)
         if card is not None:
             for i, c in enumerate(card.classes[1:], start=1):
-                self.organ.addItem(self.tr(c.display), i)
+                self.organ.addItem(QCoreApplication.translate("LegendPanel", c.display), i)
         for name in layers:
             self.layer.addItem(name, name)
         i = self.layer.findData(DEFAULT_LAYER)

@@ -21,10 +21,52 @@ def default_dtype(device: torch.device) -> torch.dtype:
     return torch.float16 if device.type == "cuda" else torch.float32
 
 
+def _usable_cores() -> tuple[int, int]:
+    """(physical, logical) cores this process may run on (affinity and cgroup aware where
+    the platform tells)."""
+    logical = os.cpu_count() or 2
+    try:
+        logical = len(os.sched_getaffinity(0)) or logical
+    except (AttributeError, OSError):
+        pass
+    physical = logical
+    try:
+        import psutil
+
+        p = psutil.cpu_count(logical=False)
+        total = psutil.cpu_count(logical=True) or logical
+        if p and total:
+            # the share of physical cores among the logical ones this process may use
+            physical = max(1, round(logical * p / total))
+    except Exception:  # noqa: BLE001 - psutil is optional here
+        pass
+    return physical, logical
+
+
 def configure_cpu_threads() -> int:
-    """Use the physical cores for intra-op work; leave one for capture and the GUI when
-    there are many. Chosen per machine at start-up; ``SONOLIVE_THREADS`` overrides."""
+    """Choose the thread counts for this machine once, at start-up; returns torch's.
+
+    * torch intra-op threads: the physical cores (hyper-threads slow convolutions down),
+      less one for capture and the GUI when there are more than four;
+    * torch inter-op threads: 1 (one inference thread, one forward at a time);
+    * OpenCV: as many as torch. Its resizes and blends run on the inference thread between
+      forwards, never at the same time as torch's pool, so they can share the cores.
+
+    ``SONOLIVE_THREADS`` overrides the torch count, ``SONOLIVE_CV_THREADS`` OpenCV's.
+    """
+    physical, _logical = _usable_cores()
     env = os.environ.get("SONOLIVE_THREADS")
-    n = int(env) if env else max(1, (os.cpu_count() or 2) - (1 if (os.cpu_count() or 2) > 4 else 0))
+    n = int(env) if env else max(1, physical - (1 if physical > 4 else 0))
     torch.set_num_threads(n)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:  # only allowed before the first parallel work; keep what is set
+        pass
+    cv_env = os.environ.get("SONOLIVE_CV_THREADS")
+    try:
+        import cv2
+
+        cv2.setNumThreads(int(cv_env) if cv_env else n)
+    except ImportError:
+        pass
     return n

@@ -200,26 +200,53 @@ class Pipeline:
                 self.on_result()
 
     def process(self, frame: Frame) -> Result | None:
-        """Segment and compose one frame (also used directly by review and batch export)."""
+        """Segment and compose one frame (also used directly by review and batch export).
+
+        A segmenter that composes on its device (CUDA, or ``gpu_compose = True``) takes the
+        fast path, :meth:`Segmenter.segment_compose`; otherwise the CPU overlay composes.
+        When the GPU runs out of memory or is lost, the frame is tried once more on the CPU
+        segmenter that replaces it.
+        """
         with self._lock:
-            seg_model, overlay = self.segmenter, self.overlay
+            seg_model, overlay, style = self.segmenter, self.overlay, self.style
         seg = None
-        if seg_model is not None:
-            try:
-                seg = seg_model.segment(frame)
-            except Exception as e:  # noqa: BLE001 - inference errors become a message
-                self._inference_failed(seg_model, e)
-                seg = None
-        t0 = time.perf_counter()
+        image = None
+        t_heat = time.perf_counter()
         heat, cam_cls, cam_age = (None, None, None)
         if self.heat_provider is not None:
             heat, cam_cls, cam_age = self.heat_provider(frame)
-        if overlay is not None and seg is not None:
-            image = overlay.compose(frame.pixels, seg.labels, heat).image
+        heat_ms = (time.perf_counter() - t_heat) * 1000
+        on_device = False
+        for _attempt in range(2):
+            if seg_model is None:
+                break
+            on_device = overlay is not None and bool(
+                getattr(seg_model, "composes_on_device", False)
+            )
+            try:
+                if on_device:
+                    seg, image = seg_model.segment_compose(frame, style, heat)
+                else:
+                    seg = seg_model.segment(frame)
+                break
+            except Exception as e:  # noqa: BLE001 - inference errors become a message
+                seg, image = None, None
+                replacement = self._inference_failed(seg_model, e)
+                if replacement is None:
+                    break
+                with self._lock:
+                    seg_model, overlay, style = self.segmenter, self.overlay, self.style
+        if on_device and image is not None:
+            frame.timings.compose += heat_ms  # segment_compose timed the rest
+            t1 = time.perf_counter()
         else:
-            image = frame.pixels
-        t1 = time.perf_counter()
-        frame.timings.compose = (t1 - t0) * 1000
+            t0 = time.perf_counter()
+            if overlay is not None and seg is not None:
+                image = overlay.compose(frame.pixels, seg.labels, heat).image
+            else:
+                image = frame.pixels
+            t1 = time.perf_counter()
+            frame.timings.compose = heat_ms + (t1 - t0) * 1000
         return Result(
             frame=frame,
             image=image,
@@ -230,19 +257,27 @@ class Pipeline:
             t_composed=t1,
         )
 
-    def _inference_failed(self, seg_model: Segmenter, e: Exception) -> None:
-        msg = str(e)
-        if "out of memory" in msg.lower() and seg_model.on_cuda:
-            try:
-                import torch
+    def _inference_failed(self, seg_model: Segmenter, e: Exception) -> Segmenter | None:
+        """Turn an inference error into a message; on a GPU failure (out of memory, a
+        device-side error, a lost device) switch to a float32 CPU segmenter and return it."""
+        from .segmenter import cpu_fallback, gpu_failure_kind
 
-                torch.cuda.empty_cache()
-                cpu = Segmenter(seg_model.model, device="cpu")
+        msg = str(e)
+        kind = gpu_failure_kind(e) if getattr(seg_model, "on_cuda", False) else None
+        if kind is not None:
+            if self.segmenter is not seg_model:
+                return None  # the model was changed meanwhile; nothing to replace
+            try:
+                cpu = cpu_fallback(seg_model)
                 self.set_segmenter(cpu)
+                self.last_error = None
                 self._status(
-                    "warning", "The GPU ran out of memory; segmentation continues on the CPU."
+                    "warning",
+                    "The GPU ran out of memory; segmentation continues on the CPU."
+                    if kind == "oom"
+                    else "The GPU stopped working; segmentation continues on the CPU.",
                 )
-                return
+                return cpu
             except Exception as e2:  # noqa: BLE001
                 msg = f"{msg}; CPU fallback failed too: {e2}"
         if self.last_error != msg:
@@ -250,6 +285,7 @@ class Pipeline:
             self._status(
                 "error", f"Segmentation failed, showing the picture without overlay: {msg}"
             )
+        return None
 
     def _status(self, kind: str, msg: str) -> None:
         try:

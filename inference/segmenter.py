@@ -2,14 +2,31 @@
 
 CPU and CUDA share one code path. On CUDA the frame is copied once into a pinned host buffer,
 uploaded without blocking, resized and normalised on the GPU, run in fp16 and channels_last,
-and the label map and confidences come back in one download followed by the frame's only
+and what the host needs comes back in one download followed by the frame's only
 synchronisation. On the CPU OpenCV resizes into a preallocated buffer.
+
+Two ways through a frame:
+
+* :meth:`Segmenter.segment` returns the label map at the frame's size (the CPU overlay then
+  composes the picture);
+* :meth:`Segmenter.segment_compose` (the GPU fast path) also composes fill, outlines and CAM
+  heat on the device from the frame already uploaded for the network, and downloads the
+  finished picture, a subsampled label map (for the organ names) and the per-class figures in
+  one packed copy. The full-size label map stays on the device until someone reads
+  ``Segmentation.labels`` (snapshots, CSV export): reading it costs one more download then,
+  and nothing on frames where nobody asks.
+
+``device_path`` selects the torch code path (resize, argmax and compose on the model's
+device). It is on for CUDA, and ``gpu_compose = True`` forces it on any device: the tests
+run the very same code on the CPU in float32.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -20,6 +37,10 @@ from ..capture.frame import Frame
 from ..models.card import ModelCard
 from ..models.loader import LoadedModel
 from .device import default_dtype, pick_device
+
+if TYPE_CHECKING:
+    from .gpu_compose import TorchCompositor
+    from .overlay import OverlayStyle
 
 
 @dataclass
@@ -33,6 +54,112 @@ class Segmentation:
     @property
     def present(self) -> list[str]:
         return list(self.areas)
+
+
+class LazySegmentation(Segmentation):
+    """A segmentation whose full-size label map stays on the device until it is read.
+
+    ``confidence``, ``areas`` and ``present`` are plain host values. The first read of
+    ``labels`` downloads the map (thread-safe; the device work that produced it finished
+    before the frame's synchronisation, and the tensor is held here so the allocator cannot
+    reuse it). Should the device be gone by then, the subsampled map already on the host is
+    expanded instead (nearest neighbour, exact on every ``stride``-th pixel).
+    """
+
+    def __init__(
+        self,
+        device_labels: torch.Tensor,
+        small: np.ndarray,
+        stride: int,
+        confidence: dict[str, float],
+        areas: dict[str, int],
+    ) -> None:
+        self._dev: torch.Tensor | None = device_labels
+        self._host: np.ndarray | None = None
+        self._small = small
+        self._stride = stride
+        self._shape = tuple(device_labels.shape)
+        self._lock = threading.Lock()
+        self.confidence = confidence
+        self.areas = areas
+
+    @property
+    def labels_downloaded(self) -> bool:
+        return self._host is not None
+
+    @property
+    def labels(self) -> np.ndarray:  # type: ignore[override]
+        with self._lock:
+            if self._host is None:
+                try:
+                    assert self._dev is not None
+                    self._host = np.ascontiguousarray(self._dev.cpu().numpy())
+                except Exception:  # noqa: BLE001 - a lost device must not break a snapshot
+                    h, w = self._shape
+                    s = self._stride
+                    big = np.repeat(np.repeat(self._small, s, axis=0), s, axis=1)
+                    self._host = np.ascontiguousarray(big[:h, :w])
+                self._dev = None  # release the device memory
+            return self._host
+
+    @labels.setter
+    def labels(self, value: np.ndarray) -> None:
+        self._host, self._dev = value, None
+
+
+# Words in RuntimeErrors that mean the GPU is unusable for now (besides running out of memory).
+_LOST_WORDS = (
+    "device-side",
+    "cuda error",
+    "lost",
+    "illegal memory access",
+    "unspecified launch failure",
+    "cudnn_status",
+    "cublas_status",
+    "no cuda gpus are available",
+)
+
+
+def gpu_failure_kind(e: BaseException) -> str | None:
+    """``"oom"`` for an out-of-memory error, ``"lost"`` for a failed or lost device, else None."""
+    if isinstance(e, torch.cuda.OutOfMemoryError):
+        return "oom"
+    msg = str(e).lower()
+    if "out of memory" in msg:
+        return "oom"
+    accel = getattr(torch, "AcceleratorError", RuntimeError)
+    if isinstance(e, (RuntimeError, accel)) and any(w in msg for w in _LOST_WORDS):
+        return "lost"
+    return None
+
+
+def cpu_fallback(seg: Segmenter) -> Segmenter:
+    """A float32 CPU segmenter for the same model, after the GPU failed.
+
+    The loaded network is moved back to the CPU in float32 (the CUDA segmenter moved it in
+    place). When the device is too broken even to copy the weights back, they are loaded
+    again from the model's folder.
+    """
+    model = seg.model
+    seg.release()
+    try:
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            torch.cuda.empty_cache()
+    except Exception:  # noqa: BLE001 - a lost device may refuse even this
+        pass
+    try:
+        model.net.to(device="cpu", dtype=torch.float32, memory_format=torch.contiguous_format)
+    except Exception:
+        if model.path is None:
+            raise
+        from ..models.loader import load_model
+
+        fresh = load_model(model.path)
+        model.net = fresh.net
+    model.net.float().eval()
+    cpu = Segmenter(model, device="cpu", dtype=torch.float32)
+    cpu.backend_name = seg.backend_name  # an ONNX net stays an ONNX net
+    return cpu
 
 
 class Segmenter:
@@ -51,40 +178,97 @@ class Segmenter:
         self.device = device if isinstance(device, torch.device) else pick_device(device)
         self.dtype = dtype or default_dtype(self.device)
         self.on_cuda = self.device.type == "cuda"
+        # real CUDA calls (pinning, events, the sync) follow the device, not ``on_cuda``
+        self._is_cuda = self.device.type == "cuda"
+        self._channels_last = self._is_cuda
         net = model.net
-        if self.on_cuda:
+        if self._is_cuda:
             torch.backends.cudnn.benchmark = True
             net = net.to(self.device, dtype=self.dtype, memory_format=torch.channels_last)
         else:
             net = net.to(self.device, dtype=self.dtype)
         self.net = net.eval()
+        self.eager_net = self.net  # what ``inference.compile.accelerate`` wraps and falls back to
+        self.accel_mode = "off"
+        self.accel_note = ""
+        self.gpu_compose: bool | None = None  # None: compose on the device when on CUDA
         c = self.card.channels
         mean = self.card.mean * (c // len(self.card.mean))
         std = self.card.std * (c // len(self.card.std))
         self._mean = torch.tensor(mean, device=self.device, dtype=torch.float32).view(1, c, 1, 1)
         self._std = torch.tensor(std, device=self.device, dtype=torch.float32).view(1, c, 1, 1)
+        self._grey = torch.tensor([0.299, 0.587, 0.114], device=self.device).view(1, 3, 1, 1)
         h, w = self.card.input_size
         self._host = np.empty((h, w, c), np.float32)  # CPU preprocessing buffer, reused
         self._pinned: torch.Tensor | None = None
+        self._pinned_free: torch.cuda.Event | None = None  # the upload from _pinned finished
         self._pinned_out: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._frame_dev: torch.Tensor | None = None  # the last uploaded frame, H x W x 3 uint8
+        self._compositor: TorchCompositor | None = None
+        self._stage: torch.Tensor | None = None  # device side of the packed download
+        self._stage_host: torch.Tensor | None = None  # its pinned host side
+        self._events: list[torch.cuda.Event] | None = None
+
+    # ---- switches ------------------------------------------------------------
+    @property
+    def device_path(self) -> bool:
+        """Resize, argmax (and compose) with torch on the model's device."""
+        return self.on_cuda or bool(self.gpu_compose)
+
+    @property
+    def composes_on_device(self) -> bool:
+        """Whether the pipeline should call :meth:`segment_compose` for this segmenter."""
+        return self.on_cuda if self.gpu_compose is None else bool(self.gpu_compose)
+
+    def release(self) -> None:
+        """Drop device buffers and any captured graph (before a CPU fallback)."""
+        self.net = self.eager_net
+        self._pinned = self._pinned_out = self._frame_dev = None
+        self._stage = self._stage_host = None
+        self._compositor = None
+        self._events = None
 
     # ---- stages --------------------------------------------------------------
-    def preprocess(self, rgb: np.ndarray) -> torch.Tensor:
-        """RGB uint8 frame -> normalised 1 x C x h x w tensor on the model's device."""
-        h, w = self.card.input_size
-        c = self.card.channels
-        if self.on_cuda:
+    def upload(self, rgb: np.ndarray) -> torch.Tensor:
+        """The frame as an H x W x 3 uint8 tensor on the device (kept for the compositor)."""
+        if self._is_cuda:
             if self._pinned is None or self._pinned.shape != rgb.shape:
                 self._pinned = torch.empty(rgb.shape, dtype=torch.uint8).pin_memory()
+                self._pinned_free = torch.cuda.Event()
+            elif self._pinned_free is not None:
+                self._pinned_free.synchronize()  # the previous upload has left the buffer
             self._pinned.numpy()[...] = rgb
-            x = self._pinned.to(self.device, non_blocking=True).permute(2, 0, 1)[None].float()
-            if c == 1:
-                x = (
-                    x * torch.tensor([0.299, 0.587, 0.114], device=self.device).view(1, 3, 1, 1)
-                ).sum(1, keepdim=True)
-            x = F.interpolate(x, size=(h, w), mode="area") if x.shape[-2:] != (h, w) else x
-            x = (x / 255.0 - self._mean) / self._std
-            return x.to(self.dtype).contiguous(memory_format=torch.channels_last)
+            t = self._pinned.to(self.device, non_blocking=True)
+            if self._pinned_free is not None:
+                self._pinned_free.record()
+        else:
+            t = torch.from_numpy(np.ascontiguousarray(rgb)).to(self.device)
+        self._frame_dev = t
+        return t
+
+    def _preprocess_device(self, rgb: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        h, w = self.card.input_size
+        u8 = self.upload(rgb)
+        x = u8.permute(2, 0, 1)[None].float()
+        if self.card.channels == 1:
+            x = (x * self._grey).sum(1, keepdim=True)
+        if x.shape[-2:] != (h, w):
+            if x.shape[-2] > h:
+                x = F.interpolate(x, size=(h, w), mode="area")
+            else:
+                x = F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False)
+        x = (x / 255.0 - self._mean) / self._std
+        x = x.to(self.dtype)
+        if self._channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x, u8
+
+    def preprocess(self, rgb: np.ndarray) -> torch.Tensor:
+        """RGB uint8 frame -> normalised 1 x C x h x w tensor on the model's device."""
+        if self.device_path:
+            return self._preprocess_device(rgb)[0]
+        h, w = self.card.input_size
+        c = self.card.channels
         img = rgb if c == 3 else cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         if img.shape[:2] != (h, w):
             interp = cv2.INTER_AREA if img.shape[0] > h else cv2.INTER_LINEAR
@@ -99,34 +283,46 @@ class Segmenter:
         with torch.inference_mode():
             return self.net(x)
 
+    def _stats(self, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-class sum of the max probability and pixel count, at the network's size."""
+        probs = out.float().softmax(1) if self.card.output == "logits" else out.float()
+        conf_map, lab = probs[0].max(0)
+        n = self.card.num_classes
+        sums = torch.zeros(n, device=out.device).index_add_(0, lab.flatten(), conf_map.flatten())
+        counts = torch.bincount(lab.flatten(), minlength=n)[:n].float()
+        return sums, counts
+
+    @staticmethod
+    def _labels_full(out: torch.Tensor, frame_hw: tuple[int, int]) -> torch.Tensor:
+        """Class indices (int64) at the frame's size: bilinear logits, then argmax."""
+        big = out.float()
+        if tuple(big.shape[-2:]) != tuple(frame_hw):
+            big = F.interpolate(big, size=frame_hw, mode="bilinear", align_corners=False)
+        return big[0].argmax(0)
+
     def postprocess(self, out: torch.Tensor, frame_hw: tuple[int, int]) -> Segmentation:
         """Logits/probabilities -> label map at the frame's size plus per-class figures."""
         with torch.inference_mode():
-            probs = out.float().softmax(1) if self.card.output == "logits" else out.float()
-            conf_map, lab = probs[0].max(0)
-            n = self.card.num_classes
-            sums = torch.zeros(n, device=out.device).index_add_(
-                0, lab.flatten(), conf_map.flatten()
-            )
-            counts = torch.bincount(lab.flatten(), minlength=n).float()
-            if self.on_cuda:
-                big = F.interpolate(
-                    out.float(), size=frame_hw, mode="bilinear", align_corners=False
-                )
-                lab_big = big[0].argmax(0).to(torch.uint8)
+            sums, counts = self._stats(out)
+            if self.device_path:
+                lab_big = self._labels_full(out, frame_hw).to(torch.uint8)
                 stats = torch.stack([sums, counts])
-                if self._pinned_out is None or self._pinned_out[0].shape != lab_big.shape:
-                    self._pinned_out = (
-                        torch.empty(lab_big.shape, dtype=torch.uint8).pin_memory(),
-                        torch.empty(stats.shape, dtype=torch.float32).pin_memory(),
-                    )
-                self._pinned_out[0].copy_(lab_big, non_blocking=True)
-                self._pinned_out[1].copy_(stats, non_blocking=True)
-                torch.cuda.current_stream(self.device).synchronize()  # the one sync per frame
-                labels = self._pinned_out[0].numpy().copy()
-                sums_np, counts_np = self._pinned_out[1].numpy()
+                if self._is_cuda:
+                    if self._pinned_out is None or self._pinned_out[0].shape != lab_big.shape:
+                        self._pinned_out = (
+                            torch.empty(lab_big.shape, dtype=torch.uint8).pin_memory(),
+                            torch.empty(stats.shape, dtype=torch.float32).pin_memory(),
+                        )
+                    self._pinned_out[0].copy_(lab_big, non_blocking=True)
+                    self._pinned_out[1].copy_(stats, non_blocking=True)
+                    torch.cuda.current_stream(self.device).synchronize()  # the one sync
+                    labels = self._pinned_out[0].numpy().copy()
+                    sums_np, counts_np = self._pinned_out[1].numpy()
+                else:
+                    labels = lab_big.numpy()
+                    sums_np, counts_np = stats.numpy()
             else:
-                small = lab.to(torch.uint8).numpy()
+                small = self._labels_cpu(out)
                 H, W = frame_hw
                 labels = (
                     small
@@ -136,9 +332,20 @@ class Segmenter:
                 sums_np, counts_np = sums.numpy(), counts.numpy()
         return self._figures(labels, sums_np, counts_np)
 
-    def _figures(self, labels: np.ndarray, sums: np.ndarray, counts: np.ndarray) -> Segmentation:
+    @staticmethod
+    def _labels_cpu(out: torch.Tensor) -> np.ndarray:
+        return out[0].argmax(0).to(torch.uint8).numpy()
+
+    def _figures(
+        self,
+        labels: np.ndarray | None,
+        sums: np.ndarray,
+        counts: np.ndarray,
+        areas_full: np.ndarray | None = None,
+    ) -> Segmentation:
         names = self.card.class_names
-        areas_full = np.bincount(labels.ravel(), minlength=len(names))
+        if areas_full is None:
+            areas_full = np.bincount(labels.ravel(), minlength=len(names))
         conf, areas = {}, {}
         for i in range(1, len(names)):
             if areas_full[i] > 0:
@@ -153,16 +360,120 @@ class Segmenter:
         x = self.preprocess(frame.pixels)
         t1 = time.perf_counter()
         out = self.infer(x)
-        t2 = time.perf_counter()
         seg = self.postprocess(out, (frame.height, frame.width))
         t3 = time.perf_counter()
         frame.timings.preprocess = (t1 - t0) * 1000
         # on CUDA the work is asynchronous until the single sync in postprocess, so the
-        # inference stage is charged with everything up to that sync
-        frame.timings.infer = (t3 - t1) * 1000 if self.on_cuda else (t2 - t1) * 1000
-        if not self.on_cuda:
-            frame.timings.infer += (t3 - t2) * 1000
+        # inference stage is charged with everything up to that sync (and on the CPU the
+        # label map's resize counts as inference too)
+        frame.timings.infer = (t3 - t1) * 1000
         return seg
 
     def segment_pixels(self, rgb: np.ndarray) -> Segmentation:
         return self.postprocess(self.infer(self.preprocess(rgb)), rgb.shape[:2])
+
+    # ---- the GPU fast path ----------------------------------------------------
+    def compositor(self, style: OverlayStyle | None = None) -> TorchCompositor:
+        if self._compositor is None:
+            from .gpu_compose import TorchCompositor
+
+            self._compositor = TorchCompositor(self.card, style, self.device, self.dtype)
+        return self._compositor
+
+    def _record(self, i: int) -> None:
+        if self._is_cuda:
+            if self._events is None:
+                self._events = [torch.cuda.Event(enable_timing=True) for _ in range(4)]
+            self._events[i].record()
+
+    def _staging(self, nbytes: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """One device buffer and its pinned host twin, reused while the size holds."""
+        if self._stage is None or self._stage.numel() != nbytes:
+            self._stage = torch.empty(nbytes, dtype=torch.uint8, device=self.device)
+            if self._is_cuda:
+                self._stage_host = torch.empty(nbytes, dtype=torch.uint8).pin_memory()
+            else:
+                self._stage_host = self._stage  # the CPU "download" is the buffer itself
+        assert self._stage_host is not None
+        return self._stage, self._stage_host
+
+    def segment_compose(
+        self,
+        frame: Frame,
+        style: OverlayStyle | None = None,
+        heat: np.ndarray | None = None,
+    ) -> tuple[Segmentation, np.ndarray]:
+        """Segment and compose on the device; one download, one synchronisation.
+
+        Returns the segmentation (its ``labels`` downloaded lazily, see
+        :class:`LazySegmentation`) and the finished H x W x 3 uint8 picture, names drawn.
+        Records ``preprocess``, ``infer`` and ``compose`` in ``frame.timings``.
+        """
+        from .gpu_compose import label_stride
+
+        comp = self.compositor(style)
+        st = style or comp.style
+        H, W = frame.height, frame.width
+        n = self.card.num_classes
+        t0 = time.perf_counter()
+        with torch.inference_mode():
+            self._record(0)
+            x, u8 = self._preprocess_device(frame.pixels)
+            self._record(1)
+            t1 = time.perf_counter()
+            out = self.infer(x)
+            sums, counts = self._stats(out)
+            idx = self._labels_full(out, (H, W))
+            areas = torch.bincount(idx.flatten(), minlength=n)[:n]
+            self._record(2)
+            t2 = time.perf_counter()
+            heat_dev = None
+            if heat is not None:
+                if heat.shape != (H, W):
+                    heat = cv2.resize(heat, (W, H), interpolation=cv2.INTER_LINEAR)
+                heat_dev = comp.heat_on_device(heat)
+            dc = comp.compose(u8, idx, heat_dev, st)
+            lab_u8 = idx.to(torch.uint8)  # kept on the device for a later labels read
+            # pack: [3n float64 stats | 8 bytes: centre class | small labels | picture]
+            s = label_stride(H, W)
+            hs, ws = dc.small_labels.shape
+            o_centre = 3 * n * 8
+            o_small = o_centre + 8
+            o_img = o_small + hs * ws
+            stage, host = self._staging(o_img + H * W * 3)
+            stage[:o_centre].view(torch.float64).view(3, n).copy_(
+                torch.stack([sums.double(), counts.double(), areas.double()])
+            )
+            stage[o_centre : o_centre + 1].copy_(dc.centre)
+            stage[o_small:o_img].view(hs, ws).copy_(dc.small_labels)
+            stage[o_img:].view(H, W, 3).copy_(dc.image)
+            if self._is_cuda:
+                host.copy_(stage, non_blocking=True)  # the one download
+                self._record(3)
+                torch.cuda.current_stream(self.device).synchronize()  # the one sync
+        t3 = time.perf_counter()
+        hn = host.numpy()
+        stats = hn[:o_centre].view(np.float64).reshape(3, n)
+        centre = int(hn[o_centre])
+        small = hn[o_small:o_img].reshape(hs, ws).copy()
+        image = hn[o_img:].reshape(H, W, 3).copy()  # the pinned buffer is reused next frame
+        comp.draw_names(image, small, centre, st)
+        seg0 = self._figures(None, stats[0], stats[1], stats[2].astype(np.int64))
+        seg = LazySegmentation(lab_u8, small, s, seg0.confidence, seg0.areas)
+        t4 = time.perf_counter()
+        tm = frame.timings
+        if self._is_cuda and self._events is not None:
+            # the host ran ahead of the GPU until the sync; place the stage boundaries where
+            # the GPU passed them (events), measured back from the sync, so the stages still
+            # add up to the wall-clock time of the whole step
+            ev = self._events
+            b1 = t3 - ev[1].elapsed_time(ev[3]) / 1000
+            b2 = t3 - ev[2].elapsed_time(ev[3]) / 1000
+            b1 = min(max(b1, t0), t3)
+            b2 = min(max(b2, b1), t3)
+        else:
+            b1, b2 = t1, t2
+        tm.preprocess = (b1 - t0) * 1000
+        tm.infer = (b2 - b1) * 1000
+        tm.compose = (t4 - b2) * 1000
+        return seg, image

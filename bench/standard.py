@@ -1,0 +1,176 @@
+"""The standard benchmark set, through ``sonolive bench``; JSONs plus one Markdown table.
+
+    python bench/standard.py [--out bench/results] [--cpu-only] [--frames-scale 0.2]
+
+CPU (always):
+  cpu-lite-512     fast-lite, phantom 512x512 at 30 fps, 300 frames
+  cpu-lite-1080p   fast-lite, phantom letterboxed in 1920x1080 at 30 fps, 300 frames
+CUDA (when torch sees a GPU):
+  gpu-std-1080p    fast-standard, 1920x1080 at 60 fps, 600 frames
+  gpu-compare      ``--compare`` of backends (``--compare`` here; default torch against onnx)
+  gpu-accel-MODE   fast-standard 1080p with ``inference.compile.accelerate`` off / cudagraphs /
+                   compile (``sonolive bench`` has no switch for it, so this script runs the
+                   same bench function itself)
+
+Every run is its own process, so resident memory (``rss``) belongs to that run alone. A run
+that fails is listed as failed and the others still run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+STAGES = ("capture", "preprocess", "infer", "compose", "handoff", "total")
+CLI = "import sys; from sonolive.app.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def cuda_available() -> bool:
+    try:
+        import torch
+
+        return bool(torch.cuda.is_available())
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def plan(args: argparse.Namespace, cuda: bool) -> list[tuple[str, list[str]]]:
+    def n(frames: int) -> str:
+        return str(max(20, int(frames * args.frames_scale)))
+
+    runs = [
+        ("cpu-lite-512", ["--device", "cpu", "--model", "fast-lite", "--size", "512",
+                          "--fps", "30", "--frames", n(300)]),
+        ("cpu-lite-1080p", ["--device", "cpu", "--model", "fast-lite", "--size", "1920x1080",
+                            "--fps", "30", "--frames", n(300)]),
+    ]  # fmt: skip
+    if cuda and not args.cpu_only:
+        gpu = ["--device", "cuda", "--size", "1920x1080", "--fps", "60", "--frames", n(600)]
+        runs.append(("gpu-std-1080p", ["--model", args.gpu_model, *gpu]))
+        runs.append(("gpu-compare", ["--compare", args.compare, *gpu]))
+        for mode in ("off", "cudagraphs", "compile"):
+            runs.append((f"gpu-accel-{mode}", ["--accel", mode, "--model", args.gpu_model, *gpu]))
+    return runs
+
+
+def run_one(name: str, argv: list[str], out: Path, timeout: float) -> dict:
+    js = out / f"{name}.json"
+    if "--accel" in argv:
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--_accel-run", *argv]
+    else:
+        cmd = [sys.executable, "-c", CLI, "bench", *argv]
+    cmd += ["--json", str(js)]
+    t0 = time.perf_counter()
+    print(f"-- {name}: {' '.join(cmd[3:] if cmd[1] == '-c' else cmd[2:])}", flush=True)
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"name": name, "error": f"timed out after {timeout:.0f} s"}
+    log = (p.stdout or "") + (p.stderr or "")
+    (out / f"{name}.log").write_text(log)
+    if p.returncode != 0 or not js.exists():
+        tail = log.strip().splitlines()[-1:] or ["no output"]
+        return {"name": name, "error": f"exit {p.returncode}: {tail[0][:160]}"}
+    res = json.loads(js.read_text())
+    res["name"] = name
+    res["wall_s"] = round(time.perf_counter() - t0, 1)
+    return res
+
+
+def _rows(res: dict) -> list[dict]:
+    """A compare run holds several runs; every other JSON is one."""
+    if "error" in res:
+        return [res]
+    runs = res.get("runs")
+    if runs:
+        return [{**r, "name": f"{res['name']}: {r.get('spec', '?')}"} for r in runs]
+    return [res]
+
+
+def markdown(results: list[dict]) -> str:
+    head = ["run", "device", "fps", "dropped", "frames", "rss MB"]
+    head += [f"{s} p50/p95/p99 ms" for s in STAGES]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for res in results:
+        for r in _rows(res):
+            if "error" in r:
+                cells = [r["name"], "failed: " + r["error"]] + [""] * (len(head) - 2)
+            else:
+                cells = [
+                    r["name"] + (f" ({r['accel']})" if r.get("accel") else ""),
+                    str(r.get("device", "")),
+                    f"{r['fps']:.1f}",
+                    str(r["dropped"]),
+                    str(r["frames"]),
+                    f"{r['rss_mb']:.0f}",
+                ]
+                for s in STAGES:
+                    v = r.get(s, {})
+                    cells.append(
+                        f"{v.get('p50', 0):.1f} / {v.get('p95', 0):.1f} / {v.get('p99', 0):.1f}"
+                    )
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def accel_run(argv: list[str]) -> int:
+    """One ``sonolive bench``-style run with ``accelerate(mode)`` applied (a child process)."""
+    p = argparse.ArgumentParser()
+    p.add_argument("--accel", default="off")
+    p.add_argument("--model", default="fast-standard")
+    p.add_argument("--device", default="cuda")
+    p.add_argument("--size", default="1920x1080")
+    p.add_argument("--fps", type=float, default=60.0)
+    p.add_argument("--frames", type=int, default=600)
+    p.add_argument("--json", dest="json_out", required=True)
+    a = p.parse_args(argv)
+    from sonolive.capture.bench_sources import bench_source
+    from sonolive.inference.backends import make_segmenter
+    from sonolive.inference.bench import format_table, run_pipeline_bench
+    from sonolive.inference.compile import accelerate
+    from sonolive.inference.device import configure_cpu_threads
+
+    configure_cpu_threads()
+    seg = make_segmenter(a.model, device=a.device)
+    accelerate(seg, a.accel)
+    src = bench_source("phantom", fps=a.fps, size=a.size, frames=min(a.frames, 150))
+    res = run_pipeline_bench(src, seg, a.frames)
+    res.update(spec=a.model, accel=seg.accel_mode, accel_note=seg.accel_note)
+    print(format_table(res))
+    print(seg.accel_note)
+    Path(a.json_out).write_text(json.dumps(res, indent=2) + "\n")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--_accel-run"]:
+        return accel_run(argv[1:])
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--out", default="bench/results", help="folder for the JSONs and logs")
+    p.add_argument("--cpu-only", action="store_true", help="skip the CUDA runs")
+    p.add_argument("--gpu-model", default="fast-standard")
+    p.add_argument("--compare", default="fast-standard@torch,fast-standard@onnx")
+    p.add_argument("--frames-scale", type=float, default=1.0, help="e.g. 0.2 for a quick look")
+    p.add_argument("--timeout", type=float, default=1800.0, help="seconds per run")
+    args = p.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    cuda = cuda_available()
+    if not cuda and not args.cpu_only:
+        print("No CUDA GPU visible to torch: running the CPU part of the standard set only.")
+    results = [run_one(name, a, out, args.timeout) for name, a in plan(args, cuda)]
+    table = markdown(results)
+    (out / "summary.md").write_text(table + "\n")
+    (out / "summary.json").write_text(json.dumps(results, indent=2) + "\n")
+    print()
+    print(table)
+    return 1 if any("error" in r for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
