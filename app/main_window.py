@@ -173,6 +173,9 @@ class MainWindow(QMainWindow):
         from .input_picker import install_input_picker
 
         install_input_picker(self)
+        from .model_import_action import install_model_import
+
+        install_model_import(self)
         self.set_mode(self.mode)
         if model:
             self.select_model(model)

@@ -1,0 +1,62 @@
+"""'Open model…' in the window: a hospital's TorchScript model joins the picker and runs."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+from sonolive.capture.replay import ReplaySource
+
+
+def _torchscript_folder(tmp_path, lite_model, name="hospital-ts"):
+    folder = tmp_path / name
+    folder.mkdir()
+    h, w = lite_model.card.input_size
+    torch.jit.trace(lite_model.net.eval(), torch.zeros(1, 1, h, w)).save(str(folder / "model.pt"))
+    card = lite_model.card.to_dict()
+    card.update(name=name, format="torchscript", weights="model.pt", simulated=False)
+    card.pop("arch")
+    (folder / "model.json").write_text(json.dumps(card))
+    return folder
+
+
+def test_open_model_adds_it_to_the_picker_and_uses_it(
+    qtbot, settings, tmp_path, lite_model, phantom_frames
+):
+    from sonolive.app.main_window import MainWindow
+
+    folder = _torchscript_folder(tmp_path, lite_model)
+    frames, truths = phantom_frames
+    win = MainWindow(
+        ReplaySource(frames, fps=20, truths=truths), None, settings, "cpu", "review", "torch"
+    )
+    qtbot.addWidget(win)
+    win.show()
+    win.model_importer.open_folder(folder)
+    qtbot.waitUntil(
+        lambda: win.last_result is not None and win.last_result.seg is not None, timeout=20000
+    )
+    assert win.model_name == "hospital-ts"
+    assert win.model_picker.currentText() == "hospital-ts"
+    assert win.last_result.model_name == "hospital-ts"
+    win.close()
+
+
+def test_open_model_refuses_a_bad_folder_with_a_message(qtbot, settings, tmp_path, phantom_frames):
+    from sonolive.app.main_window import MainWindow
+
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "model.json").write_text('{"name": "bad", "classes": ["background"]}')
+    frames, truths = phantom_frames
+    win = MainWindow(
+        ReplaySource(frames, fps=20, truths=truths), None, settings, "cpu", "review", "torch"
+    )
+    qtbot.addWidget(win)
+    win.show()
+    win.model_importer.open_folder(bad)
+    qtbot.waitUntil(lambda: win.banner.isVisible(), timeout=10000)
+    assert "was not added" in win.banner.text() and "classes" in win.banner.text()
+    n = win.view.frames_shown
+    qtbot.waitUntil(lambda: win.view.frames_shown > n + 3, timeout=10000)  # still running
+    win.close()
