@@ -1,0 +1,199 @@
+"""Snapshots: the picture on screen as PNG plus a JSON sidecar with the frame's figures.
+
+:func:`capture_snapshot` takes what is needed on the GUI thread (a copy of the view's
+composed picture and the Result's figures: cheap); :func:`write_snapshot` writes the files
+on any thread; :func:`save_snapshot` does both at once (scripts, tests). The "Snapshot"
+action installed by :func:`install_snapshot` writes on a thread pool, so the GUI never waits
+on the disk; a failure reaches the window's banner through a queued signal.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+
+from .. import __version__
+from ..inference.pipeline import Result
+from ..inference.report import frame_report
+
+
+@dataclass
+class SnapshotData:
+    image: np.ndarray  # the composed picture as shown (RGB)
+    meta: dict[str, Any] = field(default_factory=dict)
+    stem: str = "snapshot"
+
+
+def _model_version(window, name: str) -> str | None:
+    pipeline = getattr(window, "pipeline", None) if window is not None else None
+    seg = getattr(pipeline, "segmenter", None)
+    card = getattr(seg, "card", None)
+    if card is not None and (not name or card.name == name):
+        return str(card.version)
+    return None
+
+
+def capture_snapshot(window_or_result) -> SnapshotData:
+    """Collect a snapshot from a window (what its view shows) or from a Result."""
+    if isinstance(window_or_result, Result):
+        window, result = None, window_or_result
+        image = result.image
+    else:
+        window = window_or_result
+        result = getattr(window, "last_result", None)
+        image = window.view.current_array()
+        if image is None and result is not None:
+            image = result.image
+    if image is None:
+        raise ValueError("Nothing is on screen to snapshot yet.")
+    image = np.array(image, copy=True)
+    frame = result.frame if result is not None else None
+    seg = result.seg if result is not None else None
+    model = result.model_name if result is not None else ""
+    roi_area = frame.height * frame.width if frame is not None else image.shape[0] * image.shape[1]
+    rep = frame_report(seg, roi_area)
+    src_name = ""
+    if frame is not None and frame.source:
+        src_name = frame.source
+    elif window is not None and getattr(window, "source", None) is not None:
+        try:
+            src_name = window.source.describe()
+        except Exception:  # noqa: BLE001
+            src_name = ""
+    now = datetime.now(timezone.utc).astimezone()
+    meta: dict[str, Any] = {
+        "source": src_name,
+        "frame_index": int(frame.index) if frame is not None else None,
+        "time_s": round(float(frame.timestamp), 6) if frame is not None else None,
+        "roi": list(frame.roi) if frame is not None and frame.roi is not None else None,
+        "model": model or None,
+        "model_version": _model_version(window, model) if model else None,
+        "classes_present": rep["classes_present"],
+        "areas_px": rep["areas_px"],
+        "areas_pct": rep["areas_pct"],
+        "confidence": rep["confidence"],
+        "image_size": [int(image.shape[1]), int(image.shape[0])],
+        "app_version": __version__,
+        "timestamp": now.isoformat(timespec="milliseconds"),
+        "not_for_diagnostic_use": True,
+    }
+    if result is not None and result.cam_class:
+        meta["cam_class"] = result.cam_class
+    stem = "sonolive_" + now.strftime("%Y%m%d_%H%M%S_") + f"{now.microsecond // 1000:03d}"
+    if frame is not None:
+        stem += f"_f{frame.index}"
+    return SnapshotData(image=image, meta=meta, stem=stem)
+
+
+def write_snapshot(data: SnapshotData, folder: str | Path) -> tuple[Path, Path]:
+    """Write ``<stem>.png`` and ``<stem>.json`` into ``folder`` (any thread)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    png = folder / f"{data.stem}.png"
+    n = 1
+    while png.exists():
+        png = folder / f"{data.stem}_{n}.png"
+        n += 1
+    js = png.with_suffix(".json")
+    ok, buf = cv2.imencode(".png", cv2.cvtColor(data.image, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise OSError(f"could not encode {png.name}")
+    png.write_bytes(buf.tobytes())
+    meta = dict(data.meta, image=png.name)
+    js.write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+    return png, js
+
+
+def save_snapshot(window_or_result, folder: str | Path) -> tuple[Path, Path]:
+    """Snapshot what is on screen (or a Result) to ``folder``: (png path, json path)."""
+    return write_snapshot(capture_snapshot(window_or_result), folder)
+
+
+def default_snapshot_folder() -> Path:
+    try:
+        from platformdirs import user_pictures_dir
+
+        return Path(user_pictures_dir()) / "SonoLive"
+    except Exception:  # noqa: BLE001
+        return Path.home() / "SonoLive"
+
+
+class SnapshotController(QObject):
+    """The Snapshot action's worker side: a thread pool and queued result signals."""
+
+    saved = Signal(str, str)  # png, json
+    failed = Signal(str)
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sonolive-snapshot")
+        self.saved.connect(self._on_saved, Qt.ConnectionType.QueuedConnection)
+        self.failed.connect(window.show_banner, Qt.ConnectionType.QueuedConnection)
+
+    def folder(self) -> Path:
+        v = self.window.settings.value("snapshot/folder", "")
+        return Path(str(v)) if v else default_snapshot_folder()
+
+    def take(self):
+        """Snapshot now: copy on the GUI thread, write on the pool; returns the Future."""
+        try:
+            data = capture_snapshot(self.window)
+        except Exception as e:  # noqa: BLE001
+            self.failed.emit(f"Snapshot failed: {e}")
+            return None
+        folder = self.folder()
+        t0 = time.perf_counter()
+
+        def job():
+            try:
+                png, js = write_snapshot(data, folder)
+            except Exception as e:  # noqa: BLE001 - a full disk, a read-only folder, ...
+                self.failed.emit(f"Snapshot could not be saved in {folder}: {e}")
+                raise
+            self.saved.emit(str(png), str(js))
+            return png, js, time.perf_counter() - t0
+
+        return self.pool.submit(job)
+
+    def _on_saved(self, png: str, _js: str) -> None:
+        try:
+            self.window.statusBar().showMessage(
+                self.window.tr("Snapshot saved: %1").replace("%1", png), 4000
+            )
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def install_snapshot(window) -> SnapshotController:
+    """Add the "Snapshot" action (S, Ctrl+S) to ``window``; idempotent.
+
+    Sets ``window.snapshot_action`` and ``window.snapshots`` (the controller; its
+    ``take()`` returns a Future of ``(png, json, seconds)``).
+    """
+    existing = getattr(window, "snapshots", None)
+    if isinstance(existing, SnapshotController):
+        return existing
+    ctl = SnapshotController(window)
+    action = QAction(window.tr("Snapshot"), window)
+    action.setShortcuts([QKeySequence("S"), QKeySequence("Ctrl+S")])
+    action.setToolTip(window.tr("Save the picture on screen with its figures (S)"))
+    action.triggered.connect(lambda: ctl.take())
+    window.addAction(action)
+    for act in window.menuBar().actions():
+        m = act.menu()
+        if m is not None and m.objectName() == "file-menu":
+            m.addAction(action)
+    window.snapshot_action = action
+    window.snapshots = ctl
+    return ctl

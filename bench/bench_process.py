@@ -1,0 +1,82 @@
+"""Batch throughput of ``sonolive process`` (inference.batch.process_file) on a 1080p clip.
+
+A 1080p H.264 clip of phantom frames (the square sector letterboxed in 1920x1080) is encoded
+with PyAV first; then the clip is processed end to end: decode, segment, compose the overlay,
+encode the annotated MP4 and write the per-frame CSV/JSON. The figure is frames per second
+of that whole job (the model load and the test-clip encoding are not counted).
+
+    python bench/bench_process.py --frames 150 --model fast-lite --json process.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import av
+from sonolive.capture.bench_sources import phantom_frames
+from sonolive.inference.backends import make_segmenter
+from sonolive.inference.batch import process_file
+
+
+def encode(path: Path, frames, fps: int = 30) -> None:
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("libx264", rate=fps)
+        s.height, s.width = frames[0].shape[:2]
+        s.pix_fmt = "yuv420p"
+        s.codec_context.time_base = Fraction(1, fps)
+        s.options = {"preset": "veryfast", "crf": "20"}
+        for i, rgb in enumerate(frames):
+            f = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            f.pts = i
+            for p in s.encode(f):
+                out.mux(p)
+        for p in s.encode(None):
+            out.mux(p)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--frames", type=int, default=150)
+    ap.add_argument("--size", default="1920x1080")
+    ap.add_argument("--model", default="fast-lite")
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--backend", default="auto")
+    ap.add_argument("--json", dest="json_out", default=None)
+    args = ap.parse_args(argv)
+
+    seg = make_segmenter(args.model, device=args.device, backend=args.backend)
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = Path(tmp) / "bench_1080p.mp4"
+        imgs, _ = phantom_frames(args.frames, args.size)
+        encode(clip, imgs)
+        del imgs
+        t0 = time.perf_counter()
+        s = process_file(clip, Path(tmp) / "out", seg)
+        wall = time.perf_counter() - t0
+    res = {
+        "frames": s.frames,
+        "size": args.size,
+        "model": s.model,
+        "backend": getattr(seg, "backend_name", "torch"),
+        "device": str(getattr(seg, "device", "")),
+        "seconds": round(wall, 3),
+        "process_fps": round(s.frames / wall, 2),
+    }
+    print(
+        f"process {res['frames']} frames {args.size} with {res['model']} "
+        f"({res['backend']}, {res['device']}): {res['process_fps']} fps "
+        f"({res['seconds']} s)"
+    )
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(res, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

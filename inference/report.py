@@ -1,0 +1,109 @@
+"""Per-frame figures in plain numbers: classes present, areas (pixels and % of the ROI),
+confidence. Shared by snapshots (app) and batch processing (``sonolive process``); Qt-free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .segmenter import Segmentation
+
+
+def frame_report(
+    seg: Segmentation | None,
+    roi_area: int,
+    *,
+    index: int | None = None,
+    time_s: float | None = None,
+) -> dict[str, Any]:
+    """The figures of one frame as a JSON-ready dict.
+
+    ``roi_area`` is the number of pixels of the ultrasound picture the model saw (the frame
+    is already cropped to its ROI, so this is ``height * width`` of the frame). Areas are
+    given in pixels and in percent of that area; confidence is the mean top-class
+    probability over each present class's pixels. With no segmentation (no model, or the
+    model failed) the lists are empty.
+    """
+    areas = dict(seg.areas) if seg is not None else {}
+    conf = dict(seg.confidence) if seg is not None else {}
+    roi_area = max(1, int(roi_area))
+    out: dict[str, Any] = {}
+    if index is not None:
+        out["index"] = int(index)
+    if time_s is not None:
+        out["time_s"] = round(float(time_s), 6)
+    out["classes_present"] = list(areas)
+    out["areas_px"] = {k: int(v) for k, v in areas.items()}
+    out["areas_pct"] = {k: round(100.0 * v / roi_area, 4) for k, v in areas.items()}
+    out["confidence"] = {k: round(float(conf.get(k, 0.0)), 4) for k in areas}
+    return out
+
+
+def csv_header(class_names: Sequence[str]) -> list[str]:
+    """Columns of the per-frame CSV for a model's (foreground) classes."""
+    cols = ["index", "time_s", "classes_present"]
+    for name in class_names:
+        cols += [f"{name}_area_px", f"{name}_area_pct", f"{name}_confidence"]
+    return cols
+
+
+def csv_row(report: dict[str, Any], class_names: Sequence[str]) -> list[Any]:
+    """One CSV row for :func:`frame_report`'s dict; absent classes get 0 area and empty conf."""
+    row: list[Any] = [
+        report.get("index", ""),
+        report.get("time_s", ""),
+        ";".join(report["classes_present"]),
+    ]
+    for name in class_names:
+        if name in report["areas_px"]:
+            row += [
+                report["areas_px"][name],
+                report["areas_pct"][name],
+                report["confidence"][name],
+            ]
+        else:
+            row += [0, 0.0, ""]
+    return row
+
+
+@dataclass
+class _ClassTotals:
+    frames: int = 0
+    area_px: float = 0.0
+    area_pct: float = 0.0
+    confidence: float = 0.0
+
+
+@dataclass
+class ReportSummary:
+    """Accumulates frame reports into per-class totals for a clip's summary."""
+
+    class_names: Sequence[str]
+    frames: int = 0
+    totals: dict[str, _ClassTotals] = field(default_factory=dict)
+
+    def add(self, report: dict[str, Any]) -> None:
+        self.frames += 1
+        for name in report["classes_present"]:
+            t = self.totals.setdefault(name, _ClassTotals())
+            t.frames += 1
+            t.area_px += report["areas_px"][name]
+            t.area_pct += report["areas_pct"][name]
+            t.confidence += report["confidence"][name]
+
+    def per_class(self) -> dict[str, dict[str, float | int]]:
+        """For every class: frames present, and mean area and confidence over those frames."""
+        out: dict[str, dict[str, float | int]] = {}
+        for name in self.class_names:
+            t = self.totals.get(name, _ClassTotals())
+            n = max(1, t.frames)
+            out[name] = {
+                "frames_present": t.frames,
+                "fraction_present": round(t.frames / self.frames, 4) if self.frames else 0.0,
+                "mean_area_px": round(t.area_px / n, 2) if t.frames else 0.0,
+                "mean_area_pct": round(t.area_pct / n, 4) if t.frames else 0.0,
+                "mean_confidence": round(t.confidence / n, 4) if t.frames else None,
+            }
+        return out

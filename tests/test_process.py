@@ -1,0 +1,75 @@
+"""``sonolive process``: batch annotation of clips, with failed inputs reported plainly."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from media_helpers import decode_all, encode_clip, make_dicom, make_frame, read_barcode
+from sonolive.app.cli import main
+
+# the torch backend skips the ONNX export and timing probe of "auto" (seconds per run)
+FAST = ["--backend", "torch"]
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("in")
+    a = encode_clip(d / "a.mp4", 9, gop=4)
+    b = encode_clip(d / "b.avi", 7, codec="mpeg4", fps=25)
+    broken = d / "broken.mp4"
+    broken.write_bytes(a.read_bytes()[:300])
+    return a, b, broken
+
+
+def test_process_good_and_broken_inputs(inputs, tmp_path, capsys):
+    a, b, broken = inputs
+    out = tmp_path / "OUT"
+    rc = main(["process", str(a), str(b), str(broken), "-o", str(out), "--device", "cpu", *FAST])
+    err = capsys.readouterr().err
+    assert rc == 1
+    lines = [ln for ln in err.splitlines() if "broken.mp4" in ln]
+    assert lines == [f"{broken}: not a readable video (truncated or corrupt)"], err
+    for path, n, fps in ((a, 9, 30.0), (b, 7, 25.0)):
+        stem = path.stem
+        video = decode_all(out / f"{stem}_annotated.mp4")
+        assert len(video) == n
+        # the annotated video keeps frame order (barcodes sit in the top half)
+        assert [read_barcode(f) for f in video] == list(range(n))
+        with open(out / f"{stem}_frames.csv", newline="") as f:
+            rows = list(csv.DictReader(f))
+        assert [int(r["index"]) for r in rows] == list(range(n))
+        assert float(rows[1]["time_s"]) == pytest.approx(1 / fps, abs=1e-3)
+        frames = json.loads((out / f"{stem}_frames.json").read_text())["frames"]
+        assert len(frames) == n
+        for row, fr in zip(rows, frames, strict=True):
+            assert row["classes_present"] == ";".join(fr["classes_present"])
+            for k, px in fr["areas_px"].items():
+                assert int(row[f"{k}_area_px"]) == px
+                assert fr["areas_pct"][k] == pytest.approx(100 * px / (160 * 120), abs=1e-3)
+        s = json.loads((out / f"{stem}_summary.json").read_text())
+        assert s["frames"] == n and s["fps"] == pytest.approx(fps)
+        assert s["duration_s"] == pytest.approx(n / fps, abs=1e-3)
+        assert s["model"] == "fast-lite" and s["model_version"]
+        assert s["processing_fps"] > 0
+        for name, c in s["classes"].items():
+            assert c["frames_present"] == sum(name in fr["classes_present"] for fr in frames)
+    assert not (out / "broken_annotated.mp4").exists()
+
+
+def test_process_dicom_and_all_good_exit_zero(tmp_path, capsys):
+    dcm = make_dicom(tmp_path / "cine.dcm", [make_frame(i) for i in range(5)], frame_time_ms=50)
+    out = tmp_path / "o"
+    assert (
+        main(["process", str(dcm), "-o", str(out), "--device", "cpu", "--no-progress", *FAST]) == 0
+    )
+    s = json.loads((out / "cine_summary.json").read_text())
+    assert s["frames"] == 5 and s["fps"] == pytest.approx(20.0)
+    assert len(decode_all(out / "cine_annotated.mp4")) == 5
+
+
+def test_missing_file_is_reported(tmp_path, capsys):
+    rc = main(["process", str(tmp_path / "nope.mp4"), "-o", str(tmp_path / "o"), *FAST])
+    assert rc == 1
+    assert f"{tmp_path / 'nope.mp4'}: file not found" in capsys.readouterr().err
