@@ -176,6 +176,11 @@ class MainWindow(QMainWindow):
         from .model_import_action import install_model_import
 
         install_model_import(self)
+        from .recording import install_recording
+        from .review import install_review
+
+        install_review(self)
+        install_recording(self)
         self.set_mode(self.mode)
         if model:
             self.select_model(model)

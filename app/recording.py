@@ -180,6 +180,9 @@ def install_recording(window) -> RecordingController:
     a pipeline frame hook; and "● REC mm:ss" as a permanent status-bar widget while
     recording.
     """
+    existing = getattr(window, "recording", None)
+    if isinstance(existing, RecordingController):
+        return existing
     ctl = RecordingController(window)
     window.recording = ctl
     window.pipeline.frame_hooks.append(ctl.hook)

@@ -725,6 +725,9 @@ def install_review(window) -> ReviewController:
     Space / Left / Right / Shift+Left / Shift+Right while the review dock is visible; the
     "Snapshot" action (:func:`install_snapshot`). Shown frames go to ``window.on_result``.
     """
+    existing = getattr(window, "review", None)
+    if isinstance(existing, ReviewController):
+        return existing
     ctl = ReviewController(window.pipeline, window)
     panel = ReviewPanel(ctl)
     dock = QDockWidget(window.tr("Review"), window)

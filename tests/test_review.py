@@ -38,11 +38,17 @@ def _window(qtbot, settings, source=None):
     if source is None:
         source = ReplaySource([make_frame(i) for i in range(4)], fps=30, name="live")
     win = MainWindow(
-        source=source, model="fast-lite", settings=settings, device="cpu", mode="review"
+        source=source,
+        model="fast-lite",
+        settings=settings,
+        device="cpu",
+        mode="review",
+        backend="torch",
     )
     qtbot.addWidget(win)
-    install_review(win)
-    install_recording(win)
+    # the window installs review and recording itself; installing again is harmless
+    assert install_review(win) is win.review
+    assert install_recording(win) is win.recording
     win.show()
     qtbot.waitExposed(win)
     win.activateWindow()
