@@ -277,6 +277,11 @@ class InputPicker(QObject):
 
     _current_spec: str | None = None
 
+    def sync(self) -> None:
+        """Show the window's running source in the picker (called after every source change)."""
+        self.adopt(self.current_source())
+        self._show_current()
+
     # ------------------------------------------------------------------ sources
     def current_source(self):
         return getattr(self.window, "source", None)

@@ -185,6 +185,7 @@ class MainWindow(QMainWindow):
         if model:
             self.select_model(model)
         self.set_source(source)
+        self._update_marks()  # the permanent marks show even before any source runs
 
     # ---- modes -----------------------------------------------------------------------
     def set_mode(self, mode: str) -> None:
@@ -322,6 +323,9 @@ class MainWindow(QMainWindow):
         self.status_line.source_label.setText(src.describe())
         self.pipeline.set_source(src)
         self.pipeline.start()
+        picker = getattr(self, "input_picker", None)
+        if picker is not None:
+            picker.sync()
         self._update_marks()
 
     # ---- pipeline events -------------------------------------------------------------

@@ -17,7 +17,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QLabel, QMenu
 
@@ -187,22 +187,22 @@ def install_recording(window) -> RecordingController:
     window.recording = ctl
     window.pipeline.frame_hooks.append(ctl.hook)
 
-    action = QAction(window.tr("Record"), window, checkable=True)
+    action = QAction(QCoreApplication.translate("MainWindow", "Record"), window, checkable=True)
     action.setShortcut(QKeySequence("R"))
-    action.setToolTip(window.tr("Start or stop recording (R)"))
+    action.setToolTip(QCoreApplication.translate("MainWindow", "Start or stop recording (R)"))
     window.addAction(action)
     window.record_action = action
 
-    menu = QMenu(window.tr("&Record"), window)
+    menu = QMenu(QCoreApplication.translate("MainWindow", "&Record"), window)
     menu.setObjectName("record-menu")
     menu.addAction(action)
     menu.addSeparator()
     group = QActionGroup(menu)
     window.record_mode_actions = {}
     labels = {
-        "raw": window.tr("Raw picture"),
-        "overlay": window.tr("Picture with overlay"),
-        "both": window.tr("Both (two files)"),
+        "raw": QCoreApplication.translate("MainWindow", "Raw picture"),
+        "overlay": QCoreApplication.translate("MainWindow", "Picture with overlay"),
+        "both": QCoreApplication.translate("MainWindow", "Both (two files)"),
     }
     for m in MODES:
         a = QAction(labels[m], menu, checkable=True)
@@ -212,7 +212,11 @@ def install_recording(window) -> RecordingController:
         menu.addAction(a)
         window.record_mode_actions[m] = a
     menu.addSeparator()
-    wm = QAction(window.tr("Watermark “Not for diagnostic use”"), menu, checkable=True)
+    wm = QAction(
+        QCoreApplication.translate("MainWindow", "Watermark “Not for diagnostic use”"),
+        menu,
+        checkable=True,
+    )
     wm.setChecked(ctl.watermark)
     wm.toggled.connect(lambda on: window.settings.setValue("recording/watermark", on))
     menu.addAction(wm)

@@ -26,7 +26,7 @@ import time
 from collections import OrderedDict
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -730,7 +730,7 @@ def install_review(window) -> ReviewController:
         return existing
     ctl = ReviewController(window.pipeline, window)
     panel = ReviewPanel(ctl)
-    dock = QDockWidget(window.tr("Review"), window)
+    dock = QDockWidget(QCoreApplication.translate("MainWindow", "Review"), window)
     dock.setObjectName("review-dock")
     dock.setWidget(panel)
     window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
@@ -753,12 +753,12 @@ def install_review(window) -> ReviewController:
         if m is not None and m.objectName() == "file-menu":
             menu = m
     if menu is None:
-        menu = window.menuBar().addMenu(window.tr("&File"))
+        menu = window.menuBar().addMenu(QCoreApplication.translate("MainWindow", "&File"))
         menu.setObjectName("file-menu")
-    open_action = QAction(window.tr("Open clip…"), window)
+    open_action = QAction(QCoreApplication.translate("MainWindow", "Open clip…"), window)
     open_action.setShortcut(QKeySequence.StandardKey.Open)
     menu.addAction(open_action)
-    recent_menu = QMenu(window.tr("Recent clips"), menu)
+    recent_menu = QMenu(QCoreApplication.translate("MainWindow", "Recent clips"), menu)
     recent_menu.setObjectName("recent-clips-menu")
     menu.addMenu(recent_menu)
     window.open_clip_action = open_action
@@ -783,9 +783,11 @@ def install_review(window) -> ReviewController:
         exts = " ".join(f"*{e}" for e in sorted(CLIP_EXTENSIONS))
         path, _ = QFileDialog.getOpenFileName(
             window,
-            window.tr("Open clip"),
+            QCoreApplication.translate("MainWindow", "Open clip"),
             folder,
-            window.tr("Clips (%1);;All files (*)").replace("%1", exts),
+            QCoreApplication.translate("MainWindow", "Clips (%1);;All files (*)").replace(
+                "%1", exts
+            ),
             options=QFileDialog.Option.DontUseNativeDialog,
         )
         if path:

@@ -9,7 +9,7 @@ key>``); *Detect again* forgets it and starts the automatic detection over.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QPainter, QPen
 from PySide6.QtWidgets import (
     QDialog,
@@ -253,10 +253,16 @@ def open_roi_editor(window, picker) -> RoiEditor | None:
     """Open the editor (window-modal, non-blocking) for the running source's ROI stage."""
     stage = picker.stage
     if stage is None:
-        window.show_banner(window.tr("The simulated scanner needs no ROI."))
+        window.show_banner(
+            QCoreApplication.translate("MainWindow", "The simulated scanner needs no ROI.")
+        )
         return None
     if stage.last_full is None or stage.frame_size is None:
-        window.show_banner(window.tr("No picture from this input yet: try again in a moment."))
+        window.show_banner(
+            QCoreApplication.translate(
+                "MainWindow", "No picture from this input yet: try again in a moment."
+            )
+        )
         return None
     old = getattr(window, "roi_editor", None)
     if old is not None:
@@ -273,10 +279,12 @@ def open_roi_editor(window, picker) -> RoiEditor | None:
 
 def install_roi_editor(window, picker) -> QAction:
     """Add "Adjust ROI…" to the main toolbar (and the window, for its shortcut)."""
-    act = QAction(window.tr("Adjust ROI…"), window)
+    act = QAction(QCoreApplication.translate("MainWindow", "Adjust ROI…"), window)
     act.setObjectName("adjust-roi")
     act.setToolTip(
-        window.tr("Choose the part of the scanner's picture that is segmented and recorded")
+        QCoreApplication.translate(
+            "MainWindow", "Choose the part of the scanner's picture that is segmented and recorded"
+        )
     )
     act.triggered.connect(lambda _=False: open_roi_editor(window, picker))
     tb = getattr(window, "main_toolbar", None)

@@ -19,7 +19,7 @@ from typing import Any
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 
 from .. import __version__
@@ -169,7 +169,8 @@ class SnapshotController(QObject):
     def _on_saved(self, png: str, _js: str) -> None:
         try:
             self.window.statusBar().showMessage(
-                self.window.tr("Snapshot saved: %1").replace("%1", png), 4000
+                QCoreApplication.translate("MainWindow", "Snapshot saved: %1").replace("%1", png),
+                4000,
             )
         except Exception:  # noqa: BLE001
             pass
@@ -185,9 +186,11 @@ def install_snapshot(window) -> SnapshotController:
     if isinstance(existing, SnapshotController):
         return existing
     ctl = SnapshotController(window)
-    action = QAction(window.tr("Snapshot"), window)
+    action = QAction(QCoreApplication.translate("MainWindow", "Snapshot"), window)
     action.setShortcuts([QKeySequence("S"), QKeySequence("Ctrl+S")])
-    action.setToolTip(window.tr("Save the picture on screen with its figures (S)"))
+    action.setToolTip(
+        QCoreApplication.translate("MainWindow", "Save the picture on screen with its figures (S)")
+    )
     action.triggered.connect(lambda: ctl.take())
     window.addAction(action)
     for act in window.menuBar().actions():

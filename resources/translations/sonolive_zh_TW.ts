@@ -1,0 +1,557 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_TW">
+<context>
+    <name>CamPanel</name>
+    <message>
+        <location filename="../../app/cam_panel.py" line="17"/>
+        <source>Show CAM heatmap</source>
+        <translation>顯示 CAM 熱圖</translation>
+    </message>
+    <message>
+        <location filename="../../app/cam_panel.py" line="24"/>
+        <source>Organ</source>
+        <translation>器官</translation>
+    </message>
+    <message>
+        <location filename="../../app/cam_panel.py" line="25"/>
+        <source>Method</source>
+        <translation>方法</translation>
+    </message>
+    <message>
+        <location filename="../../app/cam_panel.py" line="26"/>
+        <source>Layer</source>
+        <translation>層</translation>
+    </message>
+    <message>
+        <location filename="../../app/cam_panel.py" line="27"/>
+        <source>Map age</source>
+        <translation>熱圖延遲</translation>
+    </message>
+    <message>
+        <location filename="../../app/cam_panel.py" line="37"/>
+        <source>auto (largest organ)</source>
+        <translation>自動（最大器官）</translation>
+    </message>
+    <message>
+        <location filename="../../app/cam_panel.py" line="65"/>
+        <source>%1: %2 frames old · %3 maps/s</source>
+        <translation>%1：%2 幀前 · 每秒 %3 張</translation>
+    </message>
+</context>
+<context>
+    <name>InputPicker</name>
+    <message>
+        <location filename="../../app/input_picker.py" line="138"/>
+        <source>Simulated scanner</source>
+        <translation>模擬掃描器</translation>
+    </message>
+    <message>
+        <location filename="../../app/input_picker.py" line="139"/>
+        <source>Open video file…</source>
+        <translation>開啟影片檔…</translation>
+    </message>
+    <message>
+        <location filename="../../app/input_picker.py" line="140"/>
+        <source>Stream URL…</source>
+        <translation>串流網址…</translation>
+    </message>
+    <message>
+        <location filename="../../app/input_picker.py" line="206"/>
+        <source>Open a video or DICOM cine</source>
+        <translation>開啟影片或 DICOM 動態影像</translation>
+    </message>
+    <message>
+        <location filename="../../app/input_picker.py" line="208"/>
+        <source>Video or DICOM (*.mp4 *.mov *.avi *.mkv *.dcm *.dicom);;All files (*)</source>
+        <translation>影片或 DICOM (*.mp4 *.mov *.avi *.mkv *.dcm *.dicom);;所有檔案 (*)</translation>
+    </message>
+    <message>
+        <location filename="../../app/input_picker.py" line="217"/>
+        <source>Stream URL</source>
+        <translation>串流網址</translation>
+    </message>
+    <message>
+        <location filename="../../app/input_picker.py" line="218"/>
+        <source>rtsp:// or http(s):// address of the stream:</source>
+        <translation>串流的 rtsp:// 或 http(s):// 位址：</translation>
+    </message>
+    <message>
+        <location filename="../../app/input_picker.py" line="229"/>
+        <source>Not a stream address: %1 (use rtsp://, http:// or https://)</source>
+        <translation>不是串流位址：%1（請使用 rtsp://、http:// 或 https://）</translation>
+    </message>
+    <message>
+        <location filename="../../app/input_picker.py" line="244"/>
+        <location filename="../../app/input_picker.py" line="357"/>
+        <source>Connecting to %1…</source>
+        <translation>正在連接 %1…</translation>
+    </message>
+    <message>
+        <location filename="../../app/input_picker.py" line="349"/>
+        <source>No signal: %1</source>
+        <translation>無訊號：%1</translation>
+    </message>
+    <message>
+        <location filename="../../app/input_picker.py" line="352"/>
+        <source>No signal: %1 — %2</source>
+        <translation>無訊號：%1 — %2</translation>
+    </message>
+</context>
+<context>
+    <name>LegendPanel</name>
+    <message>
+        <location filename="../../app/legend_panel.py" line="15"/>
+        <source>Liver</source>
+        <translation>肝臟</translation>
+    </message>
+    <message>
+        <location filename="../../app/legend_panel.py" line="16"/>
+        <source>Kidney</source>
+        <translation>腎臟</translation>
+    </message>
+    <message>
+        <location filename="../../app/legend_panel.py" line="17"/>
+        <source>Spleen</source>
+        <translation>脾臟</translation>
+    </message>
+    <message>
+        <location filename="../../app/legend_panel.py" line="18"/>
+        <source>Bladder</source>
+        <translation>膀胱</translation>
+    </message>
+    <message>
+        <location filename="../../app/legend_panel.py" line="19"/>
+        <source>Heart</source>
+        <translation>心臟</translation>
+    </message>
+    <message>
+        <location filename="../../app/legend_panel.py" line="20"/>
+        <source>Free fluid</source>
+        <translation>游離液體</translation>
+    </message>
+    <message>
+        <location filename="../../app/legend_panel.py" line="21"/>
+        <source>Nerve</source>
+        <translation>神經</translation>
+    </message>
+    <message>
+        <location filename="../../app/legend_panel.py" line="22"/>
+        <source>Vessel</source>
+        <translation>血管</translation>
+    </message>
+    <message>
+        <location filename="../../app/legend_panel.py" line="30"/>
+        <source>Legend</source>
+        <translation>圖例</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <location filename="../../app/main_window.py" line="62"/>
+        <source>SonoLive — not for diagnostic use</source>
+        <translation>SonoLive — 非診斷用途</translation>
+    </message>
+    <message>
+        <location filename="../../app/main_window.py" line="111"/>
+        <source>Overlay</source>
+        <translation>疊加</translation>
+    </message>
+    <message>
+        <location filename="../../app/main_window.py" line="112"/>
+        <source>Legend</source>
+        <translation>圖例</translation>
+    </message>
+    <message>
+        <location filename="../../app/main_window.py" line="113"/>
+        <source>CAM heatmap</source>
+        <translation>CAM 熱圖</translation>
+    </message>
+    <message>
+        <location filename="../../app/main_window.py" line="123"/>
+        <source>Simulated scanner</source>
+        <translation>模擬掃描器</translation>
+    </message>
+    <message>
+        <location filename="../../app/main_window.py" line="128"/>
+        <source>Input and model</source>
+        <translation>輸入與模型</translation>
+    </message>
+    <message>
+        <location filename="../../app/main_window.py" line="130"/>
+        <source> Input </source>
+        <translation> 輸入 </translation>
+    </message>
+    <message>
+        <location filename="../../app/main_window.py" line="132"/>
+        <source> Model </source>
+        <translation> 模型 </translation>
+    </message>
+    <message>
+        <location filename="../../app/main_window.py" line="137"/>
+        <source>Mode</source>
+        <translation>模式</translation>
+    </message>
+    <message>
+        <location filename="../../app/main_window.py" line="143"/>
+        <source>Bedside</source>
+        <translation>床邊</translation>
+    </message>
+    <message>
+        <location filename="../../app/main_window.py" line="144"/>
+        <source>Teaching</source>
+        <translation>教學</translation>
+    </message>
+    <message>
+        <location filename="../../app/main_window.py" line="145"/>
+        <location filename="../../app/review.py" line="733"/>
+        <source>Review</source>
+        <translation>回顧</translation>
+    </message>
+    <message>
+        <location filename="../../app/main_window.py" line="153"/>
+        <source>Fullscreen</source>
+        <translation>全螢幕</translation>
+    </message>
+    <message>
+        <location filename="../../app/main_window.py" line="156"/>
+        <source>Presenter view</source>
+        <translation>簡報檢視</translation>
+    </message>
+    <message>
+        <location filename="../../app/main_window.py" line="159"/>
+        <source>Raw | overlay</source>
+        <translation>原始 | 疊加</translation>
+    </message>
+    <message>
+        <location filename="../../app/main_window.py" line="250"/>
+        <source>(no overlay)</source>
+        <translation>（不疊加）</translation>
+    </message>
+    <message>
+        <location filename="../../app/main_window.py" line="302"/>
+        <source>no model</source>
+        <translation>無模型</translation>
+    </message>
+    <message>
+        <location filename="../../app/main_window.py" line="305"/>
+        <source>Model “%1” could not be loaded, so the picture is shown without overlay. %2</source>
+        <translation>無法載入模型「%1」，畫面將不含疊加顯示。%2</translation>
+    </message>
+    <message>
+        <location filename="../../app/main_window.py" line="347"/>
+        <location filename="../../app/main_window.py" line="349"/>
+        <source>No signal</source>
+        <translation>無訊號</translation>
+    </message>
+    <message>
+        <location filename="../../app/main_window.py" line="356"/>
+        <source>End of clip: %1</source>
+        <translation>影片結束：%1</translation>
+    </message>
+    <message>
+        <location filename="../../app/main_window.py" line="379"/>
+        <source>The picture comes from the simulated scanner.</source>
+        <translation>畫面來自模擬掃描器。</translation>
+    </message>
+    <message>
+        <location filename="../../app/main_window.py" line="381"/>
+        <source>The model was trained on simulated images only.</source>
+        <translation>此模型僅以模擬影像訓練。</translation>
+    </message>
+    <message>
+        <location filename="../../app/main_window.py" line="383"/>
+        <source>Not for diagnostic use</source>
+        <translation>非診斷用途</translation>
+    </message>
+    <message>
+        <location filename="../../app/main_window.py" line="385"/>
+        <source>Model trained on simulated images</source>
+        <translation>模型以模擬影像訓練</translation>
+    </message>
+    <message>
+        <location filename="../../app/main_window.py" line="387"/>
+        <source>Simulated data</source>
+        <translation>模擬資料</translation>
+    </message>
+    <message>
+        <location filename="../../app/recording.py" line="190"/>
+        <source>Record</source>
+        <translation>錄影</translation>
+    </message>
+    <message>
+        <location filename="../../app/recording.py" line="192"/>
+        <source>Start or stop recording (R)</source>
+        <translation>開始或停止錄影（R）</translation>
+    </message>
+    <message>
+        <location filename="../../app/recording.py" line="196"/>
+        <source>&amp;Record</source>
+        <translation>錄影(&amp;R)</translation>
+    </message>
+    <message>
+        <location filename="../../app/recording.py" line="203"/>
+        <source>Raw picture</source>
+        <translation>原始畫面</translation>
+    </message>
+    <message>
+        <location filename="../../app/recording.py" line="204"/>
+        <source>Picture with overlay</source>
+        <translation>含疊加的畫面</translation>
+    </message>
+    <message>
+        <location filename="../../app/recording.py" line="205"/>
+        <source>Both (two files)</source>
+        <translation>兩者（兩個檔案）</translation>
+    </message>
+    <message>
+        <location filename="../../app/recording.py" line="216"/>
+        <source>Watermark “Not for diagnostic use”</source>
+        <translation>浮水印「非診斷用途」</translation>
+    </message>
+    <message>
+        <location filename="../../app/review.py" line="756"/>
+        <source>&amp;File</source>
+        <translation>檔案(&amp;F)</translation>
+    </message>
+    <message>
+        <location filename="../../app/review.py" line="758"/>
+        <source>Open clip…</source>
+        <translation>開啟影片…</translation>
+    </message>
+    <message>
+        <location filename="../../app/review.py" line="761"/>
+        <source>Recent clips</source>
+        <translation>最近的影片</translation>
+    </message>
+    <message>
+        <location filename="../../app/review.py" line="786"/>
+        <source>Open clip</source>
+        <translation>開啟影片</translation>
+    </message>
+    <message>
+        <location filename="../../app/review.py" line="788"/>
+        <source>Clips (%1);;All files (*)</source>
+        <translation>影片（%1）;;所有檔案 (*)</translation>
+    </message>
+    <message>
+        <location filename="../../app/roi_editor.py" line="257"/>
+        <source>The simulated scanner needs no ROI.</source>
+        <translation>模擬掃描器不需要 ROI。</translation>
+    </message>
+    <message>
+        <location filename="../../app/roi_editor.py" line="262"/>
+        <source>No picture from this input yet: try again in a moment.</source>
+        <translation>此輸入尚無畫面，請稍後再試。</translation>
+    </message>
+    <message>
+        <location filename="../../app/roi_editor.py" line="282"/>
+        <source>Adjust ROI…</source>
+        <translation>調整 ROI…</translation>
+    </message>
+    <message>
+        <location filename="../../app/roi_editor.py" line="285"/>
+        <source>Choose the part of the scanner&apos;s picture that is segmented and recorded</source>
+        <translation>選擇要分割與錄影的掃描畫面區域</translation>
+    </message>
+    <message>
+        <location filename="../../app/snapshot.py" line="172"/>
+        <source>Snapshot saved: %1</source>
+        <translation>已儲存快照：%1</translation>
+    </message>
+    <message>
+        <location filename="../../app/snapshot.py" line="189"/>
+        <source>Snapshot</source>
+        <translation>快照</translation>
+    </message>
+    <message>
+        <location filename="../../app/snapshot.py" line="192"/>
+        <source>Save the picture on screen with its figures (S)</source>
+        <translation>儲存螢幕畫面與數據（S）</translation>
+    </message>
+</context>
+<context>
+    <name>ModelImporter</name>
+    <message>
+        <location filename="../../app/model_import_action.py" line="22"/>
+        <source>Open model…</source>
+        <translation>開啟模型…</translation>
+    </message>
+    <message>
+        <location filename="../../app/model_import_action.py" line="29"/>
+        <source>Open a model folder (model.json or model.yaml + weights)</source>
+        <translation>開啟模型資料夾（model.json 或 model.yaml 加上權重）</translation>
+    </message>
+    <message>
+        <location filename="../../app/model_import_action.py" line="46"/>
+        <source>The model in %1 was not added: %2</source>
+        <translation>未加入 %1 中的模型：%2</translation>
+    </message>
+</context>
+<context>
+    <name>OverlayPanel</name>
+    <message>
+        <location filename="../../app/overlay_panel.py" line="19"/>
+        <source>Show overlay</source>
+        <translation>顯示疊加</translation>
+    </message>
+    <message>
+        <location filename="../../app/overlay_panel.py" line="20"/>
+        <source>Filled masks</source>
+        <translation>填色遮罩</translation>
+    </message>
+    <message>
+        <location filename="../../app/overlay_panel.py" line="21"/>
+        <source>Outlines</source>
+        <translation>輪廓</translation>
+    </message>
+    <message>
+        <location filename="../../app/overlay_panel.py" line="22"/>
+        <source>Organ names</source>
+        <translation>器官名稱</translation>
+    </message>
+    <message>
+        <location filename="../../app/overlay_panel.py" line="32"/>
+        <source>Opacity</source>
+        <translation>不透明度</translation>
+    </message>
+</context>
+<context>
+    <name>PresenterWindow</name>
+    <message>
+        <location filename="../../app/presenter.py" line="16"/>
+        <source>SonoLive — presenter view</source>
+        <translation>SonoLive — 簡報檢視</translation>
+    </message>
+</context>
+<context>
+    <name>ReviewPanel</name>
+    <message>
+        <location filename="../../app/review.py" line="554"/>
+        <source>Back one second (Shift+Left)</source>
+        <translation>倒退一秒（Shift+←）</translation>
+    </message>
+    <message>
+        <location filename="../../app/review.py" line="555"/>
+        <source>Previous frame (Left)</source>
+        <translation>上一幀（←）</translation>
+    </message>
+    <message>
+        <location filename="../../app/review.py" line="556"/>
+        <source>Play / pause (Space)</source>
+        <translation>播放／暫停（空白鍵）</translation>
+    </message>
+    <message>
+        <location filename="../../app/review.py" line="558"/>
+        <source>Next frame (Right)</source>
+        <translation>下一幀（→）</translation>
+    </message>
+    <message>
+        <location filename="../../app/review.py" line="559"/>
+        <source>Forward one second (Shift+Right)</source>
+        <translation>前進一秒（Shift+→）</translation>
+    </message>
+    <message>
+        <location filename="../../app/review.py" line="586"/>
+        <source>Loop</source>
+        <translation>循環</translation>
+    </message>
+    <message>
+        <location filename="../../app/review.py" line="589"/>
+        <source>Mark loop start at this frame</source>
+        <translation>以此幀為循環起點</translation>
+    </message>
+    <message>
+        <location filename="../../app/review.py" line="590"/>
+        <source>Mark loop end at this frame</source>
+        <translation>以此幀為循環終點</translation>
+    </message>
+    <message>
+        <location filename="../../app/review.py" line="592"/>
+        <source>Clear A–B</source>
+        <translation>清除 A–B</translation>
+    </message>
+    <message>
+        <location filename="../../app/review.py" line="592"/>
+        <source>Clear the A–B loop</source>
+        <translation>清除 A–B 循環</translation>
+    </message>
+    <message>
+        <location filename="../../app/review.py" line="603"/>
+        <source>Speed</source>
+        <translation>速度</translation>
+    </message>
+    <message>
+        <location filename="../../app/review.py" line="663"/>
+        <source>A–B loop: frames %1–%2</source>
+        <translation>A–B 循環：第 %1–%2 幀</translation>
+    </message>
+</context>
+<context>
+    <name>RoiEditor</name>
+    <message>
+        <location filename="../../app/roi_editor.py" line="192"/>
+        <source>Adjust the ultrasound image area (ROI)</source>
+        <translation>調整超音波影像區域（ROI）</translation>
+    </message>
+    <message>
+        <location filename="../../app/roi_editor.py" line="204"/>
+        <source>Detect again</source>
+        <translation>重新偵測</translation>
+    </message>
+    <message>
+        <location filename="../../app/roi_editor.py" line="211"/>
+        <source>Drag an edge or a corner to fit the rectangle to the ultrasound image; drag outside it to draw a new one. Everything outside is neither segmented nor recorded.</source>
+        <translation>拖曳邊或角使矩形符合超音波影像；在矩形外拖曳可重新繪製。矩形外的內容不會被分割或錄影。</translation>
+    </message>
+    <message>
+        <location filename="../../app/roi_editor.py" line="227"/>
+        <source>set by hand</source>
+        <translation>手動設定</translation>
+    </message>
+    <message>
+        <location filename="../../app/roi_editor.py" line="227"/>
+        <source>detected</source>
+        <translation>已偵測</translation>
+    </message>
+    <message>
+        <location filename="../../app/roi_editor.py" line="229"/>
+        <source>ROI %1×%2 at (%3, %4), now %5</source>
+        <translation>ROI %1×%2 位於 (%3, %4)，目前 %5</translation>
+    </message>
+    <message>
+        <location filename="../../app/roi_editor.py" line="234"/>
+        <source>full picture</source>
+        <translation>完整畫面</translation>
+    </message>
+</context>
+<context>
+    <name>StatusLine</name>
+    <message>
+        <location filename="../../app/status_line.py" line="19"/>
+        <source>Simulated data</source>
+        <translation>模擬資料</translation>
+    </message>
+    <message>
+        <location filename="../../app/status_line.py" line="23"/>
+        <source>Not for diagnostic use</source>
+        <translation>非診斷用途</translation>
+    </message>
+    <message>
+        <location filename="../../app/status_line.py" line="41"/>
+        <source>%1 fps</source>
+        <translation>%1 fps</translation>
+    </message>
+    <message>
+        <location filename="../../app/status_line.py" line="43"/>
+        <source>latency p50 %1 ms · p95 %2 ms</source>
+        <translation>延遲 p50 %1 ms · p95 %2 ms</translation>
+    </message>
+    <message>
+        <location filename="../../app/status_line.py" line="47"/>
+        <source>dropped %1</source>
+        <translation>丟棄 %1</translation>
+    </message>
+</context>
+</TS>
