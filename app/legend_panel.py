@@ -8,7 +8,6 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from ..models.card import ModelCard
 
-
 # Display names of the shipped models' classes, marked so that lupdate collects them; a
 # hospital's own class names are shown as written in its model card.
 KNOWN_CLASS_NAMES = (
