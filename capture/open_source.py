@@ -50,7 +50,11 @@ def open_source(spec: str, **kw) -> FrameSource:
     if not path.exists():
         raise SourceError(f"File not found: {spec}")
     if path.is_dir():
-        raise SourceError(f"{spec} is a folder, not a video or DICOM file.")
+        from .image_folder import ImageFolderSource, image_files
+
+        if image_files(path):
+            return ImageFolderSource(path, **kw)
+        raise SourceError(f"{spec} is a folder without images, not a video or DICOM file.")
     ext = path.suffix.lower()
     if ext in DICOM_EXTENSIONS or is_dicom_file(path):
         return DicomClipSource(path, **kw)
