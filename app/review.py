@@ -758,6 +758,9 @@ def install_review(window) -> ReviewController:
     open_action = QAction(QCoreApplication.translate("MainWindow", "Open clip…"), window)
     open_action.setShortcut(QKeySequence.StandardKey.Open)
     menu.addAction(open_action)
+    folder_action = QAction(QCoreApplication.translate("MainWindow", "Open image folder…"), window)
+    menu.addAction(folder_action)
+    window.open_folder_action = folder_action
     recent_menu = QMenu(QCoreApplication.translate("MainWindow", "Recent clips"), menu)
     recent_menu.setObjectName("recent-clips-menu")
     menu.addMenu(recent_menu)
@@ -792,6 +795,18 @@ def install_review(window) -> ReviewController:
         )
         if path:
             open_clip(path)
+
+    def pick_folder() -> None:
+        folder = QFileDialog.getExistingDirectory(
+            window,
+            QCoreApplication.translate("MainWindow", "Open a folder of still images"),
+            str(Path.home()),
+            options=QFileDialog.Option.DontUseNativeDialog,
+        )
+        if folder:
+            open_clip(folder)
+
+    folder_action.triggered.connect(pick_folder)
 
     def on_opened(path: str, desc: str, _count: int, _fps: float) -> None:
         add_recent_clip(window.settings, path)

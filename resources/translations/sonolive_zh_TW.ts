@@ -101,47 +101,47 @@
 <context>
     <name>LegendPanel</name>
     <message>
-        <location filename="../../app/legend_panel.py" line="15"/>
+        <location filename="../../app/legend_panel.py" line="14"/>
         <source>Liver</source>
         <translation>肝臟</translation>
     </message>
     <message>
-        <location filename="../../app/legend_panel.py" line="16"/>
+        <location filename="../../app/legend_panel.py" line="15"/>
         <source>Kidney</source>
         <translation>腎臟</translation>
     </message>
     <message>
-        <location filename="../../app/legend_panel.py" line="17"/>
+        <location filename="../../app/legend_panel.py" line="16"/>
         <source>Spleen</source>
         <translation>脾臟</translation>
     </message>
     <message>
-        <location filename="../../app/legend_panel.py" line="18"/>
+        <location filename="../../app/legend_panel.py" line="17"/>
         <source>Bladder</source>
         <translation>膀胱</translation>
     </message>
     <message>
-        <location filename="../../app/legend_panel.py" line="19"/>
+        <location filename="../../app/legend_panel.py" line="18"/>
         <source>Heart</source>
         <translation>心臟</translation>
     </message>
     <message>
-        <location filename="../../app/legend_panel.py" line="20"/>
+        <location filename="../../app/legend_panel.py" line="19"/>
         <source>Free fluid</source>
         <translation>游離液體</translation>
     </message>
     <message>
-        <location filename="../../app/legend_panel.py" line="21"/>
+        <location filename="../../app/legend_panel.py" line="20"/>
         <source>Nerve</source>
         <translation>神經</translation>
     </message>
     <message>
-        <location filename="../../app/legend_panel.py" line="22"/>
+        <location filename="../../app/legend_panel.py" line="21"/>
         <source>Vessel</source>
         <translation>血管</translation>
     </message>
     <message>
-        <location filename="../../app/legend_panel.py" line="30"/>
+        <location filename="../../app/legend_panel.py" line="29"/>
         <source>Legend</source>
         <translation>圖例</translation>
     </message>
@@ -225,53 +225,53 @@
         <translation>原始 | 疊加</translation>
     </message>
     <message>
-        <location filename="../../app/main_window.py" line="250"/>
+        <location filename="../../app/main_window.py" line="251"/>
         <source>(no overlay)</source>
         <translation>（不疊加）</translation>
     </message>
     <message>
-        <location filename="../../app/main_window.py" line="302"/>
+        <location filename="../../app/main_window.py" line="303"/>
         <source>no model</source>
         <translation>無模型</translation>
     </message>
     <message>
-        <location filename="../../app/main_window.py" line="305"/>
+        <location filename="../../app/main_window.py" line="306"/>
         <source>Model “%1” could not be loaded, so the picture is shown without overlay. %2</source>
         <translation>無法載入模型「%1」，畫面將不含疊加顯示。%2</translation>
     </message>
     <message>
-        <location filename="../../app/main_window.py" line="347"/>
-        <location filename="../../app/main_window.py" line="349"/>
+        <location filename="../../app/main_window.py" line="348"/>
+        <location filename="../../app/main_window.py" line="350"/>
         <source>No signal</source>
         <translation>無訊號</translation>
     </message>
     <message>
-        <location filename="../../app/main_window.py" line="356"/>
+        <location filename="../../app/main_window.py" line="357"/>
         <source>End of clip: %1</source>
         <translation>影片結束：%1</translation>
     </message>
     <message>
-        <location filename="../../app/main_window.py" line="379"/>
+        <location filename="../../app/main_window.py" line="380"/>
         <source>The picture comes from the simulated scanner.</source>
         <translation>畫面來自模擬掃描器。</translation>
     </message>
     <message>
-        <location filename="../../app/main_window.py" line="381"/>
+        <location filename="../../app/main_window.py" line="382"/>
         <source>The model was trained on simulated images only.</source>
         <translation>此模型僅以模擬影像訓練。</translation>
     </message>
     <message>
-        <location filename="../../app/main_window.py" line="383"/>
+        <location filename="../../app/main_window.py" line="384"/>
         <source>Not for diagnostic use</source>
         <translation>非診斷用途</translation>
     </message>
     <message>
-        <location filename="../../app/main_window.py" line="385"/>
+        <location filename="../../app/main_window.py" line="386"/>
         <source>Model trained on simulated images</source>
         <translation>模型以模擬影像訓練</translation>
     </message>
     <message>
-        <location filename="../../app/main_window.py" line="387"/>
+        <location filename="../../app/main_window.py" line="388"/>
         <source>Simulated data</source>
         <translation>模擬資料</translation>
     </message>
@@ -322,18 +322,28 @@
     </message>
     <message>
         <location filename="../../app/review.py" line="761"/>
+        <source>Open image folder…</source>
+        <translation>開啟影像資料夾…</translation>
+    </message>
+    <message>
+        <location filename="../../app/review.py" line="764"/>
         <source>Recent clips</source>
         <translation>最近的影片</translation>
     </message>
     <message>
-        <location filename="../../app/review.py" line="786"/>
+        <location filename="../../app/review.py" line="789"/>
         <source>Open clip</source>
         <translation>開啟影片</translation>
     </message>
     <message>
-        <location filename="../../app/review.py" line="788"/>
+        <location filename="../../app/review.py" line="791"/>
         <source>Clips (%1);;All files (*)</source>
         <translation>影片（%1）;;所有檔案 (*)</translation>
+    </message>
+    <message>
+        <location filename="../../app/review.py" line="802"/>
+        <source>Open a folder of still images</source>
+        <translation>開啟靜態影像資料夾</translation>
     </message>
     <message>
         <location filename="../../app/roi_editor.py" line="257"/>
