@@ -18,11 +18,11 @@ from PySide6.QtWidgets import (
 )
 
 from ..capture.source import FrameSource, SourceError
+from ..inference.cam_control import CamControl
 from ..inference.overlay import OverlayStyle
 from ..inference.pipeline import Pipeline, Result
 from ..models.registry import DEFAULT_MODEL, list_models
 from .bridge import PipelineBridge
-from .cam_control import CamControl
 from .cam_panel import CamPanel
 from .legend_panel import LegendPanel
 from .modes import MODES, ModeSettings, load_mode, save_mode
@@ -294,7 +294,7 @@ class MainWindow(QMainWindow):
         self.status_line.backend_label.setText(
             f"{name} · {seg.device.type} · {describe_backend(seg)}"
         )
-        self._set_card(seg.card, seg.model)
+        self._set_card(seg.card, seg.torch_model)
         self._update_marks()
 
     @Slot(str, str)

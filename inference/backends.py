@@ -191,6 +191,7 @@ def _is_onnx_net(net: torch.nn.Module) -> bool:
 def _onnx_segmenter(loaded: LoadedModel, net: torch.nn.Module, dev: torch.device) -> Segmenter:
     seg = Segmenter(LoadedModel(loaded.card, net, loaded.path), device=dev, dtype=torch.float32)
     seg.backend_name = "onnx"
+    seg.torch_model = loaded  # CAM needs the PyTorch network's layers
     return seg
 
 

@@ -23,6 +23,7 @@ def run_pipeline_bench(
     frames: int,
     timeout_s: float = 600.0,
     warmup: int = 10,
+    cam_method: str | None = None,
 ) -> dict[str, Any]:
     proc = psutil.Process(os.getpid())
     done = threading.Event()
@@ -54,11 +55,27 @@ def run_pipeline_bench(
     }
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
+    cam = None
+    if cam_method and segmenter is not None:
+        from .cam_control import CamControl
+
+        cam = CamControl(pipe, device=str(segmenter.device))
+        cam.set_model(segmenter.torch_model)
+        cam.configure(True, None, cam_method, None)
     th = threading.Thread(target=consumer, daemon=True)
     th.start()
     pipe.start()
     done.wait(timeout_s)
     elapsed = time.perf_counter() - nonlocal_state["t_start"]
+    cam_figures = {}
+    if cam is not None and cam.worker is not None:
+        cam_figures = {
+            "cam_method": cam_method,
+            "cam_hz": round(cam.rate(), 2),
+            "cam_maps": cam.worker.computed,
+            "cam_ms_last": round(cam.worker.state.ms, 1) if cam.worker.state else None,
+        }
+        cam.configure(False)
     pipe.stop()
     done.set()
     th.join(1)
@@ -79,6 +96,7 @@ def run_pipeline_bench(
         source=source.describe(),
         model=segmenter.card.name if segmenter else "none",
         threads=torch.get_num_threads(),
+        **cam_figures,
     )
     return out
 
@@ -93,4 +111,8 @@ def format_table(res: dict[str, Any]) -> str:
         f"model {res['model']}  backend {res['backend']}  device {res['device']}  "
         f"rss {res['rss_mb']} MB  source {res['source']}"
     )
+    if "cam_hz" in res:
+        lines.append(
+            f"CAM {res['cam_method']}: {res['cam_hz']} maps/s beside {res['fps']:.1f} mask fps"
+        )
     return "\n".join(lines)

@@ -78,6 +78,11 @@ class CamEngine:
         self.pre = Segmenter(own, device=dev, dtype=torch.float32)
         self.net = self.pre.net
         layers = candidate_layers(self.net)
+        if not layers:
+            raise ValueError(
+                "CAM needs one of the built-in U-Net architectures; this model's layers "
+                "are not visible (TorchScript or ONNX)"
+            )
         self.layer = layer or (DEFAULT_LAYER if DEFAULT_LAYER in layers else layers[-1])
         if self.layer not in dict(self.net.named_modules()):
             raise ValueError(f"unknown layer '{self.layer}' (try: {', '.join(layers)})")

@@ -174,6 +174,7 @@ class Segmenter:
         dtype: torch.dtype | None = None,
     ) -> None:
         self.card: ModelCard = model.card
+        self.torch_model: LoadedModel = model  # what CAM hooks into (differs for ONNX)
         self.model = model
         self.device = device if isinstance(device, torch.device) else pick_device(device)
         self.dtype = dtype or default_dtype(self.device)

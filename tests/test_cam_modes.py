@@ -50,7 +50,7 @@ def _mask_fps(pipe: Pipeline, seconds: float) -> float:
 
 
 def test_cam_does_not_lower_the_mask_frame_rate(lite_model, phantom_frames):
-    from sonolive.app.cam_control import CamControl
+    from sonolive.inference.cam_control import CamControl
 
     frames, truths = phantom_frames
     done = []

@@ -19,6 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto")
     p.add_argument("--backend", default="auto", help="auto, torch or onnx (CPU)")
     p.add_argument("--compare", default=None, help="comma list of models or model@backend")
+    p.add_argument("--cam", default=None, help="also run the CAM worker with this method")
     p.add_argument("--json", dest="json_out", default=None)
     p.set_defaults(func=run)
 
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     results = []
     for spec in specs:
         seg = None if spec == "none" else _segmenter(spec, args)
-        res = run_pipeline_bench(_source(args), seg, args.frames)
+        res = run_pipeline_bench(_source(args), seg, args.frames, cam_method=args.cam)
         res["spec"] = spec
         print(f"== {spec}")
         print(format_table(res))

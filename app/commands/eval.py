@@ -63,7 +63,9 @@ def run(args: argparse.Namespace) -> int:
     if args.cam:
         from ...inference.cam import CamEngine
 
-        cam = CamEngine(seg.model, method=args.cam_method, layer=args.cam_layer, device=args.device)
+        cam = CamEngine(
+            seg.torch_model, method=args.cam_method, layer=args.cam_layer, device=args.device
+        )
     res = evaluate(seg, samples, cam=cam)
     res["data"] = where
     print(format_table(res))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from ..inference.cam import CamEngine, CamWorker
-from ..inference.pipeline import Pipeline, Result
 from ..models.loader import LoadedModel
+from .cam import CamEngine, CamWorker
+from .pipeline import Pipeline, Result
 
 
 class CamControl:
