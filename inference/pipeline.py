@@ -76,10 +76,12 @@ class Pipeline:
         self.heat_provider: (
             Callable[[Frame], tuple[np.ndarray | None, str | None, int | None]] | None
         ) = None
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self.running = False
+        self._lock = threading.Lock()  # guards segmenter/overlay/style swaps
+        self._infer_lock = threading.Lock()  # one thread at a time uses the segmenter
+        self._ctl = threading.RLock()  # guards starting and ending runs
+        self._shutdown = threading.Event()
+        self._infer_thread: threading.Thread | None = None
+        self._run: tuple[threading.Event, threading.Thread] | None = None
         self.paused = False
         self.last_error: str | None = None
 
@@ -88,33 +90,56 @@ class Pipeline:
     def dropped(self) -> int:
         return self.frames_in.dropped + self.results.dropped
 
+    @property
+    def running(self) -> bool:
+        """True while a live capture run is active (review and batch call process() instead)."""
+        return self._run is not None
+
+    @property
+    def _threads(self) -> list[threading.Thread]:
+        return [t for t in ((self._run[1] if self._run else None), self._infer_thread) if t]
+
     # ---- control ---------------------------------------------------------------
     def start(self) -> None:
-        if self.running:
-            return
-        self._stop.clear()
-        self.frames_in.reopen()
-        self.running = True
-        self._threads = [
-            threading.Thread(target=self._capture_loop, name="sonolive-capture", daemon=True),
-            threading.Thread(target=self._infer_loop, name="sonolive-infer", daemon=True),
-        ]
-        for t in self._threads:
-            t.start()
+        """Start the inference thread (once) and a capture run for the current source."""
+        with self._ctl:
+            if self._infer_thread is None or not self._infer_thread.is_alive():
+                self._shutdown.clear()
+                self.frames_in.reopen()
+                self._infer_thread = threading.Thread(
+                    target=self._infer_loop, name="sonolive-infer", daemon=True
+                )
+                self._infer_thread.start()
+            if self._run is None and self.source is not None:
+                self._start_capture(self.source)
 
-    def stop(self, timeout: float = 2.0) -> None:
-        self._stop.set()
-        self.frames_in.close()
-        for t in self._threads:
+    def _start_capture(self, src: FrameSource) -> None:
+        stop = threading.Event()
+        t = threading.Thread(
+            target=self._capture_loop, args=(src, stop), name="sonolive-capture", daemon=True
+        )
+        self._run = (stop, t)
+        t.start()
+
+    def _end_capture(self) -> None:
+        """Ask the capture run to end without waiting for it: a source stuck in read() or
+        open() must not hold up the caller (often the GUI thread). The capture thread closes
+        its own source when it leaves, and never hands over a frame after being asked to stop."""
+        if self._run is not None:
+            self._run[0].set()
+            self._run = None
+
+    def stop(self, timeout: float = 1.0) -> None:
+        """Shut everything down (window close); waits at most ``timeout`` per thread."""
+        with self._ctl:
+            run = self._run
+            self._end_capture()
+            self._shutdown.set()
+            self.frames_in.close()
+            threads = [t for t in (run[1] if run else None, self._infer_thread) if t]
+            self._infer_thread = None
+        for t in threads:
             t.join(timeout)
-        self._threads = []
-        self.running = False
-        src = self.source
-        if src is not None:
-            try:
-                src.close()
-            except Exception:  # noqa: BLE001 - closing must never take the app down
-                pass
 
     def set_segmenter(self, segmenter: Segmenter | None) -> None:
         """Swap the model without stopping the threads (None: show frames without overlay)."""
@@ -123,14 +148,15 @@ class Pipeline:
             self.overlay = Overlay(segmenter.card, self.style) if segmenter else None
 
     def set_source(self, source: FrameSource | None) -> None:
-        was = self.running
-        if was:
-            self.stop()
-        self.source = source
-        self.frames_in.clear()
-        self.results.clear()
-        if was and source is not None:
-            self.start()
+        """Switch input without blocking: the old run ends in the background."""
+        with self._ctl:
+            live = self._run is not None
+            self._end_capture()
+            self.source = source
+            self.frames_in.clear()
+            self.results.clear()
+            if live and source is not None:
+                self._start_capture(source)
 
     def set_style(self, style: OverlayStyle) -> None:
         with self._lock:
@@ -139,19 +165,29 @@ class Pipeline:
                 self.overlay.style = style
 
     # ---- threads -----------------------------------------------------------------
-    def _capture_loop(self) -> None:
-        src = self.source
-        if src is None:
-            return
+    def _capture_loop(self, src: FrameSource, stop: threading.Event) -> None:
+        try:
+            self._capture(src, stop)
+        finally:
+            try:
+                src.close()
+            except Exception:  # noqa: BLE001 - closing must never take the app down
+                pass
+
+    def _capture(self, src: FrameSource, stop: threading.Event) -> None:
         try:
             src.open()
         except SourceError as e:
             self._status("error", str(e))
-            self.running = False
+            return
+        except Exception as e:  # noqa: BLE001
+            self._status("error", f"The input could not be opened: {e}")
+            return
+        if stop.is_set():
             return
         self._status("live", src.describe())
         lost = False
-        while not self._stop.is_set():
+        while not stop.is_set():
             if self.paused:
                 time.sleep(0.02)
                 continue
@@ -164,7 +200,7 @@ class Pipeline:
                 self._status("end", src.describe())
                 break
             except SourceError as e:
-                if not lost:
+                if not lost and not stop.is_set():
                     self.frames_in.clear()  # never show a frame from before the outage
                     self.results.clear()
                     self._status("lost", str(e))
@@ -175,6 +211,8 @@ class Pipeline:
                 self._status("error", f"The source failed: {e}")
                 time.sleep(0.2)
                 continue
+            if stop.is_set():
+                break  # switched away while this frame was being read: drop it
             if lost:
                 lost = False
                 self._status("live", src.describe())
@@ -184,11 +222,15 @@ class Pipeline:
             self.frames_in.put(frame)
 
     def _infer_loop(self) -> None:
-        while not self._stop.is_set():
+        while not self._shutdown.is_set():
             frame = self.frames_in.take(timeout=0.1)
             if frame is None:
                 continue
-            result = self.process(frame)
+            try:
+                result = self.process(frame)
+            except Exception as e:  # noqa: BLE001 - the loop must outlive any one frame
+                self._status("error", f"A frame could not be processed: {e}")
+                continue
             if result is None:
                 continue
             for hook in list(self.frame_hooks):
@@ -202,6 +244,15 @@ class Pipeline:
     def process(self, frame: Frame) -> Result | None:
         """Segment and compose one frame (also used directly by review and batch export).
 
+        Serialised: the live inference thread and a review worker never share the segmenter
+        at the same moment.
+        """
+        with self._infer_lock:
+            return self._process(frame)
+
+    def _process(self, frame: Frame) -> Result | None:
+        """The body of :meth:`process`.
+
         A segmenter that composes on its device (CUDA, or ``gpu_compose = True``) takes the
         fast path, :meth:`Segmenter.segment_compose`; otherwise the CPU overlay composes.
         When the GPU runs out of memory or is lost, the frame is tried once more on the CPU
@@ -213,8 +264,12 @@ class Pipeline:
         image = None
         t_heat = time.perf_counter()
         heat, cam_cls, cam_age = (None, None, None)
-        if self.heat_provider is not None:
-            heat, cam_cls, cam_age = self.heat_provider(frame)
+        provider = self.heat_provider  # read once: the GUI thread may clear it meanwhile
+        if provider is not None:
+            try:
+                heat, cam_cls, cam_age = provider(frame)
+            except Exception:  # noqa: BLE001 - no heatmap this frame, masks go on
+                heat, cam_cls, cam_age = (None, None, None)
         heat_ms = (time.perf_counter() - t_heat) * 1000
         on_device = False
         for _attempt in range(2):
