@@ -8,7 +8,6 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from ..inference.backends import make_segmenter
 from ..inference.pipeline import Pipeline, Result
-from ..models.loader import ModelLoadError
 
 
 class PipelineBridge(QObject):
@@ -50,7 +49,7 @@ class PipelineBridge(QObject):
         def work() -> None:
             try:
                 seg = make_segmenter(name, device=device, backend=backend)
-            except (ModelLoadError, KeyError, RuntimeError, OSError, ValueError) as e:
+            except Exception as e:  # noqa: BLE001 - any failure becomes a message, never a dead thread
                 msg = str(e).strip("'\"")
                 if job == self._model_job:
                     self.pipeline.set_segmenter(None)

@@ -416,6 +416,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, e) -> None:  # noqa: N802 - Qt API
         self._timer.stop()
+        rec = getattr(self, "recording", None)
+        if rec is not None and rec.recording:
+            rec.stop()  # the last fragment is written, so the file plays to its end
+            rec.wait_closed(3.0)
         self._save_mode_from_panels()
         self.cam.configure(False)
         self.pipeline.stop()

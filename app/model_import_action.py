@@ -9,8 +9,6 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog
 
-from ..models.loader import ModelLoadError
-
 
 class ModelImporter(QObject):
     imported = Signal(str)  # model name
@@ -41,7 +39,7 @@ class ModelImporter(QObject):
             try:
                 dest = import_model(folder, force=True)
                 self.imported.emit(ModelCard.load(dest).name)
-            except (ModelLoadError, OSError, ValueError) as e:
+            except Exception as e:  # noqa: BLE001 - any failure becomes a message
                 self.failed.emit(
                     self.tr("The model in %1 was not added: %2")
                     .replace("%1", str(folder))

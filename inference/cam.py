@@ -161,10 +161,10 @@ class CamWorker:
         self.slot.put(frame)
 
     def stop(self) -> None:
+        """Ask the worker to finish without waiting (a Score-CAM map can take seconds); the
+        worker removes its hooks itself once its current map is done."""
         self._stop.set()
         self.slot.close()
-        self._thread.join(2)
-        self.engine.close()
 
     def latest_for(self, frame: Frame) -> tuple[np.ndarray | None, str | None, int | None]:
         s = self.state
@@ -178,6 +178,12 @@ class CamWorker:
         return heat, s.class_name, max(0, frame.index - s.frame_index)
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            self.engine.close()
+
+    def _loop(self) -> None:
         last = 0.0
         while not self._stop.is_set():
             wait = (1.0 / self.max_hz) - (time.perf_counter() - last) if self.max_hz > 0 else 0

@@ -76,7 +76,7 @@ class ModelCard:
                 c = {"name": c}
             if not isinstance(c, dict) or "name" not in c:
                 raise CardError(f"{where}: classes[{i}] needs a 'name'")
-            color = c.get("color", _default_color(i))
+            color = c.get("color", default_color(i))
             if (
                 not isinstance(color, (list, tuple))
                 or len(color) != 3
@@ -106,8 +106,11 @@ class ModelCard:
         channels = d.get("channels", 1)
         if channels not in (1, 3):
             raise CardError(f"{where}: 'channels' must be 1 (grey) or 3 (RGB), got {channels!r}")
-        mean = _as_list(d.get("mean", [0.0] * channels))
-        std = _as_list(d.get("std", [1.0] * channels))
+        try:
+            mean = _as_list(d.get("mean", [0.0] * channels))
+            std = _as_list(d.get("std", [1.0] * channels))
+        except (TypeError, ValueError) as e:
+            raise CardError(f"{where}: 'mean' and 'std' must be numbers or lists of numbers") from e
         if len(mean) not in (1, channels) or len(std) not in (1, channels):
             raise CardError(f"{where}: 'mean' and 'std' need 1 or {channels} values")
         if any(s <= 0 for s in std):
@@ -119,6 +122,12 @@ class ModelCard:
         if output not in OUTPUT_KINDS:
             raise CardError(f"{where}: 'output' must be one of {OUTPUT_KINDS}, got {output!r}")
         arch = d.get("arch", {})
+        if not isinstance(arch, dict):
+            raise CardError(
+                f'{where}: \'arch\' must be a mapping like {{"type": "unet", "width": 16}}'
+            )
+        if not isinstance(d.get("accuracy", {}), dict):
+            raise CardError(f"{where}: 'accuracy' must be a mapping (what `sonolive eval` wrote)")
         if fmt == "safetensors" and not arch:
             arch = {"type": "unet", "width": 16, "depth": 4}
         return cls(
@@ -204,5 +213,5 @@ _PALETTE = [
 ]
 
 
-def _default_color(i: int) -> list[int]:
+def default_color(i: int) -> list[int]:
     return list(_PALETTE[i % len(_PALETTE)])

@@ -77,7 +77,9 @@ def load_model(folder: str | Path) -> LoadedModel:
         net = build_network(card.arch, card.channels, card.num_classes)
     except (TypeError, ValueError) as e:
         raise ModelLoadError(f"{card.name}: cannot build architecture {card.arch}: {e}") from e
-    state = load_safetensors_state(folder / card.weights)
+    from .foreign import weights_path  # the weights must sit inside the model folder
+
+    state = load_safetensors_state(weights_path(card, folder))
     apply_state(net, state, card.weights)
     net.eval()
     return LoadedModel(card=card, net=net, path=folder)

@@ -45,6 +45,10 @@ def _scan(root: Path, builtin: bool) -> list[ModelEntry]:
             out.append(ModelEntry(card.name, d, builtin, card))
         except CardError as e:
             out.append(ModelEntry(d.name, d, builtin, None, str(e)))
+        except Exception as e:  # noqa: BLE001 - one bad folder must not stop the app
+            out.append(
+                ModelEntry(d.name, d, builtin, None, f"{d.name}: unreadable model card ({e})")
+            )
     return out
 
 

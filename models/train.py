@@ -22,7 +22,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from .augment import augment
-from .card import ClassInfo, ModelCard
+from .card import ClassInfo, ModelCard, default_color
 from .datasets import (
     PHANTOM_TRAIN_SEED,
     PHANTOM_VAL_SEED,
@@ -213,7 +213,7 @@ def train(cfg: TrainConfig) -> dict:
             ClassInfo(
                 c,
                 cfg.display.get(c, c.replace("_", " ").title()),
-                tuple(cfg.colors.get(c, _color(i))),
+                tuple(cfg.colors.get(c, default_color(i))),
             )
             for i, c in enumerate(classes)
         ],
@@ -288,19 +288,3 @@ def train(cfg: TrainConfig) -> dict:
         "classes": classes,
         "world": world,
     }
-
-
-_COLORS = [
-    (0, 0, 0),
-    (230, 25, 75),
-    (60, 180, 75),
-    (255, 225, 25),
-    (0, 130, 200),
-    (245, 130, 48),
-    (145, 30, 180),
-    (70, 240, 240),
-]
-
-
-def _color(i: int) -> tuple[int, int, int]:
-    return _COLORS[i % len(_COLORS)]

@@ -277,3 +277,45 @@ def test_import_model_refuses_invalid_folders(tmp_path, exported, capsys):
 
     assert main(["import-model", str(tmp_path / "missing")]) == 2
     assert not any(user_models_dir().iterdir())
+
+
+def test_malformed_user_cards_are_listed_with_an_error_not_a_crash(tmp_path, monkeypatch):
+    import json as _json
+
+    from sonolive.models.registry import list_models
+
+    monkeypatch.setenv("SONOLIVE_USER_MODELS", str(tmp_path))
+    for name, extra in (
+        ("acc", {"accuracy": [1]}),
+        ("arch", {"arch": [1]}),
+        ("mean", {"mean": "abc"}),
+    ):
+        d = tmp_path / name
+        d.mkdir()
+        card = {"name": name, "classes": ["background", "organ"], **extra}
+        (d / "model.json").write_text(_json.dumps(card))
+    entries = {e.path.name: e for e in list_models() if not e.builtin}
+    assert set(entries) == {"acc", "arch", "mean"}
+    assert "'accuracy'" in entries["acc"].error
+    assert "'arch'" in entries["arch"].error
+    assert "'mean'" in entries["mean"].error
+
+
+def test_weights_outside_the_model_folder_are_refused(tmp_path):
+    import shutil
+
+    from sonolive.models.loader import ModelLoadError, load_model
+    from sonolive.models.registry import find_model
+
+    folder = tmp_path / "m"
+    shutil.copytree(find_model("fast-lite"), folder)
+    outside = tmp_path / "elsewhere.safetensors"
+    shutil.copy(folder / "model.safetensors", outside)
+    card = (
+        (folder / "model.json")
+        .read_text()
+        .replace('"model.safetensors"', '"../elsewhere.safetensors"')
+    )
+    (folder / "model.json").write_text(card)
+    with pytest.raises(ModelLoadError, match="inside the model folder"):
+        load_model(folder)
