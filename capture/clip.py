@@ -70,7 +70,33 @@ def clamp_speed(value: float) -> float:
     return float(min(MAX_SPEED, max(MIN_SPEED, float(value))))
 
 
-class ClipSource(FrameSource):
+class PlaybackControls:
+    """Position and speed, shared by the seekable sources (clips, DICOM cine, image folders).
+
+    Subclasses keep a :class:`Pacer` in ``_pacer`` and the next frame's index in
+    ``_next_index``.
+    """
+
+    _pacer: Pacer
+    _next_index: int = 0
+
+    @property
+    def position(self) -> int:
+        """Index of the frame the next ``read()`` returns."""
+        return self._next_index
+
+    @property
+    def speed(self) -> float:
+        return self._pacer.speed
+
+    @speed.setter
+    def speed(self, value: float) -> None:
+        """Playback speed factor, clamped to 0.25-4."""
+        self._pacer.speed = clamp_speed(value)
+        self._pacer.reset()
+
+
+class ClipSource(PlaybackControls, FrameSource):
     """A video file (or network stream) decoded with PyAV.
 
     ``read()`` returns the next frame, paced to the clip's timing x ``speed`` when ``paced``;
@@ -135,21 +161,6 @@ class ClipSource(FrameSource):
         if not self._pts:
             return 0.0
         return self.frame_time(len(self._pts) - 1) + 1.0 / self._fps
-
-    @property
-    def position(self) -> int:
-        """Index of the frame the next :meth:`read` returns."""
-        return self._next_index
-
-    @property
-    def speed(self) -> float:
-        return self._pacer.speed
-
-    @speed.setter
-    def speed(self, value: float) -> None:
-        """Playback speed factor, clamped to 0.25-4."""
-        self._pacer.speed = clamp_speed(value)
-        self._pacer.reset()
 
     def frame_time(self, index: int) -> float:
         """Presentation time of frame ``index`` in seconds from the first frame."""

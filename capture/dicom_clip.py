@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .clip import Pacer, clamp_speed
+from .clip import Pacer, PlaybackControls
 from .frame import Frame
 from .source import EndOfStream, FrameSource, SourceError
 
@@ -90,7 +90,7 @@ def to_rgb8(arr: np.ndarray, ds) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
-class DicomClipSource(FrameSource):
+class DicomClipSource(PlaybackControls, FrameSource):
     """A multi-frame DICOM cine, with the same reading API as :class:`ClipSource`.
 
     ``read()`` returns the next frame (paced to the cine's frame rate x ``speed`` when
@@ -133,19 +133,6 @@ class DicomClipSource(FrameSource):
     @property
     def duration(self) -> float:
         return self.frame_time(self._n - 1) + 1.0 / self._fps if self._n else 0.0
-
-    @property
-    def position(self) -> int:
-        return self._next_index
-
-    @property
-    def speed(self) -> float:
-        return self._pacer.speed
-
-    @speed.setter
-    def speed(self, value: float) -> None:
-        self._pacer.speed = clamp_speed(value)
-        self._pacer.reset()
 
     def frame_time(self, index: int) -> float:
         if not 0 <= index < self._n:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import cv2
 
-from .clip import Pacer, clamp_speed
+from .clip import Pacer, PlaybackControls
 from .frame import Frame
 from .source import EndOfStream, FrameSource, SourceError
 
@@ -21,7 +21,7 @@ def image_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
 
 
-class ImageFolderSource(FrameSource):
+class ImageFolderSource(PlaybackControls, FrameSource):
     """Each image is one frame, shown ``fps`` times per second (1 by default)."""
 
     seekable = True
@@ -36,7 +36,7 @@ class ImageFolderSource(FrameSource):
         self._fps = float(fps)
         self._pacer = Pacer()
         self._files: list[Path] = []
-        self._next = 0
+        self._next_index = 0
 
     @property
     def fps(self) -> float:  # type: ignore[override]
@@ -54,19 +54,6 @@ class ImageFolderSource(FrameSource):
     def duration(self) -> float:
         return self.frame_count / self._fps
 
-    @property
-    def position(self) -> int:
-        return self._next
-
-    @property
-    def speed(self) -> float:
-        return self._pacer.speed
-
-    @speed.setter
-    def speed(self, value: float) -> None:
-        self._pacer.speed = clamp_speed(value)
-        self._pacer.reset()
-
     def frame_time(self, index: int) -> float:
         return index / self._fps
 
@@ -76,7 +63,7 @@ class ImageFolderSource(FrameSource):
         self._files = image_files(self.folder)
         if not self._files:
             raise SourceError(f"{self.folder.name} holds no images ({', '.join(IMAGE_EXTENSIONS)})")
-        self._next = 0
+        self._next_index = 0
         self._pacer.reset()
 
     def _load(self, index: int) -> Frame:
@@ -94,15 +81,15 @@ class ImageFolderSource(FrameSource):
     def read(self) -> Frame:
         if not self._files:
             self.open()
-        if self._next >= len(self._files):
+        if self._next_index >= len(self._files):
             if not self.loop:
                 raise EndOfStream
-            self._next = 0
+            self._next_index = 0
             self._pacer.reset()
         if self.paced:
-            self._pacer.wait(self.frame_time(self._next))
-        frame = self._load(self._next)
-        self._next += 1
+            self._pacer.wait(self.frame_time(self._next_index))
+        frame = self._load(self._next_index)
+        self._next_index += 1
         return frame
 
     def seek(self, index: int) -> Frame:
@@ -110,7 +97,7 @@ class ImageFolderSource(FrameSource):
             self.open()
         index = max(0, min(int(index), len(self._files) - 1))
         frame = self._load(index)
-        self._next = index + 1
+        self._next_index = index + 1
         self._pacer.reset()
         return frame
 
