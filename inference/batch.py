@@ -32,6 +32,7 @@ import numpy as np
 from ..capture.frame import Frame
 from ..capture.open_source import open_source
 from ..capture.recorder import pick_codec
+from ..capture.roi import crop, detect_roi
 from ..capture.source import EndOfStream, SourceError
 from .overlay import Overlay, OverlayStyle
 from .report import ReportSummary, csv_header, csv_row, frame_report
@@ -174,6 +175,22 @@ def plain_reason(e: BaseException, path: str | Path) -> str:
     return msg
 
 
+def clip_roi(src, samples: int = 30) -> tuple[int, int, int, int] | None:
+    """The ultrasound image region of a recorded scanner clip, found from frames spread over
+    the clip (the part that changes while menus and burned-in text stay still); None when it
+    is the whole picture. The source is rewound to its first frame afterwards."""
+    n = int(getattr(src, "frame_count", 0) or 0)
+    if not getattr(src, "seekable", False) or n < 3:
+        return None
+    idx = np.unique(np.linspace(0, n - 1, min(samples, n)).astype(int))
+    frames = [src.seek(int(i)).pixels for i in idx]
+    x, y, w, h = detect_roi(frames)
+    H, W = frames[0].shape[:2]
+    src.close()
+    src.open()
+    return None if w * h >= 0.98 * W * H else (x, y, w, h)
+
+
 def process_file(
     path: str | Path,
     out_dir: str | Path,
@@ -181,8 +198,12 @@ def process_file(
     style: OverlayStyle | None = None,
     *,
     progress: Callable[[int, int], None] | None = None,
+    roi: str = "none",
 ) -> FileSummary:
     """Segment every frame of ``path`` and write the annotated MP4, CSV, JSON and summary.
+
+    ``roi="auto"`` finds the ultrasound image in a raw scanner recording first and processes
+    only that region, as the live path does, so menus and burned-in text stay out.
 
     Raises :class:`SourceError` (unreadable input) or :class:`BatchError` (cannot write).
     ``progress(done, total)`` is called after each frame.
@@ -192,6 +213,7 @@ def process_file(
     out_dir.mkdir(parents=True, exist_ok=True)
     src = open_source(str(path), paced=False)
     src.open()
+    roi = clip_roi(src) if roi == "auto" else None
     t_start = time.perf_counter()
     stem = path.stem
     outputs = {
@@ -222,7 +244,7 @@ def process_file(
                     break
                 if isinstance(item, BaseException):
                     raise item
-                frame: Frame = item
+                frame: Frame = crop(item, roi) if roi is not None else item
                 seg = segmenter.segment(frame)
                 image = overlay.compose(frame.pixels, seg.labels).image
                 writer.write(image)

@@ -73,3 +73,47 @@ def test_missing_file_is_reported(tmp_path, capsys):
     rc = main(["process", str(tmp_path / "nope.mp4"), "-o", str(tmp_path / "o"), *FAST])
     assert rc == 1
     assert f"{tmp_path / 'nope.mp4'}: file not found" in capsys.readouterr().err
+
+
+def test_process_roi_auto_keeps_only_the_ultrasound_image(tmp_path):
+    """A raw scanner recording: a moving speckle image beside still menus and patient text."""
+    import av
+    import cv2
+    import numpy as np
+    from sonolive.app.cli import main
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "scanner.mp4"
+    with av.open(str(path), "w") as out:
+        st = out.add_stream("libx264", rate=15)
+        st.width, st.height, st.pix_fmt = 320, 240, "yuv420p"
+        for _ in range(20):
+            img = np.full((240, 320, 3), 20, np.uint8)
+            cv2.putText(
+                img, "DOE^JANE 1234", (4, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 0, 255), 1
+            )
+            img[60:220, 100:300] = rng.integers(0, 255, (160, 200, 1), dtype=np.uint8)
+            for p in st.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                out.mux(p)
+        for p in st.encode():
+            out.mux(p)
+    out_dir = tmp_path / "out"
+    rc = main(
+        [
+            "process",
+            str(path),
+            "-o",
+            str(out_dir),
+            "--roi",
+            "auto",
+            "--backend",
+            "torch",
+            "--no-progress",
+        ]
+    )
+    assert rc == 0
+    with av.open(str(out_dir / "scanner_annotated.mp4")) as c:
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    assert len(frames) == 20
+    h, w = frames[0].shape[:2]
+    assert abs(w - 200) <= 12 and abs(h - 160) <= 12  # the image region, not the screen

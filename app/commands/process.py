@@ -23,6 +23,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default=DEFAULT_MODEL)
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--backend", default="auto")
+    p.add_argument(
+        "--roi",
+        choices=["none", "auto"],
+        default="none",
+        help="auto: process only the ultrasound image of a raw scanner recording",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -50,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
             bar.update(done - bar.n)
 
         try:
-            s = process_file(inp, args.out, seg, progress=progress)
+            s = process_file(inp, args.out, seg, progress=progress, roi=args.roi)
         except (SourceError, BatchError, OSError) as e:
             failed.append(inp)
             tqdm.write(f"{inp}: {plain_reason(e, inp)}", file=sys.stderr)
