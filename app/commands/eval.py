@@ -31,6 +31,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cam-layer", default=None)
     p.add_argument("--device", default="auto")
     p.add_argument("--json", dest="json_out", type=Path, default=None)
+    p.add_argument(
+        "--update-card",
+        action="store_true",
+        help="write these figures (and this command line) into the model's card",
+    )
     p.set_defaults(func=run)
 
 
@@ -71,4 +76,22 @@ def run(args: argparse.Namespace) -> int:
     print(format_table(res))
     if args.json_out:
         args.json_out.write_text(json.dumps(res, indent=2) + "\n")
+    if args.update_card:
+        _update_card(args, res)
     return 0
+
+
+def _update_card(args: argparse.Namespace, res: dict) -> None:
+    """Store the figures exactly as printed, with the command that produced them."""
+    from ...models.card import ModelCard
+    from ...models.registry import find_model
+
+    folder = find_model(args.model)
+    card = ModelCard.load(folder)
+    keep = ("data", "frames", "per_class", "pointing_game", "pointing_game_n", "cam")
+    card.accuracy = {k: res[k] for k in keep if k in res}
+    card.accuracy["command"] = "sonolive " + " ".join(
+        sys.argv[2:] if sys.argv[1:2] == ["eval"] else sys.argv[1:]
+    )
+    card.save(folder / "model.json")
+    print(f"accuracy written into {folder / 'model.json'}")
