@@ -17,6 +17,7 @@ remain selectable. ``sonolive eval --cam`` reports how often the peak lands insi
 from __future__ import annotations
 
 import copy
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -127,6 +128,16 @@ class CamEngine:
         return cam.cpu().numpy().astype(np.float32)
 
 
+def _lower_thread_priority(niceness: int = 10) -> None:
+    """Let the mask path win the CPU when both want it. On Linux niceness is per thread and
+    inherited by the threads this one starts (torch's intra-op workers for the CAM's own
+    forward and backward passes); elsewhere this is a no-op."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+    except (AttributeError, OSError):
+        pass
+
+
 @dataclass
 class CamState:
     heat: np.ndarray
@@ -178,6 +189,7 @@ class CamWorker:
         return heat, s.class_name, max(0, frame.index - s.frame_index)
 
     def _run(self) -> None:
+        _lower_thread_priority()
         try:
             self._loop()
         finally:
