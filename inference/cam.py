@@ -155,11 +155,16 @@ class CamWorker:
     """
 
     def __init__(
-        self, engine: CamEngine, class_idx: int | None = None, max_hz: float = 5.0
+        self,
+        engine: CamEngine,
+        class_idx: int | None = None,
+        max_hz: float = 5.0,
+        max_age: int = 60,
     ) -> None:
         self.engine = engine
         self.class_idx = class_idx  # None = auto (the most prominent organ)
         self.max_hz = max_hz
+        self.max_age = max_age  # frames; an older map is not drawn (the probe has moved on)
         self.slot: LatestSlot[Frame] = LatestSlot()
         self.state: CamState | None = None
         self.computed = 0
@@ -181,12 +186,15 @@ class CamWorker:
         s = self.state
         if s is None:
             return None, None, None
+        age = max(0, frame.index - s.frame_index)
+        if age > self.max_age:
+            return None, s.class_name, age
         heat = s.heat
         if heat.shape != frame.pixels.shape[:2]:
             import cv2
 
             heat = cv2.resize(heat, (frame.width, frame.height), interpolation=cv2.INTER_LINEAR)
-        return heat, s.class_name, max(0, frame.index - s.frame_index)
+        return heat, s.class_name, age
 
     def _run(self) -> None:
         _lower_thread_priority()

@@ -31,7 +31,7 @@ import torch
 from torch.nn import functional as F
 
 from ..models.card import ModelCard
-from .overlay import HEAT_LUT, Label, Overlay, OverlayStyle
+from .overlay import HEAT_FLOOR, HEAT_LUT, Label, Overlay, OverlayStyle
 
 
 def ellipse_rects(outline_px: int) -> list[tuple[int, int]]:
@@ -140,7 +140,8 @@ class TorchCompositor:
         if heat is not None:
             a = float(st.heat_opacity)
             hm = self.heat_lut[heat.long()]
-            img = torch.round(img * (1 - a) + hm * a).clamp_(0, 255)
+            hot = (heat > HEAT_FLOOR)[..., None]  # low activation leaves the picture as it is
+            img = torch.where(hot, torch.round(img * (1 - a) + hm * a).clamp_(0, 255), img)
         idx = labels.long()
         colour = self.lut[idx]
         organ = (labels > 0)[..., None]

@@ -47,6 +47,9 @@ def _jet_lut() -> np.ndarray:
 
 
 HEAT_LUT = _jet_lut()
+#: heat (quantised 0-255) at or below this is not drawn, so the calm parts of the picture stay
+#: untouched and the map reads as "where the network looked"
+HEAT_FLOOR = 38
 _HEAT_LUT3 = HEAT_LUT.reshape(1, 256, 3)
 
 
@@ -99,7 +102,8 @@ class Overlay:
         if heat is not None:
             h8 = np.clip(heat * 255, 0, 255).astype(np.uint8)
             hm = cv2.LUT(cv2.merge([h8, h8, h8]), _HEAT_LUT3)
-            cv2.addWeighted(out, 1 - st.heat_opacity, hm, st.heat_opacity, 0, dst=out)
+            blended = cv2.addWeighted(out, 1 - st.heat_opacity, hm, st.heat_opacity, 0)
+            cv2.copyTo(blended, cv2.compare(h8, HEAT_FLOOR, cv2.CMP_GT), out)
         if labels is None:
             return Composed(out)
         if labels.shape != rgb.shape[:2]:
