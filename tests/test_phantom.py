@@ -244,3 +244,25 @@ def test_cli_export_random_frames(tmp_path):
     assert (tmp_path / "r" / "clip.mp4").stat().st_size > 0
     meta = json.loads((tmp_path / "r" / "meta.json").read_text())
     assert meta["mode"] == "random" and len(meta["views"]) == 4
+
+
+def test_phantom_export_command_line(tmp_path):
+    from sonolive.app.cli import main
+
+    rc = main(
+        [
+            "phantom",
+            "export",
+            "--out",
+            str(tmp_path),
+            "--seed",
+            "4",
+            "--frames",
+            "6",
+            "--size",
+            "96",
+        ]
+    )
+    assert rc == 0
+    assert len(list((tmp_path / "images").glob("*.png"))) == 6
+    assert len(list((tmp_path / "masks").glob("*.png"))) == 6
