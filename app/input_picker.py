@@ -279,8 +279,21 @@ class InputPicker(QObject):
 
     def sync(self) -> None:
         """Show the window's running source in the picker (called after every source change)."""
-        self.adopt(self.current_source())
-        self._show_current()
+        src = self.current_source()
+        self.adopt(src)
+        where = getattr(src, "path", None) or getattr(src, "folder", None)
+        if where is not None and not isinstance(src, DeviceSource):
+            spec = str(where)
+            if self.combo.findData(spec) < 0:
+                label = Path(spec).name if "://" not in spec else spec
+                self.combo.blockSignals(True)
+                self.combo.insertItem(self._first_action_row(), label, spec)
+                self.combo.blockSignals(False)
+                self._extra_items.append(spec)
+            self._show_current(spec)
+        else:
+            self._show_current()
+        self._update_action()
 
     # ------------------------------------------------------------------ sources
     def current_source(self):
@@ -292,7 +305,10 @@ class InputPicker(QObject):
 
     def _make_stage(self, src: object) -> RoiStage | None:
         """A fresh ROI stage for a non-simulated source (runs on any thread: no Qt)."""
-        if src is None or self._is_simulated(src):
+        if src is None or self._is_simulated(src) or getattr(src, "seekable", False):
+            # simulated pictures have no chrome; recorded files play whole (ROI for those
+            # is `sonolive process --roi auto`), so a short clip or a few stills are never
+            # held back while a region is being detected
             return None
         key = source_key(src)
         return RoiStage(fixed_roi=self.roi_cache.get(key) if key else None)
@@ -375,7 +391,7 @@ class InputPicker(QObject):
         act = getattr(self, "roi_action", None)
         if act is not None:
             src = self.current_source()
-            act.setEnabled(src is not None and not self._is_simulated(src))
+            act.setEnabled(self._make_stage(src) is not None)
 
 
 def install_input_picker(
