@@ -90,8 +90,6 @@ def _update_card(args: argparse.Namespace, res: dict) -> None:
     card = ModelCard.load(folder)
     keep = ("data", "frames", "per_class", "pointing_game", "pointing_game_n", "cam")
     card.accuracy = {k: res[k] for k in keep if k in res}
-    card.accuracy["command"] = "sonolive " + " ".join(
-        sys.argv[2:] if sys.argv[1:2] == ["eval"] else sys.argv[1:]
-    )
+    card.accuracy["command"] = " ".join(["sonolive", *sys.argv[1:]])
     card.save(folder / "model.json")
     print(f"accuracy written into {folder / 'model.json'}")
