@@ -249,14 +249,20 @@ class InputPicker(QObject):
             if self.current_source() is before:  # it did not open; the banner says why
                 self._show_current()
                 return
-            if spec != PHANTOM and self.combo.findData(spec) < 0:
-                label = Path(spec).name if "://" not in spec else spec
-                self.combo.blockSignals(True)
-                self.combo.insertItem(self._first_action_row(), label, spec)
-                self.combo.blockSignals(False)
-                self._extra_items.append(spec)
+            if spec != PHANTOM:
+                self._add_file_entry(spec)
         self._show_current(spec)
         self._update_action()
+
+    def _add_file_entry(self, spec: str) -> None:
+        """An entry for an opened file, folder or stream URL (once)."""
+        if self.combo.findData(spec) >= 0:
+            return
+        label = Path(spec).name if "://" not in spec else spec
+        self.combo.blockSignals(True)
+        self.combo.insertItem(self._first_action_row(), label, spec)
+        self.combo.blockSignals(False)
+        self._extra_items.append(spec)
 
     def _show_current(self, spec: str | None = None) -> None:
         """Point the combo at ``spec`` (or at the running source) without re-triggering."""
@@ -284,12 +290,7 @@ class InputPicker(QObject):
         where = getattr(src, "path", None) or getattr(src, "folder", None)
         if where is not None and not isinstance(src, DeviceSource):
             spec = str(where)
-            if self.combo.findData(spec) < 0:
-                label = Path(spec).name if "://" not in spec else spec
-                self.combo.blockSignals(True)
-                self.combo.insertItem(self._first_action_row(), label, spec)
-                self.combo.blockSignals(False)
-                self._extra_items.append(spec)
+            self._add_file_entry(spec)
             self._show_current(spec)
         else:
             self._show_current()
