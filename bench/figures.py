@@ -34,12 +34,12 @@ def screenshots(out: Path, model: str) -> None:
         ("teaching", "teaching_cam.png", None),
         ("bedside", "bedside.png", None),
     ):
-        win = MainWindow("phantom", model, settings, "cpu", mode, "torch")
+        win = MainWindow("phantom", model, settings, "cpu", mode, "auto")
         win.resize(1400, 820)
         win.show()
         if organ is not None:
             win.cam_panel.organ.setCurrentIndex(organ)
-        wait(9000)
+        wait(15000)
         win.grab().save(str(out / name))
         win.close()
         wait(300)
