@@ -37,7 +37,7 @@ class ModelImporter(QObject):
             from ..models.importer import import_model
 
             try:
-                dest = import_model(folder, force=True)
+                dest = import_model(folder)  # never replaces an installed model silently
                 self.imported.emit(ModelCard.load(dest).name)
             except Exception as e:  # noqa: BLE001 - any failure becomes a message
                 self.failed.emit(

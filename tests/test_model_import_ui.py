@@ -60,3 +60,34 @@ def test_open_model_refuses_a_bad_folder_with_a_message(qtbot, settings, tmp_pat
     n = win.view.frames_shown
     qtbot.waitUntil(lambda: win.view.frames_shown > n + 3, timeout=10000)  # still running
     win.close()
+
+
+def test_open_model_never_replaces_an_installed_model(
+    qtbot, settings, tmp_path, lite_model, phantom_frames
+):
+    from sonolive.app.main_window import MainWindow
+    from sonolive.models.importer import import_model
+
+    first = (
+        _torchscript_folder(tmp_path / "a", lite_model)
+        if (tmp_path / "a").mkdir() is None
+        else None
+    )
+    installed = import_model(first)
+    stamp = (installed / "model.pt").stat().st_mtime_ns
+    second = (
+        _torchscript_folder(tmp_path / "b", lite_model)
+        if (tmp_path / "b").mkdir() is None
+        else None
+    )
+    frames, truths = phantom_frames
+    win = MainWindow(
+        ReplaySource(frames, fps=20, truths=truths), None, settings, "cpu", "review", "torch"
+    )
+    qtbot.addWidget(win)
+    win.show()
+    win.model_importer.open_folder(second)
+    qtbot.waitUntil(lambda: win.banner.isVisible(), timeout=10000)
+    assert "was not added" in win.banner.text()
+    assert (installed / "model.pt").stat().st_mtime_ns == stamp
+    win.close()
