@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
@@ -426,6 +424,3 @@ class MainWindow(QMainWindow):
         if self.presenter is not None:
             self.presenter.close()
         super().closeEvent(e)
-
-
-_ = time  # used by subclasses and helpers that time GUI work

@@ -29,7 +29,12 @@ def run_pipeline_bench(
     done = threading.Event()
     wake = threading.Event()
     pipe = Pipeline(source, segmenter, keep_all_stats=True, on_result=wake.set)
-    counted = {"n": 0}
+    # handed-off count and the measurement's start (reset once the warm-up frames are done)
+    state: dict[str, float] = {
+        "n": 0,
+        "t_start": time.perf_counter(),
+        "rss0": proc.memory_info().rss,
+    }
 
     def consumer() -> None:  # plays the GUI thread's part
         while not done.is_set():
@@ -40,19 +45,15 @@ def run_pipeline_bench(
             if r is None:
                 continue
             r.finish_handoff(pipe.stats)
-            counted["n"] += 1
-            if counted["n"] == warmup:
+            state["n"] += 1
+            if state["n"] == warmup:
                 pipe.stats = type(pipe.stats)(keep_all=True)
                 pipe.frames_in.dropped = pipe.results.dropped = 0
-                nonlocal_state["t_start"] = time.perf_counter()
-                nonlocal_state["rss0"] = proc.memory_info().rss
-            if counted["n"] >= frames + warmup:
+                state["t_start"] = time.perf_counter()
+                state["rss0"] = proc.memory_info().rss
+            if state["n"] >= frames + warmup:
                 done.set()
 
-    nonlocal_state: dict[str, float] = {
-        "t_start": time.perf_counter(),
-        "rss0": proc.memory_info().rss,
-    }
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
     cam = None
@@ -66,7 +67,7 @@ def run_pipeline_bench(
     th.start()
     pipe.start()
     done.wait(timeout_s)
-    elapsed = time.perf_counter() - nonlocal_state["t_start"]
+    elapsed = time.perf_counter() - state["t_start"]
     cam_figures = {}
     if cam is not None and cam.worker is not None:
         cam_figures = {
@@ -89,7 +90,7 @@ def run_pipeline_bench(
         backend=getattr(segmenter, "backend_name", "torch") if segmenter else "none",
         device=str(segmenter.device) if segmenter else "none",
         rss_mb=round(proc.memory_info().rss / 2**20, 1),
-        rss_growth_mb=round((proc.memory_info().rss - nonlocal_state["rss0"]) / 2**20, 1),
+        rss_growth_mb=round((proc.memory_info().rss - state["rss0"]) / 2**20, 1),
         gpu_mem_mb=round(torch.cuda.max_memory_allocated() / 2**20, 1)
         if torch.cuda.is_available()
         else 0.0,

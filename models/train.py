@@ -76,10 +76,14 @@ def _dist() -> tuple[int, int]:
 
 
 def _resize_set(imgs, masks, size: int):
-    return (
-        [cv2.resize(i, (size, size), interpolation=cv2.INTER_AREA) for i in imgs],
-        [cv2.resize(m, (size, size), interpolation=cv2.INTER_NEAREST) for m in masks],
-    )
+    """Bring a folder's images to the input size; phantom frames already come at that size."""
+
+    def fit(a, interp):
+        return (
+            a if a.shape[:2] == (size, size) else cv2.resize(a, (size, size), interpolation=interp)
+        )
+
+    return [fit(i, cv2.INTER_AREA) for i in imgs], [fit(m, cv2.INTER_NEAREST) for m in masks]
 
 
 def _batches(imgs, masks, bs, rng, flip, rank, world, epoch, seed):

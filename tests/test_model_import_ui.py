@@ -20,18 +20,23 @@ def _torchscript_folder(tmp_path, lite_model, name="hospital-ts"):
     return folder
 
 
-def test_open_model_adds_it_to_the_picker_and_uses_it(
-    qtbot, settings, tmp_path, lite_model, phantom_frames
-):
+def _window(qtbot, settings, phantom_frames):
     from sonolive.app.main_window import MainWindow
 
-    folder = _torchscript_folder(tmp_path, lite_model)
     frames, truths = phantom_frames
     win = MainWindow(
         ReplaySource(frames, fps=20, truths=truths), None, settings, "cpu", "review", "torch"
     )
     qtbot.addWidget(win)
     win.show()
+    return win
+
+
+def test_open_model_adds_it_to_the_picker_and_uses_it(
+    qtbot, settings, tmp_path, lite_model, phantom_frames
+):
+    folder = _torchscript_folder(tmp_path, lite_model)
+    win = _window(qtbot, settings, phantom_frames)
     win.model_importer.open_folder(folder)
     qtbot.waitUntil(
         lambda: win.last_result is not None and win.last_result.seg is not None, timeout=20000
@@ -43,17 +48,10 @@ def test_open_model_adds_it_to_the_picker_and_uses_it(
 
 
 def test_open_model_refuses_a_bad_folder_with_a_message(qtbot, settings, tmp_path, phantom_frames):
-    from sonolive.app.main_window import MainWindow
-
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "model.json").write_text('{"name": "bad", "classes": ["background"]}')
-    frames, truths = phantom_frames
-    win = MainWindow(
-        ReplaySource(frames, fps=20, truths=truths), None, settings, "cpu", "review", "torch"
-    )
-    qtbot.addWidget(win)
-    win.show()
+    win = _window(qtbot, settings, phantom_frames)
     win.model_importer.open_folder(bad)
     qtbot.waitUntil(lambda: win.banner.isVisible(), timeout=10000)
     assert "was not added" in win.banner.text() and "classes" in win.banner.text()
@@ -65,7 +63,6 @@ def test_open_model_refuses_a_bad_folder_with_a_message(qtbot, settings, tmp_pat
 def test_open_model_never_replaces_an_installed_model(
     qtbot, settings, tmp_path, lite_model, phantom_frames
 ):
-    from sonolive.app.main_window import MainWindow
     from sonolive.models.importer import import_model
 
     first = (
@@ -80,12 +77,7 @@ def test_open_model_never_replaces_an_installed_model(
         if (tmp_path / "b").mkdir() is None
         else None
     )
-    frames, truths = phantom_frames
-    win = MainWindow(
-        ReplaySource(frames, fps=20, truths=truths), None, settings, "cpu", "review", "torch"
-    )
-    qtbot.addWidget(win)
-    win.show()
+    win = _window(qtbot, settings, phantom_frames)
     win.model_importer.open_folder(second)
     qtbot.waitUntil(lambda: win.banner.isVisible(), timeout=10000)
     assert "was not added" in win.banner.text()
