@@ -1,29 +1,14 @@
-"""Review of recorded clips (video files and DICOM cines): a controller and its panel.
+"""Review of recorded clips in the window: Qt signals over the player, and its panel.
 
-:class:`ReviewController` owns the clip source and a worker thread. The GUI only posts
-commands (open, play/pause, seek, step, speed, loop, A–B) and receives finished
-:class:`Result` objects; it never waits on decoding or inference.
-
-* Seeks are latest-wins: one pending target, overwritten by each new request, so dragging
-  the scrub bar never queues a backlog.
-* Each shown frame goes through ``pipeline.process`` (same segmenter and overlay as live),
-  and the Result is kept in an LRU cache keyed by (frame index, model, overlay style), so
-  scrubbing back does not run the model again; a model or style change invalidates it.
-* Results reach the GUI through a one-item latest-wins slot (at most one queued
-  notification), so a slow GUI drops frames instead of queueing them.
-* Playback follows the clip's timing x speed; when processing cannot keep up, frames are
-  decoded but skipped (in order), as the live path drops frames.
-
-:func:`install_review` adds the panel (a dock), "Open clip…", "Recent clips", drag and drop
-and keyboard shortcuts to the main window.
+The work (decoding, seeking, pacing, the result cache) is done by the Qt-free
+:class:`~..inference.player.ClipPlayer` on its own worker thread. :class:`ReviewController`
+only posts commands and turns the player's events into signals, so the GUI never waits on
+decoding or inference. :func:`install_review` adds the panel (a dock), "Open clip…",
+"Recent clips", drag and drop and keyboard shortcuts to the main window.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import threading
-import time
-from collections import OrderedDict
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal, Slot
@@ -44,10 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..capture.clip import VIDEO_EXTENSIONS, clamp_speed
-from ..capture.open_source import DICOM_EXTENSIONS, open_source
-from ..capture.source import EndOfStream, SourceError
-from ..inference.pipeline import Pipeline, Result
+from ..capture.clip import VIDEO_EXTENSIONS
+from ..capture.open_source import DICOM_EXTENSIONS
+from ..capture.source import SeekableSource
+from ..inference.pipeline import Pipeline
+from ..inference.player import ClipPlayer, PlayerEvents
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)
 RECENT_KEY = "review/recent"
@@ -65,51 +51,8 @@ def format_position(index: int, count: int, seconds: float) -> str:
     return f"{int(m):02d}:{s:05.2f} · frame {index + 1} / {count}"
 
 
-class ResultCache:
-    """LRU of Results keyed by (index, model key, style key), bounded by count and bytes."""
-
-    def __init__(self, max_items: int = 240, max_bytes: int = 512 * 2**20) -> None:
-        self.max_items = max_items
-        self.max_bytes = max_bytes
-        self._d: OrderedDict[tuple, tuple[Result, int]] = OrderedDict()
-        self.nbytes = 0
-        self.hits = 0
-        self.misses = 0
-
-    def __len__(self) -> int:
-        return len(self._d)
-
-    def get(self, key: tuple) -> Result | None:
-        item = self._d.get(key)
-        if item is None:
-            self.misses += 1
-            return None
-        self._d.move_to_end(key)
-        self.hits += 1
-        return item[0]
-
-    def put(self, key: tuple, result: Result) -> None:
-        size = int(result.frame.pixels.nbytes)
-        if result.image is not result.frame.pixels:
-            size += int(result.image.nbytes)
-        if result.seg is not None:
-            size += int(result.seg.labels.nbytes)
-        old = self._d.pop(key, None)
-        if old is not None:
-            self.nbytes -= old[1]
-        self._d[key] = (result, size)
-        self.nbytes += size
-        while self._d and (len(self._d) > self.max_items or self.nbytes > self.max_bytes):
-            _, (_, s) = self._d.popitem(last=False)
-            self.nbytes -= s
-
-    def clear(self) -> None:
-        self._d.clear()
-        self.nbytes = 0
-
-
 class ReviewController(QObject):
-    """Plays, steps and seeks a clip on its own worker thread; emits processed frames.
+    """Qt signals over the Qt-free :class:`ClipPlayer` (which does all the work).
 
     Signals (all delivered in the GUI thread):
       ``frameShown(Result)``: the frame to show; ``result.frame.index`` is its index and
@@ -137,402 +80,110 @@ class ReviewController(QObject):
         cache_bytes: int = 512 * 2**20,
     ) -> None:
         super().__init__(parent)
-        self.pipeline = pipeline
-        self.cache = ResultCache(cache_items, cache_bytes)
-        self.process_calls = 0  # frames run through the pipeline (cache misses)
-        # --- shared with the worker (guarded by _cond) ---
-        self._cond = threading.Condition()
-        self._open_path: str | None = None
-        self._seek: int | None = None
-        self._refresh = False
-        self._playing = False
-        self._speed = 1.0
-        self._loop = False
-        self._a: int | None = None
-        self._b: int | None = None
-        self._stop = False
-        self._out: Result | None = None  # latest-wins hand-off to the GUI
-        # --- worker-owned ---
-        self._src = None
-        self._wk_index = -1
-        self._anchor: tuple[float, float] | None = None
-        self._cache_id: tuple | None = None
-        self._last_publish = 0.0
-        self._thread: threading.Thread | None = None
-        # --- GUI-side view of the state ---
-        self.path: str | None = None
-        self.count = 0
-        self.fps = 30.0
-        self.index = -1  # index of the frame last shown
-        self.seconds = 0.0
+        events = PlayerEvents(
+            frame_ready=self._notify.emit,
+            opened=self.opened.emit,
+            state=self._state.emit,
+            error=self.error.emit,
+            warning=self.warning.emit,
+        )
+        self.player = ClipPlayer(pipeline, events, cache_items=cache_items, cache_bytes=cache_bytes)
         self.playing = False
-        self._target: int | None = None  # the latest seek not yet shown
         self._notify.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
-        self._state.connect(self._on_state, Qt.ConnectionType.QueuedConnection)
-        self.opened.connect(self._on_opened)
+        self._state.connect(self._set_playing, Qt.ConnectionType.QueuedConnection)
+
+    # ---- the player's state, as the GUI reads it ---------------------------------------------
+    @property
+    def index(self) -> int:
+        return self.player.index
+
+    @property
+    def count(self) -> int:
+        return self.player.count
+
+    @property
+    def fps(self) -> float:
+        return self.player.fps
+
+    @property
+    def source(self) -> SeekableSource | None:
+        return self.player.source
+
+    @property
+    def active(self) -> bool:
+        return self.player.active
+
+    @property
+    def speed(self) -> float:
+        return self.player.speed
+
+    @property
+    def ab(self) -> tuple[int | None, int | None]:
+        return self.player.ab
 
     # ---- commands (GUI thread; none of them blocks) ---------------------------------------
     def open(self, path: str | Path) -> None:
-        """Open a video file or DICOM cine; the first frame is shown when it is ready."""
-        self._ensure_thread()
-        with self._cond:
-            self._open_path = str(path)
-            self._seek = None
-            self._playing = False
-            self._cond.notify_all()
-        self._target = None
+        self.player.open(path)
 
     def seek(self, index: int) -> None:
-        """Show frame ``index`` exactly (latest wins: a newer seek replaces a pending one)."""
-        if self.count:
-            index = max(0, min(self.count - 1, int(index)))
-        self._target = int(index)
-        with self._cond:
-            self._seek = int(index)
-            self._cond.notify_all()
+        self.player.seek(index)
 
     def step(self, delta: int = 1) -> None:
-        """Pause and move ``delta`` frames from the frame shown (or the pending seek)."""
-        if self.playing:
-            self.pause()
-            base = self.index
-        else:
-            base = self._target if self._target is not None else self.index
-        self.seek(max(0, base) + int(delta))
+        self.player.step(delta)
+        self._set_playing(self.player.playing)
 
     def jump(self, seconds: float) -> None:
-        """Move by ``seconds`` of clip time (e.g. ±1 s)."""
-        self.step(round(seconds * (self.fps or 30.0)))
+        self.player.jump(seconds)
+        self._set_playing(self.player.playing)
 
     def play(self) -> None:
-        with self._cond:
-            if self._src is None and self._open_path is None:
-                return
-            self._playing = True
-            self._anchor = None
-            self._cond.notify_all()
-        self._set_playing(True)
+        if self.player.play():
+            self._set_playing(True)
 
     def pause(self) -> None:
-        with self._cond:
-            self._playing = False
-            self._cond.notify_all()
+        self.player.pause()
         self._set_playing(False)
 
     def toggle_play(self) -> None:
         self.pause() if self.playing else self.play()
 
     def set_speed(self, speed: float) -> None:
-        with self._cond:
-            self._speed = clamp_speed(speed)
-            self._anchor = None
-
-    @property
-    def speed(self) -> float:
-        return self._speed
+        self.player.set_speed(speed)
 
     def set_loop(self, on: bool) -> None:
-        with self._cond:
-            self._loop = bool(on)
-
-    @property
-    def loop(self) -> bool:
-        return self._loop
+        self.player.set_loop(on)
 
     def set_a(self, index: int | None = None) -> None:
-        """Mark A (default: the frame shown). With A and B set, playback loops A..B."""
-        with self._cond:
-            self._a = self.index if index is None else int(index)
+        self.player.set_a(index)
 
     def set_b(self, index: int | None = None) -> None:
-        with self._cond:
-            self._b = self.index if index is None else int(index)
+        self.player.set_b(index)
 
     def clear_ab(self) -> None:
-        with self._cond:
-            self._a = self._b = None
-
-    @property
-    def ab(self) -> tuple[int | None, int | None]:
-        return self._a, self._b
+        self.player.clear_ab()
 
     def refresh(self) -> None:
-        """Show the current frame again (after a model or style change: recomputed)."""
-        if self.index < 0:
-            return
-        with self._cond:
-            self._refresh = True
-            self._cond.notify_all()
+        self.player.refresh()
 
-    def close(self, timeout: float = 2.0) -> None:
-        with self._cond:
-            self._stop = True
-            self._playing = False
-            self._cond.notify_all()
-        t = self._thread
-        if t is not None and t is not threading.current_thread():
-            t.join(timeout)
-        self._thread = None
-
-    @property
-    def active(self) -> bool:
-        return self.path is not None
+    def close(self, timeout: float = 2.0) -> bool:
+        return self.player.close(timeout)
 
     # ---- GUI-side slots -------------------------------------------------------------------
+    @Slot(bool)
     def _set_playing(self, on: bool) -> None:
+        if not on:
+            self.player.playing = False
         if on != self.playing:
             self.playing = on
             self.stateChanged.emit(on)
 
-    @Slot(bool)
-    def _on_state(self, playing: bool) -> None:
-        self._set_playing(playing)
-
-    @Slot(str, str, int, float)
-    def _on_opened(self, path: str, _desc: str, count: int, fps: float) -> None:
-        self.path, self.count, self.fps = path, count, fps
-        self.index = -1
-
     @Slot()
     def _deliver(self) -> None:
-        with self._cond:
-            result, self._out = self._out, None
+        result = self.player.take()
         if result is None:
             return
-        i = result.frame.index
-        self.index = i
-        self.seconds = float(result.frame.timestamp)
-        if self._target == i:
-            self._target = None
         self.frameShown.emit(result)
-        self.positionChanged.emit(i, self.count, self.seconds)
-
-    # ---- worker thread --------------------------------------------------------------------
-    def _ensure_thread(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            with self._cond:
-                self._stop = False
-            self._thread = threading.Thread(target=self._run, name="sonolive-review", daemon=True)
-            self._thread.start()
-
-    def _has_work(self) -> bool:
-        return (
-            self._stop
-            or self._open_path is not None
-            or self._seek is not None
-            or self._refresh
-            or (self._playing and self._src is not None)
-        )
-
-    def _run(self) -> None:
-        try:
-            while True:
-                with self._cond:
-                    while not self._has_work():
-                        self._cond.wait()
-                    if self._stop:
-                        break
-                    path, self._open_path = self._open_path, None
-                    seek = None if path else self._seek
-                    if seek is not None:
-                        self._seek = None
-                    refresh = self._refresh and path is None and seek is None
-                    if refresh:
-                        self._refresh = False
-                    playing = self._playing
-                try:
-                    if path is not None:
-                        self._do_open(path)
-                    elif seek is not None:
-                        self._show(seek)
-                    elif refresh:
-                        self._show(self._wk_index)
-                    elif playing:
-                        self._play_one()
-                except (SourceError, IndexError) as e:
-                    self._fail(str(e))
-                except Exception as e:  # noqa: BLE001 - the worker must survive anything
-                    self._fail(f"Review failed: {e}")
-        finally:
-            src, self._src = self._src, None
-            if src is not None:
-                try:
-                    src.close()
-                except Exception:  # noqa: BLE001
-                    pass
-
-    def _emit(self, signal, *args) -> None:
-        """Emit from the worker; after the window is gone (shutdown) there is no one to tell."""
-        if self._stop:
-            return
-        try:
-            signal.emit(*args)
-        except RuntimeError:  # the QObject was deleted while this frame was in flight
-            with self._cond:
-                self._stop = True
-
-    def _fail(self, msg: str) -> None:
-        with self._cond:
-            self._playing = False
-        self._emit(self._state, False)
-        self._emit(self.error, msg)
-
-    def _do_open(self, path: str) -> None:
-        name = Path(path).name
-        try:
-            src = open_source(path, paced=False)
-            src.open()
-        except SourceError as e:
-            self._emit(self.error, str(e))
-            return
-        except Exception as e:  # noqa: BLE001 - any failure is a message, never a crash
-            self._emit(self.error, f"{name} could not be opened: {e}")
-            return
-        count = int(getattr(src, "frame_count", 0) or 0)
-        if not getattr(src, "seekable", False) or count <= 0 or not hasattr(src, "seek"):
-            src.close()
-            self._emit(self.error, f"{name} is not a recorded clip that can be reviewed.")
-            return
-        old, self._src = self._src, src
-        if old is not None:
-            try:
-                old.close()
-            except Exception:  # noqa: BLE001
-                pass
-        # the live capture stops (off the GUI thread): review owns the segmenter from now on
-        if self.pipeline.running or self.pipeline.source is not None:
-            self.pipeline.set_source(None)
-        self.cache.clear()
-        self._wk_index = -1
-        with self._cond:
-            self._a = self._b = None
-            self._anchor = None
-            if self._seek is None:
-                self._seek = 0
-        self._emit(self.opened, path, src.describe(), count, float(src.fps))
-        if getattr(src, "warning", None):
-            self._emit(self.warning, src.warning)
-
-    # -- frames --
-    def _cache_key(self, index: int) -> tuple:
-        p = self.pipeline
-        seg = p.segmenter
-        model = (seg.card.name, id(seg)) if seg is not None else None
-        style = dataclasses.astuple(p.style) if p.style is not None else None
-        ident = (model, style, id(p.heat_provider) if p.heat_provider else None)
-        if ident != self._cache_id:  # model or style changed: every cached overlay is stale
-            self.cache.clear()
-            self._cache_id = ident
-        return (index, *ident)
-
-    def _result_for(self, frame_or_index) -> Result:
-        """The Result for a frame (decoded or by index), from the cache or processed now."""
-        index = frame_or_index if isinstance(frame_or_index, int) else frame_or_index.index
-        key = self._cache_key(index)
-        hit = self.cache.get(key)
-        if hit is not None:
-            return hit
-        if isinstance(frame_or_index, int):
-            frame = self._src.seek(index)
-        else:
-            frame = frame_or_index
-        if self.pipeline.running:  # the live path was restarted: it owns the segmenter now
-            raise SourceError("Live capture is running; review paused.")
-        frame.mark_entered()
-        result = self.pipeline.process(frame)
-        self.process_calls += 1
-        result.extras["review"] = True
-        self.cache.put(key, result)
-        return result
-
-    def _publish(self, result: Result) -> None:
-        self._wk_index = result.frame.index
-        self._last_publish = time.perf_counter()
-        for hook in list(self.pipeline.frame_hooks):  # recorder etc.: the frames shown
-            try:
-                hook(result)
-            except Exception:  # noqa: BLE001 - a hook must not stop review
-                pass
-        with self._cond:
-            was_empty = self._out is None
-            self._out = result
-        if was_empty:
-            self._emit(self._notify)
-
-    def _show(self, index: int) -> None:
-        if self._src is None:
-            return
-        count = self._src.frame_count
-        index = max(0, min(count - 1, int(index)))
-        self._publish(self._result_for(index))
-        with self._cond:
-            self._anchor = None
-
-    def _next_index(self) -> int | None:
-        """The frame after the one shown, honouring A–B and loop; None at the end."""
-        count = self._src.frame_count
-        nxt = self._wk_index + 1
-        a, b = self._a, self._b
-        if a is not None and b is not None and a < b:
-            if nxt > b or nxt < a:
-                return a
-            return nxt
-        if nxt >= count:
-            return 0 if self._loop else None
-        return nxt
-
-    def _commands_pending(self) -> bool:
-        return self._stop or self._open_path is not None or self._seek is not None
-
-    def _play_one(self) -> None:
-        src = self._src
-        nxt = self._next_index()
-        if nxt is None:
-            with self._cond:
-                self._playing = False
-            self._emit(self._state, False)
-            return
-        if src.position == nxt:
-            try:
-                frame = src.read()
-            except EndOfStream:
-                frame = src.seek(nxt)
-        else:
-            frame = src.seek(nxt)
-        speed = self._speed
-        now = time.perf_counter()
-        ts = float(frame.timestamp)
-        with self._cond:
-            anchor = self._anchor
-            if anchor is None or ts < anchor[1]:
-                anchor = self._anchor = (now, ts)
-        due = anchor[0] + (ts - anchor[1]) / speed
-        period = 1.0 / ((src.fps or 30.0) * speed)
-        key = self._cache_key(frame.index)
-        cached = key in self.cache._d
-        if (
-            now > due + period
-            and not cached
-            and now - self._last_publish < 0.25
-            and frame.index != self._b
-        ):
-            self._wk_index = frame.index  # too late: decoded, skipped (in order)
-            return
-        if now - due > 1.0:  # far behind (slow decode): restart the clock here
-            with self._cond:
-                self._anchor = (now, ts)
-            due = now
-        result = self._result_for(frame)
-        with self._cond:
-            while not self._commands_pending() and self._playing:
-                wait = due - time.perf_counter()
-                if wait <= 0:
-                    break
-                self._cond.wait(wait)
-            if self._commands_pending() or not self._playing:
-                self._wk_index = frame.index
-                return  # interrupted: a seek, open or pause takes over
-        self._publish(result)
+        self.positionChanged.emit(self.player.index, self.player.count, self.player.seconds)
 
 
 # ---- the panel -------------------------------------------------------------------------------
@@ -824,7 +475,7 @@ def install_review(window) -> ReviewController:
         status = getattr(window, "status_line", None)
         if status is not None and hasattr(status, "source_label"):
             status.source_label.setText(desc)
-        src = ctl._src
+        src = ctl.source
         if src is not None:
             window.source = src  # the simulated-data mark follows the source shown
             if hasattr(window, "_update_marks"):

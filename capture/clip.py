@@ -10,7 +10,6 @@ forward to exactly frame ``i``.
 from __future__ import annotations
 
 import bisect
-import time
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -19,7 +18,7 @@ import av
 import numpy as np
 
 from .frame import Frame
-from .source import EndOfStream, FrameSource, SourceError
+from .source import EndOfStream, SeekableSource, SourceError
 
 VIDEO_EXTENSIONS = frozenset(
     {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".ts", ".wmv"}
@@ -29,74 +28,12 @@ URL_SCHEMES = ("rtsp://", "rtsps://", "rtmp://", "http://", "https://", "udp://"
 #: schemes of live streams: they arrive in real time and are never paced or seekable
 LIVE_SCHEMES = ("rtsp://", "rtsps://", "rtmp://", "udp://", "srt://")
 
-MIN_SPEED, MAX_SPEED = 0.25, 4.0
-
 
 def is_url(spec: str) -> bool:
     return str(spec).lower().startswith(URL_SCHEMES)
 
 
-class Pacer:
-    """Releases frames at their presentation times scaled by ``speed`` (shared with DICOM).
-
-    The first frame after :meth:`reset` (open, seek, speed change) is released at once and
-    anchors the clock. When the consumer falls more than ``slack`` seconds behind (the
-    pipeline was paused or slow), the clock re-anchors instead of bursting to catch up.
-    """
-
-    def __init__(self, speed: float = 1.0, slack: float = 0.25, max_wait: float = 5.0) -> None:
-        self.speed = speed
-        self.slack = slack
-        self.max_wait = max_wait
-        self._anchor: tuple[float, float] | None = None
-
-    def reset(self) -> None:
-        self._anchor = None
-
-    def wait(self, media_time: float) -> None:
-        now = time.perf_counter()
-        if self._anchor is None:
-            self._anchor = (now, media_time)
-            return
-        wall0, media0 = self._anchor
-        delay = wall0 + (media_time - media0) / self.speed - now
-        if delay > self.max_wait or delay < -self.slack:
-            self._anchor = (now, media_time)
-        elif delay > 0:
-            time.sleep(delay)
-
-
-def clamp_speed(value: float) -> float:
-    return float(min(MAX_SPEED, max(MIN_SPEED, float(value))))
-
-
-class PlaybackControls:
-    """Position and speed, shared by the seekable sources (clips, DICOM cine, image folders).
-
-    Subclasses keep a :class:`Pacer` in ``_pacer`` and the next frame's index in
-    ``_next_index``.
-    """
-
-    _pacer: Pacer
-    _next_index: int = 0
-
-    @property
-    def position(self) -> int:
-        """Index of the frame the next ``read()`` returns."""
-        return self._next_index
-
-    @property
-    def speed(self) -> float:
-        return self._pacer.speed
-
-    @speed.setter
-    def speed(self, value: float) -> None:
-        """Playback speed factor, clamped to 0.25-4."""
-        self._pacer.speed = clamp_speed(value)
-        self._pacer.reset()
-
-
-class ClipSource(PlaybackControls, FrameSource):
+class ClipSource(SeekableSource):
     """A video file (or network stream) decoded with PyAV.
 
     ``read()`` returns the next frame, paced to the clip's timing x ``speed`` when ``paced``;
@@ -116,56 +53,33 @@ class ClipSource(PlaybackControls, FrameSource):
     threads may read the plain attributes (``frame_count``, ``fps``, ``position``).
     """
 
-    seekable = True
-
     def __init__(
         self, path: str | Path, paced: bool = True, loop: bool = False, *, timeout: float = 10.0
     ) -> None:
         self.path = str(path)
         self.url = is_url(self.path)
         self.live = self.path.lower().startswith(LIVE_SCHEMES)
+        super().__init__(paced=paced and not self.live, loop=loop)
         self.name = self.path if self.url else Path(self.path).name
-        self.paced = paced and not self.live
-        self.loop = loop
         self.timeout = timeout
         self.seekable = not self.url
-        #: set when the file is damaged but partly usable (plain words, for the status line)
-        self.warning: str | None = None
-        self._pacer = Pacer()
         self._container: av.container.InputContainer | None = None
         self._stream: av.video.stream.VideoStream | None = None
         self._time_base = Fraction(1, 1)
-        self._fps = 30.0
         self._pts: list[int] = []  # sorted presentation timestamps, one per frame
         self._pts_index: dict[int, int] = {}
         self._keyframes: list[int] = []  # frame indices of keyframes, sorted
         self._decoder: Iterator[av.VideoFrame] | None = None
-        self._next_index = 0  # index of the frame read() returns next
         self._live_pts0: int | None = None
 
     # -- properties ------------------------------------------------------------------------
-
-    @property
-    def fps(self) -> float:  # type: ignore[override]
-        """Nominal frames per second (the average rate for variable-frame-rate clips)."""
-        return self._fps
 
     @property
     def frame_count(self) -> int:
         """Number of (usable) frames; 0 for a live stream or before :meth:`open`."""
         return len(self._pts)
 
-    @property
-    def duration(self) -> float:
-        """Seconds from the first frame to the end of the last one; 0 for live streams."""
-        if not self._pts:
-            return 0.0
-        return self.frame_time(len(self._pts) - 1) + 1.0 / self._fps
-
-    def frame_time(self, index: int) -> float:
-        """Presentation time of frame ``index`` in seconds from the first frame."""
-        if not 0 <= index < len(self._pts):
-            raise IndexError(f"frame {index} is outside 0..{len(self._pts) - 1}")
+    def _time_of(self, index: int) -> float:
         return float((self._pts[index] - self._pts[0]) * self._time_base)
 
     def describe(self) -> str:

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .clip import Pacer, PlaybackControls
 from .frame import Frame
-from .source import EndOfStream, FrameSource, SourceError
+from .source import EndOfStream, SeekableSource, SourceError
 
 DEFAULT_FPS = 30.0
 _JPEG_BASELINE = ("1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51")
@@ -90,7 +89,7 @@ def to_rgb8(arr: np.ndarray, ds) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
-class DicomClipSource(PlaybackControls, FrameSource):
+class DicomClipSource(SeekableSource):
     """A multi-frame DICOM cine, with the same reading API as :class:`ClipSource`.
 
     ``read()`` returns the next frame (paced to the cine's frame rate x ``speed`` when
@@ -101,45 +100,26 @@ class DicomClipSource(PlaybackControls, FrameSource):
     Not thread-safe: use it from one worker thread at a time.
     """
 
-    seekable = True
-
     def __init__(self, path: str | Path, paced: bool = True, loop: bool = False) -> None:
+        super().__init__(paced=paced, loop=loop, fps=DEFAULT_FPS)
         self.path = str(path)
         self.name = Path(self.path).name
-        self.paced = paced
-        self.loop = loop
-        self.warning: str | None = None
         #: what decodes the pixel data: "pydicom" or "opencv" (JPEG without Pillow)
         self.decoder_name = ""
-        self._pacer = Pacer()
         self._ds = None
         self._decoder = None
         self._jpeg_frames: list[bytes] | None = None
         self._n = 0
-        self._fps = DEFAULT_FPS
         self._times: list[float] | None = None
-        self._next_index = 0
 
     # -- properties ------------------------------------------------------------------------
-
-    @property
-    def fps(self) -> float:  # type: ignore[override]
-        return self._fps
 
     @property
     def frame_count(self) -> int:
         return self._n
 
-    @property
-    def duration(self) -> float:
-        return self.frame_time(self._n - 1) + 1.0 / self._fps if self._n else 0.0
-
-    def frame_time(self, index: int) -> float:
-        if not 0 <= index < self._n:
-            raise IndexError(f"frame {index} is outside 0..{self._n - 1}")
-        if self._times is not None:
-            return float(self._times[index])
-        return index / self._fps
+    def _time_of(self, index: int) -> float:
+        return float(self._times[index]) if self._times is not None else index / self._fps
 
     def describe(self) -> str:
         if self._n:

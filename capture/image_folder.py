@@ -7,9 +7,8 @@ from pathlib import Path
 
 import cv2
 
-from .clip import Pacer, PlaybackControls
 from .frame import Frame
-from .source import EndOfStream, FrameSource, SourceError
+from .source import EndOfStream, SeekableSource, SourceError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
@@ -21,22 +20,16 @@ def image_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
 
 
-class ImageFolderSource(PlaybackControls, FrameSource):
+class ImageFolderSource(SeekableSource):
     """Each image is one frame, shown ``fps`` times per second (1 by default)."""
-
-    seekable = True
 
     def __init__(
         self, folder: str | Path, fps: float = 1.0, paced: bool = True, loop: bool = False
     ):
+        super().__init__(paced=paced, loop=loop, fps=fps)
         self.folder = Path(folder)
         self.name = self.folder.name
-        self.paced = paced
-        self.loop = loop
-        self._fps = float(fps)
-        self._pacer = Pacer()
         self._files: list[Path] = []
-        self._next_index = 0
 
     @property
     def fps(self) -> float:  # type: ignore[override]
@@ -49,13 +42,6 @@ class ImageFolderSource(PlaybackControls, FrameSource):
     @property
     def frame_count(self) -> int:
         return len(self._files)
-
-    @property
-    def duration(self) -> float:
-        return self.frame_count / self._fps
-
-    def frame_time(self, index: int) -> float:
-        return index / self._fps
 
     def open(self) -> None:
         if not self.folder.is_dir():

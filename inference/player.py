@@ -1,0 +1,486 @@
+"""Review of recorded clips without Qt: a player on its own worker thread.
+
+:class:`ClipPlayer` owns a :class:`~..capture.source.SeekableSource` (a clip, a DICOM cine,
+an image folder) and one worker thread. Callers post commands (open, play/pause, seek, step,
+speed, loop, A–B, refresh) that never block, and take finished :class:`Result` objects from
+a latest-wins slot, exactly as the live pipeline publishes them.
+
+* Seeks are latest-wins: one pending target, overwritten by each new request, so dragging
+  a scrub bar never queues a backlog.
+* Each shown frame goes through ``pipeline.process`` (the live path's segmenter and
+  overlay), and the Result is kept in an LRU cache keyed by (frame index, model, overlay
+  style), so scrubbing back does not run the model again; a model or style change
+  invalidates it.
+* Playback follows the clip's timing x speed through a :class:`Pacer`; when processing
+  cannot keep up, frames are decoded but skipped (in order), as the live path drops frames.
+
+Events reach the caller through :class:`PlayerEvents` callbacks, called on the worker
+thread; ``app/review.py`` turns them into Qt signals.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..capture.open_source import open_source
+from ..capture.playback import Pacer, clamp_speed
+from ..capture.source import (
+    EndOfStream,
+    FrameSource,
+    SeekableSource,
+    SourceError,
+    as_seekable,
+)
+from .pipeline import Pipeline, Result
+from .slot import LatestSlot
+
+
+def _ignore(*_args: object) -> None:
+    return None
+
+
+@dataclass
+class PlayerEvents:
+    """What the player tells its owner (each called on the worker thread)."""
+
+    #: a Result is waiting in :attr:`ClipPlayer.shown` (called when the slot fills)
+    frame_ready: Callable[[], None] = _ignore
+    #: (path, description, frame count, fps) after a successful open
+    opened: Callable[[str, str, int, float], None] = _ignore
+    #: playing (True) or paused / ended (False), when the worker changes it
+    state: Callable[[bool], None] = _ignore
+    #: a plain-words error (the file could not be opened or read)
+    error: Callable[[str], None] = _ignore
+    #: a plain-words warning (a damaged but partly usable file)
+    warning: Callable[[str], None] = _ignore
+
+
+class ResultCache:
+    """LRU of Results keyed by (index, model key, style key), bounded by count and bytes."""
+
+    def __init__(self, max_items: int = 240, max_bytes: int = 512 * 2**20) -> None:
+        self.max_items = max_items
+        self.max_bytes = max_bytes
+        self._d: OrderedDict[tuple, tuple[Result, int]] = OrderedDict()
+        self.nbytes = 0
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+    def __contains__(self, key: tuple) -> bool:
+        return key in self._d
+
+    def get(self, key: tuple) -> Result | None:
+        item = self._d.get(key)
+        if item is None:
+            return None
+        self._d.move_to_end(key)
+        return item[0]
+
+    def put(self, key: tuple, result: Result) -> None:
+        size = int(result.frame.pixels.nbytes)
+        if result.image is not result.frame.pixels:
+            size += int(result.image.nbytes)
+        if result.seg is not None:
+            size += int(result.seg.labels.nbytes)
+        old = self._d.pop(key, None)
+        if old is not None:
+            self.nbytes -= old[1]
+        self._d[key] = (result, size)
+        self.nbytes += size
+        while self._d and (len(self._d) > self.max_items or self.nbytes > self.max_bytes):
+            _, (_, s) = self._d.popitem(last=False)
+            self.nbytes -= s
+
+    def clear(self) -> None:
+        self._d.clear()
+        self.nbytes = 0
+
+
+class ClipPlayer:
+    """Plays, steps and seeks a seekable source on a worker thread; publishes Results.
+
+    The consumer calls :meth:`take` after ``events.frame_ready``; that also records the
+    frame as shown (:attr:`index`, :attr:`seconds`), which :meth:`step` counts from.
+    """
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        events: PlayerEvents | None = None,
+        *,
+        cache_items: int = 240,
+        cache_bytes: int = 512 * 2**20,
+    ) -> None:
+        self.pipeline = pipeline
+        self.events = events or PlayerEvents()
+        self.cache = ResultCache(cache_items, cache_bytes)
+        self.shown: LatestSlot[Result] = LatestSlot()
+        self.process_calls = 0  # frames run through the pipeline (cache misses)
+        # --- shared with the worker (guarded by _cond) ---
+        self._cond = threading.Condition()
+        self._open_path: str | None = None
+        self._seek: int | None = None
+        self._refresh = False
+        self._playing = False
+        self._loop = False
+        self._a: int | None = None
+        self._b: int | None = None
+        self._stop = False
+        # the worker re-anchors when more than 1 s behind (slow decode), never bursts
+        self._pacer = Pacer(slack=1.0, max_wait=3600.0)
+        # --- worker-owned ---
+        self._src: SeekableSource | None = None
+        self._wk_index = -1
+        self._cache_id: tuple | None = None
+        self._last_publish = 0.0
+        self._thread: threading.Thread | None = None
+        # --- the consumer's view ---
+        self.source: SeekableSource | None = None  # the source open now (set on open)
+        self.path: str | None = None
+        self.count = 0
+        self.fps = 30.0
+        self.index = -1  # index of the frame last taken
+        self.seconds = 0.0
+        self.playing = False
+        self._target: int | None = None  # the latest seek not yet taken
+
+    # ---- commands (none of them blocks) -----------------------------------------------------
+    def open(self, path: str | Path) -> None:
+        """Open a clip, DICOM cine or image folder; its first frame is published when ready."""
+        self._ensure_thread()
+        with self._cond:
+            self._open_path = str(path)
+            self._seek = None
+            self._playing = False
+            self._cond.notify_all()
+        self._target = None
+
+    def seek(self, index: int) -> None:
+        """Publish frame ``index`` exactly (latest wins: a newer seek replaces a pending one)."""
+        if self.count:
+            index = max(0, min(self.count - 1, int(index)))
+        self._target = int(index)
+        with self._cond:
+            self._seek = int(index)
+            self._cond.notify_all()
+
+    def step(self, delta: int = 1) -> None:
+        """Pause and move ``delta`` frames from the frame shown (or the pending seek)."""
+        if self.playing:
+            self.pause()
+            base = self.index
+        else:
+            base = self._target if self._target is not None else self.index
+        self.seek(max(0, base) + int(delta))
+
+    def jump(self, seconds: float) -> None:
+        """Move by ``seconds`` of clip time (e.g. ±1 s)."""
+        self.step(round(seconds * (self.fps or 30.0)))
+
+    def play(self) -> bool:
+        """Start playing; False when nothing is open."""
+        with self._cond:
+            if self._src is None and self._open_path is None:
+                return False
+            self._playing = True
+            self._pacer.reset()
+            self._cond.notify_all()
+        self.playing = True
+        return True
+
+    def pause(self) -> None:
+        with self._cond:
+            self._playing = False
+            self._cond.notify_all()
+        self.playing = False
+
+    def set_speed(self, speed: float) -> None:
+        with self._cond:
+            self._pacer.speed = clamp_speed(speed)
+            self._pacer.reset()
+
+    @property
+    def speed(self) -> float:
+        return self._pacer.speed
+
+    def set_loop(self, on: bool) -> None:
+        with self._cond:
+            self._loop = bool(on)
+
+    @property
+    def loop(self) -> bool:
+        return self._loop
+
+    def set_a(self, index: int | None = None) -> None:
+        """Mark A (default: the frame shown). With A and B set, playback loops A..B."""
+        with self._cond:
+            self._a = self.index if index is None else int(index)
+
+    def set_b(self, index: int | None = None) -> None:
+        with self._cond:
+            self._b = self.index if index is None else int(index)
+
+    def clear_ab(self) -> None:
+        with self._cond:
+            self._a = self._b = None
+
+    @property
+    def ab(self) -> tuple[int | None, int | None]:
+        return self._a, self._b
+
+    def refresh(self) -> None:
+        """Publish the current frame again (after a model or style change: recomputed)."""
+        if self.index < 0:
+            return
+        with self._cond:
+            self._refresh = True
+            self._cond.notify_all()
+
+    def close(self, timeout: float = 2.0) -> bool:
+        """End the worker (it closes the source); True when it has ended."""
+        with self._cond:
+            self._stop = True
+            self._playing = False
+            self._cond.notify_all()
+        t = self._thread
+        if t is not None and t is not threading.current_thread():
+            t.join(timeout)
+            if t.is_alive():
+                return False
+        self._thread = None
+        return True
+
+    @property
+    def active(self) -> bool:
+        return self.path is not None
+
+    # ---- the consumer side -------------------------------------------------------------------
+    def take(self) -> Result | None:
+        """The Result waiting to be shown, if any; records it as the frame shown."""
+        result = self.shown.take_nowait()
+        if result is None:
+            return None
+        self.index = result.frame.index
+        self.seconds = float(result.frame.timestamp)
+        if self._target == self.index:
+            self._target = None
+        return result
+
+    # ---- worker thread -----------------------------------------------------------------------
+    def _ensure_thread(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            with self._cond:
+                self._stop = False
+            self._thread = threading.Thread(target=self._run, name="sonolive-review", daemon=True)
+            self._thread.start()
+
+    def _has_work(self) -> bool:
+        return (
+            self._stop
+            or self._open_path is not None
+            or self._seek is not None
+            or self._refresh
+            or (self._playing and self._src is not None)
+        )
+
+    def _run(self) -> None:
+        try:
+            while True:
+                with self._cond:
+                    while not self._has_work():
+                        self._cond.wait()
+                    if self._stop:
+                        break
+                    path, self._open_path = self._open_path, None
+                    seek = None if path else self._seek
+                    if seek is not None:
+                        self._seek = None
+                    refresh = self._refresh and path is None and seek is None
+                    if refresh:
+                        self._refresh = False
+                    playing = self._playing
+                try:
+                    if path is not None:
+                        self._do_open(path)
+                    elif seek is not None:
+                        self._show(seek)
+                    elif refresh:
+                        self._show(self._wk_index)
+                    elif playing:
+                        self._play_one()
+                except (SourceError, IndexError) as e:
+                    self._fail(str(e))
+                except Exception as e:  # noqa: BLE001 - the worker must survive anything
+                    self._fail(f"Review failed: {e}")
+        finally:
+            src, self._src = self._src, None
+            _close_quietly(src)
+
+    def _emit(self, callback: Callable, *args: object) -> None:
+        """Tell the owner; after shutdown there is no one to tell."""
+        if self._stop:
+            return
+        try:
+            callback(*args)
+        except RuntimeError:  # the owner (a QObject) was deleted while this was in flight
+            with self._cond:
+                self._stop = True
+
+    def _set_state(self, playing: bool) -> None:
+        with self._cond:
+            self._playing = playing
+        self._emit(self.events.state, playing)
+
+    def _fail(self, msg: str) -> None:
+        self._set_state(False)
+        self._emit(self.events.error, msg)
+
+    def _do_open(self, path: str) -> None:
+        name = Path(path).name
+        try:
+            opened = open_source(path, paced=False)
+            opened.open()
+        except SourceError as e:
+            self._emit(self.events.error, str(e))
+            return
+        except Exception as e:  # noqa: BLE001 - any failure is a message, never a crash
+            self._emit(self.events.error, f"{name} could not be opened: {e}")
+            return
+        src = as_seekable(opened)
+        if src is None or src.frame_count <= 0:
+            _close_quietly(opened)
+            self._emit(self.events.error, f"{name} is not a recorded clip that can be reviewed.")
+            return
+        old, self._src = self._src, src
+        _close_quietly(old)
+        # the live capture stops (off the GUI thread): review owns the segmenter from now on
+        if self.pipeline.running or self.pipeline.source is not None:
+            self.pipeline.set_source(None)
+        self.cache.clear()
+        self.shown.clear()
+        self._wk_index = -1
+        with self._cond:
+            self._a = self._b = None
+            self._pacer.reset()
+            if self._seek is None:
+                self._seek = 0
+        self.source, self.path, self.count, self.fps = src, path, src.frame_count, float(src.fps)
+        self.index = -1
+        self._emit(self.events.opened, path, src.describe(), src.frame_count, float(src.fps))
+        if src.warning:
+            self._emit(self.events.warning, src.warning)
+
+    # -- frames --
+    def _cache_key(self, index: int) -> tuple:
+        p = self.pipeline
+        seg = p.segmenter
+        model = (seg.card.name, id(seg)) if seg is not None else None
+        style = dataclasses.astuple(p.style) if p.style is not None else None
+        ident = (model, style, id(p.heat_provider) if p.heat_provider else None)
+        if ident != self._cache_id:  # model or style changed: every cached overlay is stale
+            self.cache.clear()
+            self._cache_id = ident
+        return (index, *ident)
+
+    def _result_for(self, frame_or_index) -> Result:
+        """The Result for a frame (decoded or by index), from the cache or processed now."""
+        index = frame_or_index if isinstance(frame_or_index, int) else frame_or_index.index
+        key = self._cache_key(index)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit
+        frame = self._src.seek(index) if isinstance(frame_or_index, int) else frame_or_index
+        if self.pipeline.running:  # the live path was restarted: it owns the segmenter now
+            raise SourceError("Live capture is running; review paused.")
+        frame.mark_entered()
+        result = self.pipeline.process(frame)
+        self.process_calls += 1
+        self.cache.put(key, result)
+        return result
+
+    def _publish(self, result: Result) -> None:
+        self._wk_index = result.frame.index
+        self._last_publish = time.perf_counter()
+        for hook in list(self.pipeline.frame_hooks):  # recorder etc.: the frames shown
+            try:
+                hook(result)
+            except Exception:  # noqa: BLE001 - a hook must not stop review
+                pass
+        if not self.shown.put(result):  # notify only when the slot fills
+            self._emit(self.events.frame_ready)
+
+    def _show(self, index: int) -> None:
+        if self._src is None:
+            return
+        index = max(0, min(self._src.frame_count - 1, int(index)))
+        self._publish(self._result_for(index))
+        with self._cond:
+            self._pacer.reset()
+
+    def _next_index(self) -> int | None:
+        """The frame after the one shown, honouring A–B and loop; None at the end."""
+        count = self._src.frame_count
+        nxt = self._wk_index + 1
+        a, b = self._a, self._b
+        if a is not None and b is not None and a < b:
+            return a if nxt > b or nxt < a else nxt
+        if nxt >= count:
+            return 0 if self._loop else None
+        return nxt
+
+    def _commands_pending(self) -> bool:
+        return self._stop or self._open_path is not None or self._seek is not None
+
+    def _play_one(self) -> None:
+        src = self._src
+        nxt = self._next_index()
+        if nxt is None:
+            self._set_state(False)
+            return
+        if src.position == nxt:
+            try:
+                frame = src.read()
+            except EndOfStream:
+                frame = src.seek(nxt)
+        else:
+            frame = src.seek(nxt)
+        now = time.perf_counter()
+        with self._cond:
+            due = self._pacer.due(float(frame.timestamp), now)
+            period = 1.0 / ((src.fps or 30.0) * self._pacer.speed)
+        key = self._cache_key(frame.index)
+        if (
+            now > due + period
+            and key not in self.cache
+            and now - self._last_publish < 0.25
+            and frame.index not in (self._b, src.frame_count - 1)  # ends are always shown
+        ):
+            self._wk_index = frame.index  # too late: decoded, skipped (in order)
+            return
+        result = self._result_for(frame)
+        with self._cond:
+            while not self._commands_pending() and self._playing:
+                wait = due - time.perf_counter()
+                if wait <= 0:
+                    break
+                self._cond.wait(wait)
+            if self._commands_pending() or not self._playing:
+                self._wk_index = frame.index
+                return  # interrupted: a seek, open or pause takes over
+        self._publish(result)
+
+
+def _close_quietly(src: FrameSource | None) -> None:
+    if src is None:
+        return
+    try:
+        src.close()
+    except Exception:  # noqa: BLE001 - closing must never take review down
+        pass

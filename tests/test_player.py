@@ -1,0 +1,120 @@
+"""The Qt-free review player: open, seek, step, play, loop and A–B on a real clip, no Qt."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from media_helpers import encode_clip, read_barcode
+from sonolive.inference.pipeline import Pipeline
+from sonolive.inference.player import ClipPlayer, PlayerEvents
+from sonolive.inference.segmenter import Segmenter
+
+N = 30
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    return encode_clip(tmp_path_factory.mktemp("player") / "exam.mp4", N, gop=10)
+
+
+class Recorder:
+    """Collects what the player publishes, as a GUI would, and lets a test wait on it."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.shown: list[int] = []
+        self.barcodes: list[int] = []
+        self.errors: list[str] = []
+        self.states: list[bool] = []
+        self.opened: list[tuple] = []
+        self.player: ClipPlayer | None = None
+
+    def events(self) -> PlayerEvents:
+        def note(lst):
+            def add(*a):
+                with self.cond:
+                    lst.append(a if len(a) != 1 else a[0])
+                    self.cond.notify_all()
+
+            return add
+
+        return PlayerEvents(
+            frame_ready=self._take,
+            opened=note(self.opened),
+            state=note(self.states),
+            error=note(self.errors),
+        )
+
+    def _take(self) -> None:
+        r = self.player.take()
+        if r is None:
+            return
+        with self.cond:
+            self.shown.append(r.frame.index)
+            self.barcodes.append(read_barcode(r.frame.pixels))
+            self.cond.notify_all()
+
+    def wait(self, pred, timeout: float = 20.0) -> None:
+        with self.cond:
+            assert self.cond.wait_for(pred, timeout), "the player did not get there in time"
+
+
+@pytest.fixture
+def player(lite_model):
+    rec = Recorder()
+    pipe = Pipeline(None, Segmenter(lite_model, device="cpu"))
+    p = ClipPlayer(pipe, rec.events())
+    rec.player = p
+    yield p, rec
+    assert p.close(timeout=5.0), "the review worker must end when closed"
+
+
+def test_seek_and_step_show_exact_frames_and_scrubbing_back_hits_the_cache(player, clip):
+    p, rec = player
+    p.open(clip)
+    rec.wait(lambda: rec.shown == [0])
+    assert rec.opened[0][2] == N and p.count == N
+    p.seek(17)
+    rec.wait(lambda: rec.shown[-1] == 17)
+    assert rec.barcodes[-1] == 17, "the pixels must be exactly frame 17"
+    p.step(1)
+    rec.wait(lambda: rec.shown[-1] == 18)
+    p.step(-2)
+    rec.wait(lambda: rec.shown[-1] == 16)
+    assert rec.barcodes[-3:] == [17, 18, 16]
+    calls = p.process_calls
+    p.seek(17)
+    rec.wait(lambda: rec.shown[-1] == 17)
+    assert p.process_calls == calls, "a frame already processed comes from the cache"
+
+
+def test_play_to_the_end_stops_and_loop_a_b_wraps(player, clip):
+    p, rec = player
+    p.open(clip)
+    rec.wait(lambda: rec.shown == [0])
+    p.set_speed(4.0)
+    assert p.play()
+    rec.wait(lambda: False in rec.states)  # the end of the clip pauses playback
+    assert rec.shown[-1] == N - 1 and rec.shown == sorted(rec.shown)
+    assert not rec.errors
+    # A–B: playing from inside the loop wraps from B back to A
+    p.set_a(5)
+    p.set_b(8)
+    p.seek(6)
+    rec.wait(lambda: rec.shown[-1] == 6)
+    start = len(rec.shown)
+    p.play()
+    rec.wait(lambda: rec.shown[start:].count(5) >= 2)
+    p.pause()
+    looped = rec.shown[start:]
+    assert set(looped) <= {5, 6, 7, 8} and 8 in looped
+
+
+def test_a_file_that_is_not_a_clip_is_a_message(player, tmp_path):
+    p, rec = player
+    bad = tmp_path / "noise.mp4"
+    bad.write_bytes(b"\x00garbage" * 1000)
+    p.open(bad)
+    rec.wait(lambda: rec.errors)
+    assert "noise.mp4" in rec.errors[0] and not rec.shown
