@@ -23,7 +23,7 @@ def install_translator(app: QApplication, lang: str | None) -> QTranslator | Non
 
 
 def run_gui(args: argparse.Namespace) -> int:
-    from ..inference.device import configure_cpu_threads
+    from ..inference.torch_device import configure_cpu_threads
     from .main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])

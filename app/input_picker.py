@@ -33,7 +33,8 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit
 
-from ..capture.device import LIVE, LOST, DeviceSource
+from ..capture.capture_card import LIVE, LOST, DeviceSource
+from ..capture.clip import is_url
 from ..capture.device_enum import DeviceInfo, list_devices
 from ..capture.roi import Roi
 from ..capture.roi_stage import RoiStage, SourceRoiFilter, format_roi, parse_roi
@@ -43,7 +44,6 @@ log = logging.getLogger(__name__)
 PHANTOM = "phantom"
 OPEN_FILE = "__open_file__"
 OPEN_URL = "__open_url__"
-URL_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://", "rtmp://", "udp://", "srt://")
 ROI_GROUP = "roi"
 
 
@@ -220,7 +220,7 @@ class InputPicker(QObject):
                 "rtsp://",
             )
             url = url.strip()
-            if ok and url.lower().startswith(URL_SCHEMES) and len(url.split("://", 1)[1]) > 0:
+            if ok and is_url(url) and len(url.split("://", 1)[1]) > 0:
                 self.select(url)
             else:
                 if ok and url:

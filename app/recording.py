@@ -21,7 +21,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QLabel, QMenu
 
-from ..capture.recorder import MODES, Recorder
+from ..capture.recorder import RECORD_CONTENTS, Recorder
 from ..inference.pipeline import Result
 
 
@@ -82,7 +82,7 @@ class RecordingController(QObject):
     @property
     def mode(self) -> str:
         m = str(self.settings.value("recording/mode", "overlay"))
-        return m if m in MODES else "overlay"
+        return m if m in RECORD_CONTENTS else "overlay"
 
     @property
     def watermark(self) -> bool:
@@ -204,7 +204,7 @@ def install_recording(window) -> RecordingController:
         "overlay": QCoreApplication.translate("MainWindow", "Picture with overlay"),
         "both": QCoreApplication.translate("MainWindow", "Both (two files)"),
     }
-    for m in MODES:
+    for m in RECORD_CONTENTS:
         a = QAction(labels[m], menu, checkable=True)
         a.setChecked(m == ctl.mode)
         a.triggered.connect(lambda _=False, m=m: window.settings.setValue("recording/mode", m))

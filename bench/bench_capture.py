@@ -20,8 +20,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from sonolive.capture.device import DeviceSource
-from sonolive.capture.fake_device import FakeCaptureCard, encode_barcode_clip, read_barcode
+from sonolive.capture.capture_card import DeviceSource
+
+# the simulated capture card is a test double: it lives with the tests, not in the product
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from fake_capture_card import FakeCaptureCard, encode_barcode_clip, read_barcode  # noqa: E402
 
 
 def _pct(values: list[float]) -> dict[str, float]:

@@ -52,8 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     from sonolive.capture.frame import Frame
     from sonolive.inference.backends import make_segmenter
     from sonolive.inference.compile import accelerate
-    from sonolive.inference.device import configure_cpu_threads
     from sonolive.inference.pipeline import Pipeline
+    from sonolive.inference.torch_device import configure_cpu_threads
 
     configure_cpu_threads()
     proc = psutil.Process(os.getpid())

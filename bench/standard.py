@@ -132,7 +132,7 @@ def accel_run(argv: list[str]) -> int:
     from sonolive.inference.backends import make_segmenter
     from sonolive.inference.bench import format_table, run_pipeline_bench
     from sonolive.inference.compile import accelerate
-    from sonolive.inference.device import configure_cpu_threads
+    from sonolive.inference.torch_device import configure_cpu_threads
 
     configure_cpu_threads()
     seg = make_segmenter(a.model, device=a.device)

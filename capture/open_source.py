@@ -34,7 +34,7 @@ def open_source(spec: str, **kw) -> FrameSource:
 
         return PhantomSource(**kw)
     if low.startswith("device:"):
-        from .device import DeviceSource  # written separately; imported only when used
+        from .capture_card import DeviceSource  # written separately; imported only when used
 
         target = spec.split(":", 1)[1].strip()
         if not target:

@@ -26,7 +26,7 @@ import av
 import cv2
 import numpy as np
 
-MODES = ("raw", "overlay", "both")
+RECORD_CONTENTS = ("raw", "overlay", "both")
 WATERMARK_TEXT = "Not for diagnostic use"
 MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"
 _STOP = object()
@@ -205,8 +205,8 @@ class Recorder:
         crf: int = 23,
         copy: bool = True,
     ) -> None:
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        if mode not in RECORD_CONTENTS:
+            raise ValueError(f"mode must be one of {RECORD_CONTENTS}, got {mode!r}")
         if not fps or fps <= 0:
             raise ValueError(f"fps must be positive, got {fps}")
         self.mode = mode

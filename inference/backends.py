@@ -27,8 +27,8 @@ import torch
 
 from ..models.loader import LoadedModel, load_model
 from ..models.registry import find_model
-from .device import pick_device
 from .segmenter import Segmenter
+from .torch_device import pick_device
 
 BACKENDS = ("auto", "torch", "onnx")
 ONNX_OPSET = 17
@@ -155,7 +155,7 @@ def export_onnx(net: torch.nn.Module, channels: int, size: tuple[int, int]) -> b
 
 def onnx_net_for(loaded: LoadedModel, device: str | torch.device = "cpu") -> torch.nn.Module:
     """An OnnxNet for a PyTorch model: from the cache when exported before, else exported now."""
-    from .onnx_runner import OnnxNet
+    from ..models.onnx_net import OnnxNet
 
     if _is_onnx_net(loaded.net):
         return loaded.net
@@ -182,7 +182,7 @@ def onnx_net_for(loaded: LoadedModel, device: str | torch.device = "cpu") -> tor
 
 # ---- helpers --------------------------------------------------------------------------------
 def _is_onnx_net(net: torch.nn.Module) -> bool:
-    from .onnx_runner import OnnxNet
+    from ..models.onnx_net import OnnxNet
 
     inner = getattr(net, "net", None)  # ResizeOutput wraps a foreign net
     return isinstance(net, OnnxNet) or isinstance(inner, OnnxNet)

@@ -29,9 +29,9 @@ from torchcam.methods import GradCAM, GradCAMpp, LayerCAM, ScoreCAM, SmoothGradC
 
 from ..capture.frame import Frame
 from ..models.loader import LoadedModel
-from .device import pick_device
 from .segmenter import Segmenter
 from .slot import LatestSlot
+from .torch_device import pick_device
 
 METHODS = {
     "gradcam": GradCAM,

@@ -13,8 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -38,7 +37,6 @@ class Result:
     model_name: str = ""
     cam_class: str | None = None
     cam_age: int | None = None  # frames between the CAM's frame and this one
-    extras: dict[str, Any] = field(default_factory=dict)
     t_composed: float = 0.0
 
     def finish_handoff(self, stats: LatencyStats | None = None) -> None:
@@ -82,7 +80,6 @@ class Pipeline:
         self._shutdown = threading.Event()
         self._infer_thread: threading.Thread | None = None
         self._run: tuple[threading.Event, threading.Thread] | None = None
-        self.paused = False
         self.last_error: str | None = None
 
     # ---- figures -------------------------------------------------------------
@@ -188,9 +185,6 @@ class Pipeline:
         self._status("live", src.describe())
         lost = False
         while not stop.is_set():
-            if self.paused:
-                time.sleep(0.02)
-                continue
             try:
                 frame = src.read()
                 filt = self.frame_filter

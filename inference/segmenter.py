@@ -36,7 +36,7 @@ from torch.nn import functional as F
 from ..capture.frame import Frame
 from ..models.card import ModelCard
 from ..models.loader import LoadedModel
-from .device import default_dtype, pick_device
+from .torch_device import default_dtype, pick_device
 
 if TYPE_CHECKING:
     from .gpu_compose import TorchCompositor

@@ -137,7 +137,7 @@ def check_output(card: ModelCard, net: nn.Module, where: str = "model") -> nn.Mo
 
 # ---- ONNX ---------------------------------------------------------------------------------
 def _load_onnx(card: ModelCard, path: Path) -> nn.Module:
-    from ..inference.onnx_runner import OnnxNet, OnnxUnavailable
+    from .onnx_net import OnnxNet, OnnxUnavailable
 
     try:
         net = OnnxNet(path)

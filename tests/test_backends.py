@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from sonolive.inference import backends
 from sonolive.inference.backends import describe_backend, make_segmenter
-from sonolive.inference.onnx_runner import OnnxNet
+from sonolive.models.onnx_net import OnnxNet
 from sonolive.models.registry import find_model
 from torch import nn
 

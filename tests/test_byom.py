@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from sonolive.inference.onnx_runner import OnnxNet
 from sonolive.inference.segmenter import Segmenter
 from sonolive.models.card import CardError
 from sonolive.models.loader import ModelLoadError, load_model
+from sonolive.models.onnx_net import OnnxNet
 from sonolive.models.registry import find_model, list_models, user_models_dir
 
 

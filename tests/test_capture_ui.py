@@ -15,11 +15,11 @@ import time
 import cv2
 import numpy as np
 import pytest
+from fake_capture_card import FakeCaptureCard, encode_barcode_clip, read_barcode
 from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
 from sonolive.app.input_picker import OPEN_FILE, OPEN_URL, PHANTOM, install_input_picker
-from sonolive.capture.device import DeviceSource
+from sonolive.capture.capture_card import DeviceSource
 from sonolive.capture.device_enum import DeviceInfo
-from sonolive.capture.fake_device import FakeCaptureCard, encode_barcode_clip, read_barcode
 from sonolive.capture.replay import ReplaySource
 from sonolive.capture.roi_stage import DETECTING, FULL, LOCKED, RoiStage
 

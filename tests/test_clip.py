@@ -320,9 +320,10 @@ def test_open_source_picks_the_class(media, dicoms, tmp_path):
 
 
 def test_open_source_phantom_and_device(monkeypatch):
-    phantom = pytest.importorskip("sonolive.capture.phantom")
+    from sonolive.capture import capture_card as device
+    from sonolive.capture import phantom
+
     assert isinstance(open_source("phantom"), phantom.PhantomSource)
-    device = pytest.importorskip("sonolive.capture.device")
     seen = {}
 
     class FakeDevice:

@@ -12,19 +12,19 @@ import time
 
 import cv2
 import pytest
-from sonolive.capture.device import LIVE, LOST, DeviceSource
+from fake_capture_card import (
+    FakeCaptureCard,
+    decode_clip_bgr,
+    encode_barcode_clip,
+    read_barcode,
+)
+from sonolive.capture.capture_card import LIVE, LOST, DeviceSource
 from sonolive.capture.device_enum import (
     DeviceInfo,
     backends_for_os,
     find_device,
     list_devices,
     match_device,
-)
-from sonolive.capture.fake_device import (
-    FakeCaptureCard,
-    decode_clip_bgr,
-    encode_barcode_clip,
-    read_barcode,
 )
 from sonolive.capture.source import SourceError
 

@@ -285,7 +285,7 @@ def test_other_errors_do_not_switch_device(lite_model, phantom_frames):
 
 
 def test_cpu_threads_follow_the_settings(monkeypatch):
-    from sonolive.inference.device import configure_cpu_threads
+    from sonolive.inference.torch_device import configure_cpu_threads
 
     before = (torch.get_num_threads(), cv2.getNumThreads())
     try:

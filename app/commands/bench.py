@@ -39,7 +39,7 @@ def _segmenter(spec: str, args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     from ...inference.bench import format_table, run_pipeline_bench
-    from ...inference.device import configure_cpu_threads
+    from ...inference.torch_device import configure_cpu_threads
 
     configure_cpu_threads()
     specs = args.compare.split(",") if args.compare else [args.model]

@@ -41,8 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ...inference.backends import make_segmenter
+    from ...inference.evaluate import evaluate, format_table, phantom_samples
     from ...models.datasets import DataError, folder_pairs, load_pairs, split_pairs
-    from ...models.evaluate import evaluate, format_table, phantom_samples
 
     try:
         seg = make_segmenter(args.model, device=args.device, backend="torch")

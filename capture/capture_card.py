@@ -99,7 +99,7 @@ class DeviceSource(FrameSource):
     ``match`` names the device for :func:`~.device_enum.find_device` (``"VID:PID"``, part
     of the name, a path, or an index). ``opener(match)`` may replace the default
     ``cv2.VideoCapture`` opening; it must return a ``cv2.VideoCapture``-like object (tests
-    pass a :class:`~.fake_device.FakeCaptureCard`).
+    pass a ``FakeCaptureCard`` in ``tests/fake_capture_card.py``).
     """
 
     simulated = False

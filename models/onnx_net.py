@@ -27,14 +27,6 @@ def _ort():
     return ort
 
 
-def onnxruntime_available() -> bool:
-    try:
-        _ort()
-    except OnnxUnavailable:
-        return False
-    return True
-
-
 def pick_providers(device: str = "auto") -> list[str]:
     """CUDA when ONNX Runtime has it (and the caller did not ask for the CPU), else the CPU."""
     available = _ort().get_available_providers()

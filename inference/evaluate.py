@@ -13,8 +13,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ..inference.segmenter import Segmenter
-from .metrics import dice_per_class, iou_per_class, mean_ci95
+from ..models.metrics import dice_per_class, iou_per_class, mean_ci95
+from .segmenter import Segmenter
 
 
 def evaluate(
