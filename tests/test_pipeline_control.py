@@ -13,10 +13,13 @@ from sonolive.inference.pipeline import Pipeline
 
 
 class StuckSource(FrameSource):
-    """Delivers one frame, then hangs in read() like a capture driver that stopped answering."""
+    """Delivers one frame, then hangs in read() like a capture driver that stopped answering,
+    until the test lets it go."""
 
     def __init__(self) -> None:
         self.n = 0
+        self.hanging = threading.Event()
+        self.release = threading.Event()
         self.closed = threading.Event()
 
     def open(self) -> None:
@@ -25,7 +28,8 @@ class StuckSource(FrameSource):
     def read(self) -> Frame:
         self.n += 1
         if self.n > 1:
-            time.sleep(3.0)
+            self.hanging.set()
+            self.release.wait(10.0)
         return Frame(np.zeros((8, 8, 3), np.uint8), 0.0, self.n, source="stuck")
 
     def close(self) -> None:
@@ -40,32 +44,43 @@ class BusySource(StuckSource):
         raise SourceError("the device is busy (used by another program)")
 
 
-def _collect(pipe: Pipeline, out: list) -> None:
-    def take() -> None:
-        r = pipe.results.take_nowait()
-        if r is not None:
-            out.append(r.frame.source)
+class Seen:
+    """What reached the view side, with a condition to wait on."""
 
-    pipe.on_result = take
+    def __init__(self, pipe: Pipeline) -> None:
+        self.cond = threading.Condition()
+        self.sources: list[str] = []
+        pipe.on_result = self._take
+        self.pipe = pipe
+
+    def _take(self) -> None:
+        r = self.pipe.results.take_nowait()
+        if r is not None:
+            with self.cond:
+                self.sources.append(r.frame.source)
+                self.cond.notify_all()
+
+    def wait_for(self, pred, timeout: float = 10.0) -> None:
+        with self.cond:
+            assert self.cond.wait_for(pred, timeout), f"not reached; seen {self.sources[-5:]}"
 
 
 def test_switching_away_from_a_stuck_source_returns_at_once():
-    seen: list[str] = []
     stuck = StuckSource()
     pipe = Pipeline(stuck, None)
-    _collect(pipe, seen)
+    seen = Seen(pipe)
     pipe.start()
-    time.sleep(0.3)  # the source is now hanging inside read()
+    assert stuck.hanging.wait(5.0), "the source never got stuck inside read()"
     t0 = time.perf_counter()
     frames = [np.full((8, 8, 3), 200, np.uint8)] * 3
-    pipe.set_source(ReplaySource(frames, fps=30, name="fresh"))
-    assert time.perf_counter() - t0 < 0.2, "set_source waited for the stuck read"
-    time.sleep(0.5)
-    n = len(seen)
-    assert "fresh" in seen[n // 2 :]
-    assert stuck.closed.wait(4.0), "the old source is closed once its read returns"
-    time.sleep(0.2)
-    assert "stuck" not in seen[n:], "a frame from the old input arrived after the switch"
+    pipe.set_source(ReplaySource(frames, fps=30, name="fresh", loop=True))
+    assert time.perf_counter() - t0 < 0.5, "set_source waited for the stuck read"
+    seen.wait_for(lambda: seen.sources.count("fresh") >= 3)
+    n = len(seen.sources)
+    stuck.release.set()  # the driver answers at last: its frame must not get through
+    assert stuck.closed.wait(5.0), "the old source is closed once its read returns"
+    seen.wait_for(lambda: len(seen.sources) >= n + 5)
+    assert "stuck" not in seen.sources[n:], "a frame from the old input arrived after the switch"
     pipe.stop()
 
 
@@ -74,15 +89,21 @@ def test_failed_opens_do_not_leak_inference_threads():
         return {t for t in threading.enumerate() if t.name == "sonolive-infer" and t.is_alive()}
 
     before = infer_threads()
+    cond = threading.Condition()
     messages: list[str] = []
-    pipe = Pipeline(BusySource(), None, on_status=lambda kind, msg: messages.append(msg))
+
+    def note(_kind: str, msg: str) -> None:
+        with cond:
+            messages.append(msg)
+            cond.notify_all()
+
+    pipe = Pipeline(BusySource(), None, on_status=note)
     pipe.start()
     for _ in range(3):
         pipe.set_source(BusySource())
         pipe.start()
-    time.sleep(0.3)
+    with cond:
+        assert cond.wait_for(lambda: sum("busy" in m for m in messages) >= 4, 10.0)
     assert len(infer_threads() - before) == 1
-    assert any("busy" in m for m in messages)
-    pipe.stop()
-    time.sleep(0.2)
-    assert not (infer_threads() - before)
+    pipe.stop(timeout=5.0)
+    assert not (infer_threads() - before), "stop() must end the inference thread"

@@ -182,8 +182,11 @@ def test_space_plays_in_order_and_pauses(qtbot, settings, clip):
     assert seen == sorted(set(seen)) and seen[0] >= 1, seen
     assert win.review_panel.play_button.text() == "▶"
     n = len(seen)
-    qtbot.wait(400)
-    assert len(seen) <= n + 1, "frames kept coming after pause"
+    # the worker runs commands in order: once a refresh comes back, playback has stopped
+    for _ in range(2):
+        with qtbot.waitSignal(ctl.frameShown, timeout=10000):
+            ctl.refresh()
+    assert seen[-1] == seen[-2] and len(seen) <= n + 3, "frames kept coming after pause"
     _check_shown(win, win.review.index)
 
     # A–B loop: playback stays between the marks and wraps to A
