@@ -14,44 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from fractions import Fraction
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from .mp4_writer import Mp4Writer
 from .phantom import PHANTOM_CLASSES, PHANTOM_COLORS, VIEWS, PhantomScanner, colorize_mask
-
-
-class _ClipWriter:
-    """Grey frames -> H.264 MP4 via PyAV (falls back to MPEG-4 Part 2 without libx264)."""
-
-    def __init__(self, path: Path, size: int, fps: float) -> None:
-        import av
-
-        self._av = av
-        self.container = av.open(str(path), mode="w")
-        rate = Fraction(fps).limit_denominator(1001)
-        try:
-            self.stream = self.container.add_stream("libx264", rate=rate)
-            self.stream.options = {"crf": "20", "preset": "veryfast"}
-        except Exception:  # pragma: no cover - depends on the FFmpeg build
-            self.stream = self.container.add_stream("mpeg4", rate=rate)
-        self.stream.width = size + (size % 2)
-        self.stream.height = size + (size % 2)
-        self.stream.pix_fmt = "yuv420p"
-
-    def write(self, grey: np.ndarray) -> None:
-        if grey.shape[0] % 2 or grey.shape[1] % 2:
-            grey = np.pad(grey, ((0, grey.shape[0] % 2), (0, grey.shape[1] % 2)))
-        frame = self._av.VideoFrame.from_ndarray(np.ascontiguousarray(grey), format="gray")
-        for packet in self.stream.encode(frame):
-            self.container.mux(packet)
-
-    def close(self) -> None:
-        for packet in self.stream.encode():
-            self.container.mux(packet)
-        self.container.close()
 
 
 def export_phantom(
@@ -73,7 +42,7 @@ def export_phantom(
     (out_dir / "masks").mkdir(parents=True, exist_ok=True)
     scanner = PhantomScanner(seed=seed, size=size)
     rng = np.random.default_rng([int(seed), 0xE4])
-    writer = _ClipWriter(out_dir / "clip.mp4", size, fps) if clip else None
+    writer = Mp4Writer(out_dir / "clip.mp4", fps, crf=20) if clip else None
     views: list[str | None] = []
     try:
         for n in range(frames):

@@ -19,33 +19,16 @@ import errno
 import queue
 import threading
 from collections.abc import Callable, Sequence
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 
+from .mp4_writer import Mp4Writer, pick_codec
+
 RECORD_CONTENTS = ("raw", "overlay", "both")
 WATERMARK_TEXT = "Not for diagnostic use"
-MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"
 _STOP = object()
-
-
-def pick_codec() -> tuple[str, str | None]:
-    """(encoder name, note): libx264 when this PyAV build has it, else the best fallback."""
-    available = av.codecs_available
-    for name in ("libx264", "h264", "libopenh264", "mpeg4"):
-        if name not in available:
-            continue
-        try:
-            av.codec.Codec(name, "w")
-        except Exception:  # noqa: BLE001 - a decoder-only name, or a broken build
-            continue
-        if name == "libx264":
-            return name, None
-        return name, f"libx264 is not available in this PyAV build; recording with {name}."
-    raise RuntimeError("This PyAV build has no H.264 or MPEG-4 encoder.")
 
 
 def output_paths(path: str | Path, mode: str) -> dict[str, Path]:
@@ -86,94 +69,6 @@ def _as_rgb(img: np.ndarray | None) -> np.ndarray | None:
     if img.ndim == 3 and img.shape[2] == 4:
         return img[:, :, :3]
     return None
-
-
-class _Track:
-    """One MP4 file: container, H.264 stream, frame counter."""
-
-    def __init__(self, path: Path, fps: float, codec: str, crf: int, fragment_s: float) -> None:
-        self.path = path
-        self.fps = fps
-        self.codec = codec
-        self.crf = crf
-        self.fragment_s = fragment_s
-        self.container: av.container.OutputContainer | None = None
-        self.stream = None
-        self.size: tuple[int, int] | None = None  # (w, h), even
-        self.frames_in = 0
-        self.packets = 0
-
-    def _open(self, w: int, h: int) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.container = av.open(
-            str(self.path),
-            "w",
-            format="mp4",
-            container_options={
-                "movflags": MOVFLAGS,
-                "frag_duration": str(max(1, int(self.fragment_s * 1e6))),
-                "flush_packets": "1",
-            },
-        )
-        rate = Fraction(self.fps).limit_denominator(1001)
-        stream = self.container.add_stream(self.codec, rate=rate)
-        stream.width, stream.height = w, h
-        stream.pix_fmt = "yuv420p"
-        cc = stream.codec_context
-        cc.gop_size = max(1, round(self.fps))  # a keyframe (and fragment) at least every second
-        cc.time_base = 1 / rate
-        if self.codec in ("libx264", "h264"):
-            stream.options = {"preset": "ultrafast", "tune": "zerolatency", "crf": str(self.crf)}
-        else:
-            cc.bit_rate = int(w * h * self.fps * 0.2)
-        for attr, value in (("colorspace", 6), ("color_primaries", 6), ("color_trc", 6)):
-            try:  # tag BT.601 (what the RGB->YUV conversion uses) so players agree
-                setattr(cc, attr, value)
-            except Exception:  # noqa: BLE001 - tags are cosmetic
-                pass
-        self.stream = stream
-        self.size = (w, h)
-
-    def write(self, rgb: np.ndarray) -> int:
-        """Encode one even-sized RGB frame; returns the number of packets muxed."""
-        h, w = rgb.shape[:2]
-        if self.container is None:
-            self._open(w, h)
-        elif (w, h) != self.size:
-            rgb = cv2.resize(rgb, self.size, interpolation=cv2.INTER_AREA)
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
-        frame = frame.reformat(format="yuv420p")
-        frame.pts = self.frames_in
-        self.frames_in += 1
-        n = 0
-        for packet in self.stream.encode(frame):
-            self.container.mux(packet)
-            n += 1
-        self.packets += n
-        return n
-
-    def finish(self) -> int:
-        """Flush the encoder and close the file; returns the packets flushed."""
-        n = 0
-        if self.container is None:
-            return 0
-        try:
-            for packet in self.stream.encode(None):
-                self.container.mux(packet)
-                n += 1
-            self.packets += n
-        finally:
-            self.abort()
-        return n
-
-    def abort(self) -> None:
-        """Close without raising (after a write error the trailer may fail too)."""
-        c, self.container = self.container, None
-        if c is not None:
-            try:
-                c.close()
-            except Exception:  # noqa: BLE001
-                pass
 
 
 class Recorder:
@@ -222,7 +117,16 @@ class Recorder:
         self.frames_dropped = 0
         self.error: str | None = None
         self._tracks = {
-            name: _Track(p, self.fps, self.codec, crf, fragment_seconds)
+            name: Mp4Writer(
+                p,
+                self.fps,
+                codec=self.codec,
+                crf=crf,
+                preset="ultrafast",
+                tune="zerolatency",
+                fragment_s=fragment_seconds,
+                gop=max(1, round(self.fps)),  # a keyframe (and fragment) at least every second
+            )
             for name, p in self.paths.items()
         }
         self._primary = self._tracks["raw" if mode == "raw" else "overlay"]
@@ -288,11 +192,8 @@ class Recorder:
     # -- the recorder's thread ---------------------------------------------------------------
 
     def _prepare(self, img: np.ndarray) -> np.ndarray:
-        h, w = img.shape[:2]
-        if h % 2 or w % 2:
-            img = cv2.copyMakeBorder(img, 0, h % 2, 0, w % 2, cv2.BORDER_CONSTANT, value=0)
-        elif not img.flags.writeable or not self.copy:
-            img = img.copy() if (self.redact or self.watermark) else img
+        if (self.redact or self.watermark) and (not img.flags.writeable or not self.copy):
+            img = img.copy()  # never draw into a frame the caller still owns
         for x, y, rw, rh in self.redact:
             x0, y0 = max(0, x), max(0, y)
             x1, y1 = min(img.shape[1], x + rw), min(img.shape[0], y + rh)
@@ -319,7 +220,7 @@ class Recorder:
         if self.error is None:
             try:
                 for track in self._tracks.values():
-                    n = track.finish()
+                    n = track.close()
                     if track is self._primary:
                         self.frames_written += n
             except Exception as e:  # noqa: BLE001

@@ -24,10 +24,10 @@ import math
 import threading
 import time
 from collections.abc import Sequence
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+from sonolive.capture.mp4_writer import Mp4Writer
 
 PHASES = ("live", "freeze", "error", "block", "unplugged")
 
@@ -67,18 +67,12 @@ def encode_barcode_clip(
     The picture is a moving pattern (so consecutive frames differ everywhere) under the
     barcode row. Height and width must be even.
     """
-    import av
-
     path = Path(path)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     base = (96 + 60 * np.sin(xx / 23.0) * np.cos(yy / 17.0) + 40 * np.sin((xx + yy) / 41.0)).astype(
         np.float32
     )
-    with av.open(str(path), "w") as out:
-        st = out.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
-        st.width, st.height, st.pix_fmt = width, height, "yuv420p"
-        if codec == "libx264":
-            st.options = {"crf": "18", "preset": "ultrafast", "tune": "zerolatency"}
+    with Mp4Writer(path, fps, codec=codec, crf=18, preset="ultrafast", tune="zerolatency") as out:
         for i in range(frames):
             shift = (i * 7) % width
             g = np.roll(base, shift, axis=1) + (i % 13) * 3
@@ -87,10 +81,7 @@ def encode_barcode_clip(
             img[..., 1] = np.clip(g * 0.9 + 10, 0, 255)
             img[..., 2] = np.clip(255 - g, 0, 255)
             write_barcode(img, i)
-            for pkt in st.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-                out.mux(pkt)
-        for pkt in st.encode():
-            out.mux(pkt)
+            out.write(img)
     return path
 
 

@@ -73,13 +73,13 @@ def test_overlay_mode_uses_raw_until_an_overlay_exists(tmp_path):
 
 def test_write_never_blocks_and_drops_when_the_queue_is_full(tmp_path, monkeypatch):
     gate = threading.Event()
-    real_write = recorder_mod._Track.write
+    real_write = recorder_mod.Mp4Writer.write
 
     def slow_write(self, rgb):
         gate.wait(5)
         return real_write(self, rgb)
 
-    monkeypatch.setattr(recorder_mod._Track, "write", slow_write)
+    monkeypatch.setattr(recorder_mod.Mp4Writer, "write", slow_write)
     rec = Recorder(tmp_path / "slow.mp4", fps=30, queue_size=2)
     frame = make_frame(0, 640, 480)
     t0 = time.perf_counter()
@@ -161,14 +161,14 @@ def _assert_stopped_cleanly(rec: Recorder, calls: list[str], path: Path) -> None
 
 def test_disk_full_stops_cleanly_injected(tmp_path, monkeypatch):
     """A full disk, injected at the muxer write: works without root (see the tmpfs test)."""
-    real_write = recorder_mod._Track.write
+    real_write = recorder_mod.Mp4Writer.write
 
     def failing_write(self, rgb):
-        if self.frames_in >= 10:
+        if self.frames >= 10:
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_write(self, rgb)
 
-    monkeypatch.setattr(recorder_mod._Track, "write", failing_write)
+    monkeypatch.setattr(recorder_mod.Mp4Writer, "write", failing_write)
     calls: list[str] = []
     path = tmp_path / "full.mp4"
     rec = Recorder(path, fps=30, on_error=calls.append, queue_size=64)
