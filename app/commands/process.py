@@ -24,6 +24,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--backend", default="auto")
     p.add_argument(
+        "--trust-code",
+        action="store_true",
+        help="allow a TorchScript model (a program that runs on this computer)",
+    )
+    p.add_argument(
         "--roi",
         choices=["none", "auto"],
         default="none",
@@ -41,7 +46,9 @@ def run(args: argparse.Namespace) -> int:
     from ...inference.batch import BatchError, plain_reason, process_file
 
     try:
-        seg = make_segmenter(args.model, device=args.device, backend=args.backend)
+        seg = make_segmenter(
+            args.model, device=args.device, backend=args.backend, trust_code=args.trust_code
+        )
     except Exception as e:  # noqa: BLE001 - one plain line, no traceback
         print(f"error: model {args.model!r} could not be loaded: {e}", file=sys.stderr)
         return 2
