@@ -40,7 +40,9 @@ class PipelineBridge(QObject):
         result.finish_handoff(self.pipeline.stats)
         self.resultReady.emit(result)
 
-    def load_model_async(self, name: str, device: str = "auto", backend: str = "auto") -> None:
+    def load_model_async(
+        self, name: str, device: str = "auto", backend: str = "auto", trust_code: bool = False
+    ) -> None:
         """Load weights (and, on the CPU, time torch against ONNX Runtime) on a worker
         thread; the pipeline keeps running meanwhile."""
         self._model_job += 1
@@ -48,7 +50,7 @@ class PipelineBridge(QObject):
 
         def work() -> None:
             try:
-                seg = make_segmenter(name, device=device, backend=backend)
+                seg = make_segmenter(name, device=device, backend=backend, trust_code=trust_code)
             except Exception as e:  # noqa: BLE001 - any failure becomes a message, never a dead thread
                 msg = str(e).strip("'\"")
                 if job == self._model_job:

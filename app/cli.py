@@ -30,6 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", default="auto", help="auto, torch or onnx (CPU inference)")
     p.add_argument("--mode", default=None, help="bedside, teaching or review")
     p.add_argument("--lang", default=None, help="user-interface language, e.g. zh_TW")
+    p.add_argument(
+        "--trust-code",
+        action="store_true",
+        help="allow a TorchScript model (a program that runs on this computer)",
+    )
     p.add_argument("--screenshot", default=None, help=argparse.SUPPRESS)  # PNG after --quit-after
     p.add_argument("--quit-after", type=float, default=None, help=argparse.SUPPRESS)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")

@@ -33,7 +33,12 @@ def run_gui(args: argparse.Namespace) -> int:
     configure_cpu_threads()
     model = None if args.model in (None, "", "none") else args.model
     win = MainWindow(
-        source=args.source, model=model, device=args.device, mode=args.mode, backend=args.backend
+        source=args.source,
+        model=model,
+        device=args.device,
+        mode=args.mode,
+        backend=args.backend,
+        trust_code=args.trust_code,
     )
     win.show()
     if args.quit_after:

@@ -205,7 +205,9 @@ class InputPicker(QObject):
                 self.window,
                 self.tr("Open a video or DICOM cine"),
                 "",
-                self.tr("Video or DICOM (*.mp4 *.mov *.avi *.mkv *.dcm *.dicom);;All files (*)"),
+                self.tr(
+                    "Video or DICOM (*.mp4 *.mov *.avi *.mkv *.gif *.dcm *.dicom);;All files (*)"
+                ),
             )
             if path:
                 self.select(path)

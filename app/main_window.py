@@ -55,6 +55,7 @@ class MainWindow(QMainWindow):
         device: str = "auto",
         mode: str | None = None,
         backend: str = "auto",
+        trust_code: bool = False,
     ) -> None:
         super().__init__()
         self.setWindowTitle(self.tr("SonoLive — not for diagnostic use"))
@@ -62,6 +63,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings("SonoLive", "SonoLive")
         self.device = device
         self.backend = backend
+        self.trust_code = trust_code  # --trust-code: the user trusts --model PATH's TorchScript
         self.model_name: str | None = None
         self.model_simulated = False
         self.card = None
@@ -269,7 +271,7 @@ class MainWindow(QMainWindow):
             self._set_card(None, None)
             self._update_marks()
             return
-        self.bridge.load_model_async(name, self.device, self.backend)
+        self.bridge.load_model_async(name, self.device, self.backend, trust_code=self.trust_code)
 
     def _model_picked(self, idx: int) -> None:
         self.select_model(self.model_picker.itemData(idx))

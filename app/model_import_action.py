@@ -5,14 +5,19 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 
 class ModelImporter(QObject):
+    """TorchScript is a program: before it is imported the user confirms, in a dialog that
+    names the risk, that they trust it. The dialog is window-modal but never blocks the GUI
+    thread (``open()``, not ``exec()``); ``trust_box`` is the one being shown."""
+
     imported = Signal(str)  # model name
     failed = Signal(str)  # plain message
+    needsTrust = Signal(str, str)  # folder, why  # noqa: N815
 
     def __init__(self, window) -> None:
         super().__init__(window)
@@ -21,6 +26,8 @@ class ModelImporter(QObject):
         self.action.triggered.connect(self.ask)
         self.imported.connect(self._use)
         self.failed.connect(window.show_banner)
+        self.needsTrust.connect(self._ask_trust)
+        self.trust_box: QMessageBox | None = None
 
     def ask(self) -> None:
         folder = QFileDialog.getExistingDirectory(
@@ -29,16 +36,20 @@ class ModelImporter(QObject):
         if folder:
             self.open_folder(Path(folder))
 
-    def open_folder(self, folder: Path) -> None:
+    def open_folder(self, folder: Path, trust_code: bool = False) -> None:
         """Validate and copy into the user models folder on a worker thread."""
 
         def work() -> None:
             from ..models.card import ModelCard
             from ..models.importer import import_model
+            from ..models.loader import UntrustedCodeError
 
             try:
-                dest = import_model(folder)  # never replaces an installed model silently
+                # never replaces an installed model silently
+                dest = import_model(folder, trust_code=trust_code)
                 self.imported.emit(ModelCard.load(dest).name)
+            except UntrustedCodeError as e:
+                self.needsTrust.emit(str(folder), str(e))
             except Exception as e:  # noqa: BLE001 - any failure becomes a message
                 self.failed.emit(
                     self.tr("The model in %1 was not added: %2")
@@ -47,6 +58,38 @@ class ModelImporter(QObject):
                 )
 
         threading.Thread(target=work, name="sonolive-import-model", daemon=True).start()
+
+    @Slot(str, str)
+    def _ask_trust(self, folder: str, why: str) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            self.tr("This model contains code"),
+            self.tr(
+                "The model in %1 is TorchScript: a program that runs on this computer with "
+                "your permissions whenever the model is used. It could read, change or delete "
+                "your files. Add it only if you trust where it came from."
+            ).replace("%1", folder),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self.window,
+        )
+        box.setDetailedText(why)
+        box.button(QMessageBox.StandardButton.Yes).setText(self.tr("Trust and add"))
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.finished.connect(lambda _r, b=box, f=folder: self._trust_answered(b, f))
+        self.trust_box = box
+        box.open()
+
+    def _trust_answered(self, box: QMessageBox, folder: str) -> None:
+        self.trust_box = None
+        box.deleteLater()
+        if box.clickedButton() is box.button(QMessageBox.StandardButton.Yes):
+            self.open_folder(Path(folder), trust_code=True)
+        else:
+            self.failed.emit(
+                self.tr(
+                    "The model in %1 was not added: it contains code you did not trust."
+                ).replace("%1", folder)
+            )
 
     def _use(self, name: str) -> None:
         self.window.refresh_models()

@@ -18,11 +18,12 @@ import av
 import numpy as np
 
 from .frame import Frame
+from .frame_size import check_frame_size
 from .source import EndOfStream, SeekableSource, SourceError
 
 VIDEO_EXTENSIONS = frozenset(
-    {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".ts", ".wmv"}
-)
+    {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".ts", ".wmv", ".gif"}
+)  # GIF: teaching atlases; FFmpeg decodes its frames (and their delays) like a clip
 #: URL schemes PyAV (FFmpeg) opens as network streams
 URL_SCHEMES = ("rtsp://", "rtsps://", "rtmp://", "http://", "https://", "udp://", "srt://")
 #: schemes of live streams: they arrive in real time and are never paced or seekable
@@ -120,6 +121,7 @@ class ClipSource(SeekableSource):
             if not container.streams.video:
                 raise SourceError(f"{self.name} contains no video stream")
             stream = container.streams.video[0]
+            check_frame_size(stream.codec_context.width, stream.codec_context.height, self.name)
             self._container, self._stream = container, stream
             self._time_base = stream.time_base or Fraction(1, 90000)
             rate = stream.average_rate or stream.guessed_rate or stream.base_rate

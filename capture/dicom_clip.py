@@ -150,6 +150,9 @@ class DicomClipSource(SeekableSource):
             raise self._bad(e) from None
         if "PixelData" not in ds:
             raise self._bad("it contains no image (no Pixel Data)")
+        from .frame_size import check_frame_size
+
+        check_frame_size(getattr(ds, "Columns", 0), getattr(ds, "Rows", 0), self.name)
         try:
             self._n = int(getattr(ds, "NumberOfFrames", 1) or 1)
             ts = ds.file_meta.TransferSyntaxUID

@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import cv2
+from PIL import Image, UnidentifiedImageError
 
 from .frame import Frame
+from .frame_size import MAX_FRAME_PIXELS, check_frame_size, letterbox
 from .source import EndOfStream, SeekableSource, SourceError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
@@ -21,7 +23,12 @@ def image_files(folder: Path) -> list[Path]:
 
 
 class ImageFolderSource(SeekableSource):
-    """Each image is one frame, shown ``fps`` times per second (1 by default)."""
+    """Each image is one frame, shown ``fps`` times per second (1 by default).
+
+    Every frame has the first image's size: an image of another size is letterboxed into it
+    (scaled to fit, aspect kept, never cropped). An image whose header announces more than
+    ``MAX_FRAME_PIXELS`` is refused before it is decoded.
+    """
 
     def __init__(
         self, folder: str | Path, fps: float = 1.0, paced: bool = True, loop: bool = False
@@ -30,6 +37,7 @@ class ImageFolderSource(SeekableSource):
         self.folder = Path(folder)
         self.name = self.folder.name
         self._files: list[Path] = []
+        self._size: tuple[int, int] | None = None
 
     @property
     def fps(self) -> float:  # type: ignore[override]
@@ -51,14 +59,29 @@ class ImageFolderSource(SeekableSource):
             raise SourceError(f"{self.folder.name} holds no images ({', '.join(IMAGE_EXTENSIONS)})")
         self._next_index = 0
         self._pacer.reset()
+        self._size = None
+        self._size = self._load(0).pixels.shape[1::-1]  # (width, height) of every frame
 
     def _load(self, index: int) -> Frame:
         path = self._files[index]
+        try:
+            with Image.open(path) as im:  # reads the header only
+                check_frame_size(*im.size, path.name)
+        except Image.DecompressionBombError:
+            raise SourceError(
+                f"{path.name}: the image is far larger than SonoLive reads (at most "
+                f"{MAX_FRAME_PIXELS / 1e6:.1f} megapixels per frame)"
+            ) from None
+        except (UnidentifiedImageError, OSError):
+            pass  # cv2 below gives the plain answer for an unreadable image
         bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if bgr is None:
             raise SourceError(f"{path.name} is not a readable image")
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        if self._size is not None:
+            rgb = letterbox(rgb, *self._size)
         return Frame(
-            pixels=cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB),
+            pixels=rgb,
             timestamp=self.frame_time(index),
             index=index,
             source=path.name,

@@ -18,6 +18,8 @@ import av
 import cv2
 import numpy as np
 
+from .frame_size import letterbox
+
 #: fragmented MP4: the header first, then self-contained fragments
 FRAGMENT_MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"
 
@@ -36,20 +38,6 @@ def pick_codec() -> tuple[str, str | None]:
             return name, None
         return name, f"libx264 is not available in this PyAV build; recording with {name}."
     raise RuntimeError("This PyAV build has no H.264 or MPEG-4 encoder.")
-
-
-def fit_into(rgb: np.ndarray, w: int, h: int) -> np.ndarray:
-    """``rgb`` scaled to fit ``w x h`` with its aspect kept, centred on black (never cropped)."""
-    ih, iw = rgb.shape[:2]
-    if (iw, ih) == (w, h):
-        return rgb
-    scale = min(w / iw, h / ih)
-    nw, nh = max(1, round(iw * scale)), max(1, round(ih * scale))
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    out = np.zeros((h, w, 3), np.uint8)
-    x, y = (w - nw) // 2, (h - nh) // 2
-    out[y : y + nh, x : x + nw] = cv2.resize(rgb, (nw, nh), interpolation=interp)
-    return out
 
 
 def _pad_even(rgb: np.ndarray) -> np.ndarray:
@@ -140,7 +128,7 @@ class Mp4Writer:
             img = _pad_even(img)
             self._open(img.shape[1], img.shape[0])
         else:
-            img = fit_into(img, *self.size)
+            img = letterbox(img, *self.size)
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")
         frame = frame.reformat(format="yuv420p")
         frame.pts = self.frames

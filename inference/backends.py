@@ -42,16 +42,22 @@ def make_segmenter(
     device: str = "auto",
     backend: str = "auto",
     probe_runs: int = PROBE_RUNS,
+    trust_code: bool = False,
 ) -> Segmenter:
     """A Segmenter for ``model`` (a registry name, a model folder or a LoadedModel).
 
     The returned segmenter has ``backend_name`` ("torch" or "onnx") and ``probe`` (a dict:
     milliseconds per backend when ``auto`` timed them, ``chosen``, and ``note`` when a backend
-    was ruled out) set on the instance.
+    was ruled out) set on the instance. ``trust_code`` lets a TorchScript model load
+    (see ``models.loader.load_model``).
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend '{backend}' (known: {', '.join(BACKENDS)})")
-    loaded = model if isinstance(model, LoadedModel) else load_model(find_model(str(model)))
+    loaded = (
+        model
+        if isinstance(model, LoadedModel)
+        else load_model(find_model(str(model)), trust_code=trust_code)
+    )
     dev = pick_device(device) if isinstance(device, str) else device
 
     if _is_onnx_net(loaded.net):  # an ONNX model from its card: only ONNX Runtime can run it

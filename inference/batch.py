@@ -8,6 +8,11 @@ For one input (a video file or a DICOM cine) :func:`process_file` writes:
 * ``<stem>_summary.json``: frame count, fps, duration, per-class frames present, mean area and
   mean confidence, the model's name and version, and the processing rate.
 
+``<stem>`` is the input's stem, made distinct by :func:`output_names` when inputs share one
+(``x.mp4`` and ``x.mkv`` give ``x_mp4`` and ``x_mkv``). Outputs are written under hidden
+temporary names and renamed only when the whole input succeeded, so a failed input leaves
+nothing behind.
+
 Decoding, inference and encoding overlap: a reader thread decodes ahead and a writer thread
 encodes behind, each behind a small bounded queue, so one file is a three-stage pipeline.
 Every frame is processed (nothing is dropped, unlike the live path).
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import queue
 import threading
 import time
@@ -30,6 +36,7 @@ import av
 import numpy as np
 
 from ..capture.frame import Frame
+from ..capture.frame_size import letterbox
 from ..capture.open_source import open_source
 from ..capture.recorder import pick_codec
 from ..capture.roi import crop, detect_roi
@@ -114,9 +121,7 @@ class VideoWriter:
             self._open(w + w % 2, h + h % 2)
         ew, eh = self._size
         if (w, h) != (ew, eh):
-            pad = np.zeros((eh, ew, 3), np.uint8)
-            pad[: min(h, eh), : min(w, ew)] = rgb[:eh, :ew]
-            rgb = pad
+            rgb = letterbox(rgb, ew, eh)  # never crop a frame of another size
         f = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
         f = f.reformat(format="yuv420p")
         f.pts = self.frames
@@ -167,12 +172,39 @@ def plain_reason(e: BaseException, path: str | Path) -> str:
         if msg.startswith(prefix):
             msg = msg[len(prefix) :]
             break
-    for plain in ("not a readable video (truncated or corrupt)", "not a readable DICOM cine"):
-        if msg.startswith(plain):
-            return plain
     if msg.startswith("File not found"):
         return "file not found"
     return msg
+
+
+def output_names(inputs: list[str | Path]) -> list[str]:
+    """A distinct output stem per input, in order: the stem when no other input shares it,
+    else ``<stem>_<ext>``, else ``<folder>_<stem>_<ext>``, else with a number added.
+
+    Names are compared without case, as Windows and macOS file systems do."""
+    options = []
+    for raw in inputs:
+        p = Path(str(raw))
+        ext = p.suffix.lstrip(".").lower()
+        with_ext = f"{p.stem}_{ext}" if ext else p.stem
+        options.append([p.stem, with_ext, f"{p.resolve().parent.name or 'root'}_{with_ext}"])
+    level = [0] * len(options)
+    for _ in range(2):
+        names = [o[k].lower() for o, k in zip(options, level, strict=True)]
+        clash = {n for n in names if names.count(n) > 1}
+        if not clash:
+            break
+        level = [min(k + 1, 2) if n in clash else k for n, k in zip(names, level, strict=True)]
+    out: list[str] = []
+    taken: set[str] = set()
+    for o, k in zip(options, level, strict=True):
+        name, i = o[k], 1
+        while name.lower() in taken:
+            i += 1
+            name = f"{o[k]}_{i}"
+        taken.add(name.lower())
+        out.append(name)
+    return out
 
 
 def clip_roi(src, samples: int = 30) -> tuple[int, int, int, int] | None:
@@ -199,6 +231,7 @@ def process_file(
     *,
     progress: Callable[[int, int], None] | None = None,
     roi: str = "none",
+    name: str | None = None,
 ) -> FileSummary:
     """Segment every frame of ``path`` and write the annotated MP4, CSV, JSON and summary.
 
@@ -206,22 +239,47 @@ def process_file(
     only that region, as the live path does, so menus and burned-in text stay out.
 
     Raises :class:`SourceError` (unreadable input) or :class:`BatchError` (cannot write).
-    ``progress(done, total)`` is called after each frame.
+    ``progress(done, total)`` is called after each frame. ``name`` is the outputs' stem
+    (default: the input's stem; see :func:`output_names`). On failure no output is left.
     """
     path = Path(path)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    src = open_source(str(path), paced=False)
-    src.open()
-    roi = clip_roi(src) if roi == "auto" else None
-    t_start = time.perf_counter()
-    stem = path.stem
+    stem = name or path.stem
     outputs = {
         "video": out_dir / f"{stem}_annotated.mp4",
         "csv": out_dir / f"{stem}_frames.csv",
         "json": out_dir / f"{stem}_frames.json",
         "summary": out_dir / f"{stem}_summary.json",
     }
+    partial = {k: v.with_name(f".{v.name}.partial") for k, v in outputs.items()}
+    try:
+        result = _process(path, segmenter, style, progress, roi, partial)
+        result.outputs = {k: str(v) for k, v in outputs.items()}
+        with open(partial["summary"], "w", encoding="utf-8") as f:
+            json.dump(result.as_dict(), f, indent=2)
+        for k, tmp in partial.items():
+            os.replace(tmp, outputs[k])
+    except BaseException:
+        for tmp in partial.values():
+            tmp.unlink(missing_ok=True)
+        raise
+    return result
+
+
+def _process(
+    path: Path,
+    segmenter: Segmenter,
+    style: OverlayStyle | None,
+    progress: Callable[[int, int], None] | None,
+    roi: str,
+    outputs: dict[str, Path],
+) -> FileSummary:
+    """:func:`process_file`'s work, writing to ``outputs`` (all but the summary)."""
+    src = open_source(str(path), paced=False)
+    src.open()
+    roi = clip_roi(src) if roi == "auto" else None
+    t_start = time.perf_counter()
     card = segmenter.card
     overlay = Overlay(card, style or OverlayStyle())
     names = card.class_names[1:]
@@ -282,7 +340,6 @@ def process_file(
         processing_fps=round(n / seconds, 2) if seconds > 0 else 0.0,
         seconds=round(seconds, 3),
         classes=summary.per_class(),
-        outputs={k: str(v) for k, v in outputs.items()},
         warning=getattr(src, "warning", None),
     )
     with open(outputs["json"], "w", encoding="utf-8") as f:
@@ -297,6 +354,4 @@ def process_file(
             f,
             indent=1,
         )
-    with open(outputs["summary"], "w", encoding="utf-8") as f:
-        json.dump(result.as_dict(), f, indent=2)
     return result

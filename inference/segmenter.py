@@ -154,7 +154,7 @@ def cpu_fallback(seg: Segmenter) -> Segmenter:
             raise
         from ..models.loader import load_model
 
-        fresh = load_model(model.path)
+        fresh = load_model(model.path, trust_code=True)  # the same model, already accepted
         model.net = fresh.net
     model.net.float().eval()
     cpu = Segmenter(model, device="cpu", dtype=torch.float32)

@@ -6,13 +6,20 @@ layer reads classes, colours and input size from here, never from constants of i
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 WEIGHT_FORMATS = ("safetensors", "torchscript", "onnx")
 OUTPUT_KINDS = ("logits", "probabilities")
+MAX_CARD_BYTES = 64 * 1024  # a card is a few KiB; a bigger one is a mistake or an attack
+MAX_CLASSES = 255  # labels are uint8 maps and the overlay's colour table has 256 entries
+MAX_INPUT_SIDE = 1024  # pixels per side fed to the network; no scanner image needs more
+MIN_STD = 1e-3  # pixels are 0-1; a smaller std blows the input up to nonsense
+MIN_COLOR_DISTANCE = 40.0  # Euclidean RGB distance below which two overlay colours look alike
 
 
 class CardError(ValueError):
@@ -47,6 +54,7 @@ class ModelCard:
     license: str = ""
     attribution: str = ""
     accuracy: dict[str, Any] = field(default_factory=dict)  # exactly what `sonolive eval` wrote
+    contains_code: bool = False  # TorchScript: installed after the user said they trust it
 
     @property
     def num_classes(self) -> int:
@@ -70,6 +78,11 @@ class ModelCard:
         raw_classes = d["classes"]
         if not isinstance(raw_classes, list) or len(raw_classes) < 2:
             raise CardError(f"{where}: 'classes' must list at least two classes (background first)")
+        if len(raw_classes) > MAX_CLASSES:
+            raise CardError(
+                f"{where}: 'classes' lists {len(raw_classes)} classes; at most {MAX_CLASSES} "
+                "are supported"
+            )
         classes = []
         for i, c in enumerate(raw_classes):
             if isinstance(c, str):
@@ -98,10 +111,15 @@ class ModelCard:
         if (
             not isinstance(size, (list, tuple))
             or len(size) != 2
-            or not all(isinstance(v, int) and 16 <= v <= 4096 for v in size)
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in size)
         ):
             raise CardError(
                 f"{where}: 'input_size' must be [height, width] in pixels, got {size!r}"
+            )
+        if not all(16 <= v <= MAX_INPUT_SIDE for v in size):
+            raise CardError(
+                f"{where}: 'input_size' {list(size)} is outside 16-{MAX_INPUT_SIDE} pixels per "
+                "side; no scanner image needs more"
             )
         channels = d.get("channels", 1)
         if channels not in (1, 3):
@@ -113,8 +131,13 @@ class ModelCard:
             raise CardError(f"{where}: 'mean' and 'std' must be numbers or lists of numbers") from e
         if len(mean) not in (1, channels) or len(std) not in (1, channels):
             raise CardError(f"{where}: 'mean' and 'std' need 1 or {channels} values")
-        if any(s <= 0 for s in std):
-            raise CardError(f"{where}: 'std' values must be positive")
+        if not all(math.isfinite(v) for v in mean + std):
+            raise CardError(f"{where}: 'mean' and 'std' must be finite numbers (no NaN or inf)")
+        if any(s < MIN_STD for s in std):
+            raise CardError(
+                f"{where}: 'std' values must be at least {MIN_STD} (pixels are scaled to 0-1), "
+                f"got {std}"
+            )
         fmt = d.get("format", "safetensors")
         if fmt not in WEIGHT_FORMATS:
             raise CardError(f"{where}: 'format' must be one of {WEIGHT_FORMATS}, got {fmt!r}")
@@ -148,6 +171,7 @@ class ModelCard:
             license=str(d.get("license", "")),
             attribution=str(d.get("attribution", "")),
             accuracy=dict(d.get("accuracy", {})),
+            contains_code=d.get("contains_code") is True,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -169,23 +193,62 @@ class ModelCard:
                     break
             else:
                 raise CardError(f"{path}: no model.json or model.yaml in this folder")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as e:
-            raise CardError(f"{path}: cannot read the model card ({e.strerror or e})") from e
+        text = read_card_text(path)
         try:
             if path.suffix in (".yaml", ".yml"):
-                import yaml
-
-                data = yaml.safe_load(text)
+                data = _load_yaml(text)
             else:
                 data = json.loads(text)
+        except CardError as e:
+            raise CardError(f"{path.name}: {e}") from e
         except Exception as e:  # noqa: BLE001 - any parse error becomes a plain message
             raise CardError(f"{path.name}: not valid {path.suffix[1:].upper()} ({e})") from e
         return cls.from_dict(data, where=path.name)
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+
+def read_card_text(path: Path) -> str:
+    """The card's text: a regular file (not a link), at most ``MAX_CARD_BYTES``."""
+    if path.is_symlink():
+        raise CardError(f"{path.name} is a symbolic link; copy the real card into the model folder")
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_CARD_BYTES + 1)
+    except OSError as e:
+        raise CardError(f"{path}: cannot read the model card ({e.strerror or e})") from e
+    if len(raw) > MAX_CARD_BYTES:
+        raise CardError(f"{path.name} is larger than {MAX_CARD_BYTES // 1024} KiB; not a card")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise CardError(f"{path.name}: not UTF-8 text ({e.reason})") from e
+
+
+def _load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` that refuses anchors and aliases.
+
+    Aliases let a few hundred bytes expand to billions of nodes ("billion laughs"); a model
+    card never needs them, so they are refused while parsing, before anything is built.
+    """
+    import yaml
+
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise CardError("YAML anchors and aliases (& and *) are not allowed in a card")
+    return yaml.safe_load(text)
+
+
+def check_colors(card: ModelCard) -> None:
+    """Colours distinct enough to tell the classes apart on screen."""
+    for a, b in itertools.combinations(card.classes, 2):
+        d = math.dist(a.color, b.color)
+        if d < MIN_COLOR_DISTANCE:
+            raise CardError(
+                f"{card.name}: classes '{a.name}' {list(a.color)} and '{b.name}' "
+                f"{list(b.color)} have colours too close to tell apart; pick more distinct colours"
+            )
 
 
 def _as_list(v: Any) -> list[float]:

@@ -13,7 +13,6 @@ output is checked against the card (one channel per class, the input's spatial s
 
 from __future__ import annotations
 
-import io
 import pickletools
 import warnings
 import zipfile
@@ -25,8 +24,14 @@ from torch import nn
 from torch.nn import functional as F
 
 from .card import ModelCard
-from .loader import LoadedModel, ModelLoadError, apply_state, load_safetensors_state
-from .unet import build_network
+from .loader import (
+    LoadedModel,
+    ModelLoadError,
+    UntrustedCodeError,
+    apply_state,
+    build_arch,
+    load_safetensors_state,
+)
 
 DEFAULT_ARCH = {"type": "unet", "width": 16, "depth": 4}
 
@@ -37,14 +42,18 @@ NOT_PLAIN = (
 
 
 # ---- entry point --------------------------------------------------------------------------
-def load_foreign(card: ModelCard, folder: str | Path) -> LoadedModel:
-    """Load a TorchScript, ONNX or state-dict model folder and check its output against the card."""
+def load_foreign(card: ModelCard, folder: str | Path, trust_code: bool = False) -> LoadedModel:
+    """Load a TorchScript, ONNX or state-dict model folder and check its output against the card.
+
+    A TorchScript archive is a program: without ``trust_code`` it is refused before
+    ``torch.jit.load`` (which can already run its ``__setstate__``), with UntrustedCodeError.
+    """
     folder = Path(folder)
     path = weights_path(card, folder)
     if card.format == "onnx":
         net = _load_onnx(card, path)
     elif card.format == "torchscript":
-        net = _load_torch_file(card, path)
+        net = _load_torch_file(card, path, trust_code)
     else:  # "safetensors" (normally handled by load_model itself)
         net = _build_arch(card)
         apply_state(net, load_safetensors_state(path), card.weights)
@@ -61,6 +70,11 @@ def weights_path(card: ModelCard, folder: Path) -> Path:
             f"got {card.weights!r}"
         )
     path = folder / rel.name
+    if path.is_symlink():
+        raise ModelLoadError(
+            f"{card.name}: {rel.name} is a symbolic link; copy the real weights file into the "
+            "model folder"
+        )
     if not path.is_file():
         raise ModelLoadError(f"Weights file not found: {path}")
     return path
@@ -168,33 +182,47 @@ def _load_onnx(card: ModelCard, path: Path) -> nn.Module:
 
 # ---- TorchScript and state dicts ----------------------------------------------------------
 def _build_arch(card: ModelCard) -> nn.Module:
-    try:
-        return build_network(card.arch or DEFAULT_ARCH, card.channels, card.num_classes)
-    except (TypeError, ValueError) as e:
-        raise ModelLoadError(f"{card.name}: cannot build architecture {card.arch}: {e}") from e
+    return build_arch(card, DEFAULT_ARCH)
 
 
-def _load_torch_file(card: ModelCard, path: Path) -> nn.Module:
-    data = path.read_bytes()
-    if data[:4] == b"PK\x03\x04":
+# Bounds for .pt/.pth archives, checked from the zip directory before anything is inflated.
+MAX_WEIGHTS_BYTES = 2 * 2**30  # inflated size of all members together
+MAX_PICKLE_BYTES = 16 * 2**20  # one pickle inside (a state dict's is a few KiB)
+MAX_PICKLE_OPS = 2_000_000  # opcodes the scan reads before it gives up
+MAX_RATIO = 200  # inflated / compressed: torch.save stores members uncompressed
+
+
+def _load_torch_file(card: ModelCard, path: Path, trust_code: bool = False) -> nn.Module:
+    with open(path, "rb") as f:
+        head = f.read(MAX_PICKLE_BYTES + 1)
+    if head[:4] == b"PK\x03\x04":
         try:
-            zf = zipfile.ZipFile(io.BytesIO(data))
-            names = zf.namelist()
-        except zipfile.BadZipFile as e:
+            with zipfile.ZipFile(path) as zf:
+                infos = zf.infolist()
+                _refuse_bomb(infos, path.name)
+                names = [i.filename for i in infos]
+                pickles = [i for i in infos if i.filename.endswith(".pkl")]
+                if not any(i.filename.endswith("data.pkl") for i in pickles):
+                    raise ModelLoadError(
+                        f"{path.name} is a zip archive but neither a TorchScript model nor "
+                        "PyTorch weights (no data.pkl inside)"
+                    )
+                for i in pickles:
+                    with zf.open(i) as member:
+                        _refuse_unsafe(member.read(MAX_PICKLE_BYTES + 1), path.name)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as e:
             raise ModelLoadError(f"{path.name} is a damaged zip archive: {e}") from e
-        pickles = [n for n in names if n.endswith(".pkl")]
-        if not any(n.endswith("data.pkl") for n in pickles):
-            raise ModelLoadError(
-                f"{path.name} is a zip archive but neither a TorchScript model nor PyTorch "
-                "weights (no data.pkl inside)"
-            )
-        for n in pickles:
-            _refuse_unsafe(zf.read(n), path.name)
         if is_torchscript_archive(names):
+            if not trust_code:
+                raise UntrustedCodeError(
+                    f"{path.name} is TorchScript: a program that runs on this computer when the "
+                    "model loads and runs, and could read or change your files. Load it only if "
+                    "you trust where it came from (--trust-code, or confirm in Open model…)"
+                )
             return _load_torchscript(path)
         return _load_state_dict(card, path)
-    if data[:1] == b"\x80":  # a bare pickle (or PyTorch's legacy format, which starts with one)
-        _refuse_unsafe(data, path.name)
+    if head[:1] == b"\x80":  # a bare pickle (or PyTorch's legacy format, which starts with one)
+        _refuse_unsafe(head, path.name)
         return _load_state_dict(card, path)
     raise ModelLoadError(
         f"{path.name} is neither a TorchScript archive (torch.jit.save) nor a PyTorch "
@@ -286,7 +314,9 @@ def pickle_globals(data: bytes) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     memo: dict[int, object] = {}
     recent: list[object] = []  # values pushed, as far as strings matter
-    for op, arg, _pos in pickletools.genops(data):
+    for n, (op, arg, _pos) in enumerate(pickletools.genops(data)):
+        if n >= MAX_PICKLE_OPS:
+            raise ValueError(f"more than {MAX_PICKLE_OPS:,} pickle operations")
         name = op.name
         if name in ("GLOBAL", "INST"):
             mod, _, attr = str(arg).partition(" ")
@@ -319,6 +349,27 @@ def _allowed(mod: str, attr: str) -> bool:
     if mod == "collections" and attr == "OrderedDict":
         return True
     return mod in ("builtins", "__builtin__") and attr in _SAFE_BUILTINS
+
+
+def _refuse_bomb(infos: list[zipfile.ZipInfo], name: str) -> None:
+    """Refuse a zip whose directory promises more than the bounds, before inflating any of it."""
+    total = sum(i.file_size for i in infos)
+    if total > MAX_WEIGHTS_BYTES:
+        raise ModelLoadError(
+            f"{name} would inflate to {total / 2**30:.1f} GiB (at most "
+            f"{MAX_WEIGHTS_BYTES // 2**30} GiB); not loaded"
+        )
+    for i in infos:
+        if i.file_size > 2**20 and i.file_size > MAX_RATIO * max(i.compress_size, 1):
+            raise ModelLoadError(
+                f"{name} holds {i.filename!r}, compressed {i.file_size // max(i.compress_size, 1)}"
+                " to 1 (a zip bomb?); PyTorch never compresses weights, so it was not loaded"
+            )
+        if i.filename.endswith(".pkl") and i.file_size > MAX_PICKLE_BYTES:
+            raise ModelLoadError(
+                f"{name}: {i.filename!r} is {i.file_size / 2**20:.0f} MiB of pickle (at most "
+                f"{MAX_PICKLE_BYTES // 2**20} MiB); not loaded"
+            )
 
 
 def _refuse_unsafe(data: bytes, name: str) -> None:

@@ -7,7 +7,6 @@ and its classes and colours can be told apart on screen.
 
 from __future__ import annotations
 
-import itertools
 import re
 import shutil
 import uuid
@@ -15,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .card import CardError, ModelCard
+from .card import MIN_COLOR_DISTANCE, CardError, ModelCard, check_colors
 from .loader import LoadedModel, ModelLoadError, load_model
 from .registry import list_models, user_models_dir
 
-MIN_COLOR_DISTANCE = 40.0  # Euclidean RGB distance below which two overlay colours look alike
+__all__ = ["MIN_COLOR_DISTANCE", "ImportModelError", "import_model", "validate_model"]
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,63}$")
 
 
@@ -33,17 +32,15 @@ def check_classes(card: ModelCard) -> None:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ImportModelError(f"{card.name}: class names must be unique ({', '.join(dupes)})")
-    for a, b in itertools.combinations(card.classes, 2):
-        d = float(np.linalg.norm(np.subtract(a.color, b.color, dtype=float)))
-        if d < MIN_COLOR_DISTANCE:
-            raise ImportModelError(
-                f"{card.name}: classes '{a.name}' {list(a.color)} and '{b.name}' "
-                f"{list(b.color)} have colours too close to tell apart; pick more distinct colours"
-            )
+    try:
+        check_colors(card)
+    except CardError as e:
+        raise ImportModelError(str(e)) from e
 
 
-def validate_model(src: str | Path) -> LoadedModel:
-    """Everything ``import_model`` checks, without copying. Raises ModelLoadError/CardError."""
+def validate_model(src: str | Path, trust_code: bool = False) -> LoadedModel:
+    """Everything ``import_model`` checks, without copying. Raises ModelLoadError/CardError
+    (UntrustedCodeError for TorchScript without ``trust_code``)."""
     from ..inference.segmenter import Segmenter
     from .foreign import check_output
 
@@ -65,7 +62,7 @@ def validate_model(src: str | Path) -> LoadedModel:
             f"a shipped model is already called '{card.name}'; change 'name' in the card"
         )
     check_classes(card)
-    loaded = load_model(src)
+    loaded = load_model(src, trust_code=trust_code)
     if card.format == "safetensors":  # foreign formats were checked while loading
         check_output(card, loaded.net, where=card.weights)
     seg = Segmenter(loaded, device="cpu")
@@ -79,13 +76,16 @@ def validate_model(src: str | Path) -> LoadedModel:
     return loaded
 
 
-def import_model(src: str | Path, force: bool = False) -> Path:
+def import_model(src: str | Path, force: bool = False, trust_code: bool = False) -> Path:
     """Validate ``src`` and copy it to ``user_models_dir()/<card name>/``; return that folder.
 
-    Refuses to replace an existing user model unless ``force``.
+    Refuses to replace an existing user model unless ``force``. TorchScript needs
+    ``trust_code``; its installed card then says ``"contains_code": true``, so loading the
+    installed model later does not ask again.
     """
     src = Path(src).resolve()
-    loaded = validate_model(src)
+    loaded = validate_model(src, trust_code=trust_code)
+    holds_code = _is_script(loaded)
     root = user_models_dir()
     dest = root / loaded.card.name
     if dest.resolve() == src:
@@ -99,6 +99,8 @@ def import_model(src: str | Path, force: bool = False) -> Path:
     tmp = root / f".importing-{uuid.uuid4().hex[:8]}"
     try:
         shutil.copytree(src, tmp, ignore=_skip)
+        if holds_code:
+            _mark_code(tmp, loaded.card)
         if dest.exists():
             old = root / f".replaced-{uuid.uuid4().hex[:8]}"
             dest.rename(old)
@@ -112,6 +114,21 @@ def import_model(src: str | Path, force: bool = False) -> Path:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return dest
+
+
+def _is_script(loaded: LoadedModel) -> bool:
+    import torch
+
+    net = getattr(loaded.net, "net", loaded.net)  # ResizeOutput wraps a foreign net
+    return isinstance(net, torch.jit.ScriptModule)
+
+
+def _mark_code(folder: Path, card: ModelCard) -> None:
+    """Record in the installed copy's card that it holds code the user chose to trust."""
+    card.contains_code = True
+    for old in ("model.yaml", "model.yml"):
+        (folder / old).unlink(missing_ok=True)
+    card.save(folder / "model.json")
 
 
 def _skip(folder: str, names: list[str]) -> set[str]:

@@ -13,12 +13,16 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .card import CardError, ModelCard
+from .card import CardError, ModelCard, check_colors
 from .unet import build_network
 
 
 class ModelLoadError(RuntimeError):
     """Weights or card could not be used; the message says why in plain words."""
+
+
+class UntrustedCodeError(ModelLoadError):
+    """The weights are TorchScript (a program) and the user has not said they trust it."""
 
 
 @dataclass
@@ -62,27 +66,51 @@ def apply_state(net: nn.Module, state: dict[str, torch.Tensor], where: str) -> N
     net.load_state_dict({k: v.float() for k, v in state.items()})
 
 
-def load_model(folder: str | Path) -> LoadedModel:
-    """Load a model folder holding a card and its ``.safetensors`` weights."""
+def load_model(folder: str | Path, trust_code: bool = False) -> LoadedModel:
+    """Load a model folder (card + weights): the one check every entry point runs.
+
+    ``import-model``, Open model…, ``--model PATH``, ``eval``, ``bench`` and ``process`` all
+    come here, so a card, its colours, its architecture and its weights are refused the same
+    way everywhere. TorchScript runs code, so it loads only with ``trust_code`` or when it is
+    an installed user model whose card records that the user trusted it at import.
+    """
     folder = Path(folder)
     try:
         card = ModelCard.load(folder)
+        check_colors(card)
     except CardError as e:
         raise ModelLoadError(str(e)) from e
     if card.format != "safetensors":
         from .foreign import load_foreign  # TorchScript / ONNX bring-your-own models
 
-        return load_foreign(card, folder)
-    try:
-        net = build_network(card.arch, card.channels, card.num_classes)
-    except (TypeError, ValueError) as e:
-        raise ModelLoadError(f"{card.name}: cannot build architecture {card.arch}: {e}") from e
+        trusted = trust_code or (card.contains_code and _installed(folder))
+        return load_foreign(card, folder, trust_code=trusted)
+    net = build_arch(card)
     from .foreign import weights_path  # the weights must sit inside the model folder
 
     state = load_safetensors_state(weights_path(card, folder))
     apply_state(net, state, card.weights)
     net.eval()
     return LoadedModel(card=card, net=net, path=folder)
+
+
+def build_arch(card: ModelCard, default: dict | None = None) -> nn.Module:
+    """The card's architecture, bounded (see ``unet.check_arch``); any failure is a message."""
+    arch = card.arch or default or {}
+    try:
+        return build_network(arch, card.channels, card.num_classes)
+    except Exception as e:  # noqa: BLE001 - a hostile 'arch' must not escape as a traceback
+        raise ModelLoadError(f"{card.name}: cannot build architecture {arch}: {e}") from e
+
+
+def _installed(folder: Path) -> bool:
+    """True for a folder in the user's models folder (where import-model puts models)."""
+    from .registry import user_models_dir
+
+    try:
+        return folder.resolve().parent == user_models_dir().resolve()
+    except OSError:
+        return False
 
 
 def save_model(net: nn.Module, card: ModelCard, folder: str | Path) -> Path:

@@ -74,14 +74,36 @@ class UNet(nn.Module):
 
 
 ARCHITECTURES = {"unet": UNet}
+#: bounds on a card's ``arch`` (a hostile card could ask for terabytes of weights)
+ARCH_LIMITS = {"width": (1, 256), "depth": (1, 8)}
+MAX_PARAMETERS = 50_000_000  # 200 MB of float32; fast-standard has about 1 M
 
 
-def build_network(arch: dict[str, Any], in_channels: int, num_classes: int) -> nn.Module:
-    """Build a network from a card's ``arch`` entry, e.g. ``{"type": "unet", "width": 8}``."""
+def check_arch(arch: dict[str, Any], in_channels: int, num_classes: int) -> None:
+    """Refuse an ``arch`` entry before anything is allocated: known keys, integers in
+    bounds, and at most ``MAX_PARAMETERS`` weights (counted on the meta device)."""
     arch = dict(arch)
     kind = arch.pop("type", "unet")
     if kind not in ARCHITECTURES:
         raise ValueError(f"unknown architecture '{kind}' (known: {', '.join(ARCHITECTURES)})")
+    unknown = sorted(set(arch) - set(ARCH_LIMITS))
+    if unknown:
+        raise ValueError(f"unknown 'arch' entries {unknown} (known: type, width, depth)")
+    for key, (lo, hi) in ARCH_LIMITS.items():
+        v = arch.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi):
+            raise ValueError(f"'{key}' must be a whole number from {lo} to {hi}, got {v!r}")
+    with torch.device("meta"):
+        n = count_parameters(ARCHITECTURES[kind](in_channels, num_classes, **arch))
+    if n > MAX_PARAMETERS:
+        raise ValueError(f"it would have {n:,} parameters; at most {MAX_PARAMETERS:,} are allowed")
+
+
+def build_network(arch: dict[str, Any], in_channels: int, num_classes: int) -> nn.Module:
+    """Build a network from a card's ``arch`` entry, e.g. ``{"type": "unet", "width": 8}``."""
+    check_arch(arch, in_channels, num_classes)
+    arch = dict(arch)
+    kind = arch.pop("type", "unet")
     return ARCHITECTURES[kind](in_channels=in_channels, num_classes=num_classes, **arch)
 
 

@@ -87,7 +87,7 @@ def frames():
 
 
 def test_three_formats_give_the_same_masks(exported, frames):
-    models = {k: load_model(exported[k]) for k in ("st", "ts", "onnx")}
+    models = {k: load_model(exported[k], trust_code=True) for k in ("st", "ts", "onnx")}
     assert isinstance(models["ts"].net, torch.jit.ScriptModule)
     assert isinstance(models["onnx"].net, OnnxNet)
     assert models["ts"].card.name == "mine-ts"  # read from model.yaml
@@ -190,7 +190,7 @@ def test_output_channels_must_match_classes(tmp_path, exported):
     card["classes"] = card["classes"][:5]
     (folder / "model.yaml").write_text(yaml.safe_dump(card))
     with pytest.raises(ModelLoadError, match="outputs 7 channels but the card lists 5 classes"):
-        load_model(folder)
+        load_model(folder, trust_code=True)
 
 
 def test_onnx_input_size_must_match_card(tmp_path, exported):
@@ -210,7 +210,7 @@ def test_probabilities_card_on_a_logits_model_is_refused(tmp_path, exported):
     card["output"] = "probabilities"
     (folder / "model.yaml").write_text(yaml.safe_dump(card))
     with pytest.raises(ModelLoadError, match="set 'output' to 'logits'"):
-        load_model(folder)
+        load_model(folder, trust_code=True)
 
 
 def test_registry_lists_user_models_and_reports_broken_ones(exported):
@@ -225,7 +225,7 @@ def test_registry_lists_user_models_and_reports_broken_ones(exported):
     assert find_model("mine-ts") == root / "my-ts-folder"
     broken = entries["broken"]
     assert broken.card is None and "not valid JSON" in broken.error
-    assert load_model(find_model("mine-ts")).card.num_classes == 7
+    assert load_model(find_model("mine-ts"), trust_code=True).card.num_classes == 7
 
 
 def test_import_model_copies_a_valid_folder(exported, capsys):

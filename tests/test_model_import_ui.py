@@ -37,7 +37,7 @@ def test_open_model_adds_it_to_the_picker_and_uses_it(
 ):
     folder = _torchscript_folder(tmp_path, lite_model)
     win = _window(qtbot, settings, phantom_frames)
-    win.model_importer.open_folder(folder)
+    win.model_importer.open_folder(folder, trust_code=True)
     qtbot.waitUntil(
         lambda: win.last_result is not None and win.last_result.seg is not None, timeout=20000
     )
@@ -70,7 +70,7 @@ def test_open_model_never_replaces_an_installed_model(
         if (tmp_path / "a").mkdir() is None
         else None
     )
-    installed = import_model(first)
+    installed = import_model(first, trust_code=True)
     stamp = (installed / "model.pt").stat().st_mtime_ns
     second = (
         _torchscript_folder(tmp_path / "b", lite_model)
@@ -78,7 +78,7 @@ def test_open_model_never_replaces_an_installed_model(
         else None
     )
     win = _window(qtbot, settings, phantom_frames)
-    win.model_importer.open_folder(second)
+    win.model_importer.open_folder(second, trust_code=True)
     qtbot.waitUntil(lambda: win.banner.isVisible(), timeout=10000)
     assert "was not added" in win.banner.text()
     assert (installed / "model.pt").stat().st_mtime_ns == stamp

@@ -30,7 +30,9 @@ def test_process_good_and_broken_inputs(inputs, tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 1
     lines = [ln for ln in err.splitlines() if "broken.mp4" in ln]
-    assert lines == [f"{broken}: not a readable video (truncated or corrupt)"], err
+    assert len(lines) == 2, err  # its own line, then the closing summary's
+    assert lines[0].startswith(f"{broken}: not a readable video (truncated or corrupt): "), err
+    assert lines[1].startswith(f"  {broken}: failed: not a readable video"), err
     for path, n, fps in ((a, 9, 30.0), (b, 7, 25.0)):
         stem = path.stem
         video = decode_all(out / f"{stem}_annotated.mp4")

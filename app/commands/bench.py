@@ -18,6 +18,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", default="512", help="phantom picture size, e.g. 512 or 1920x1080")
     p.add_argument("--device", default="auto")
     p.add_argument("--backend", default="auto", help="auto, torch or onnx (CPU)")
+    p.add_argument(
+        "--trust-code",
+        action="store_true",
+        help="allow a TorchScript model (a program that runs on this computer)",
+    )
     p.add_argument("--compare", default=None, help="comma list of models or model@backend")
     p.add_argument("--cam", default=None, help="also run the CAM worker with this method")
     p.add_argument("--json", dest="json_out", default=None)
@@ -34,7 +39,9 @@ def _segmenter(spec: str, args: argparse.Namespace):
     from ...inference.backends import make_segmenter
 
     model, _, backend = spec.partition("@")
-    return make_segmenter(model, device=args.device, backend=backend or args.backend)
+    return make_segmenter(
+        model, device=args.device, backend=backend or args.backend, trust_code=args.trust_code
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -30,6 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cam-method", default=None)
     p.add_argument("--cam-layer", default=None)
     p.add_argument("--device", default="auto")
+    p.add_argument(
+        "--trust-code",
+        action="store_true",
+        help="allow a TorchScript model (a program that runs on this computer)",
+    )
     p.add_argument("--json", dest="json_out", type=Path, default=None)
     p.add_argument(
         "--update-card",
@@ -45,7 +50,9 @@ def run(args: argparse.Namespace) -> int:
     from ...models.datasets import DataError, folder_pairs, load_pairs, split_pairs
 
     try:
-        seg = make_segmenter(args.model, device=args.device, backend="torch")
+        seg = make_segmenter(
+            args.model, device=args.device, backend="torch", trust_code=args.trust_code
+        )
     except Exception as e:  # noqa: BLE001 - one plain line, no traceback
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -16,6 +16,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("dir", type=Path, metavar="DIR", help="folder holding the card and weights")
     p.add_argument("--force", action="store_true", help="replace a user model of the same name")
+    p.add_argument(
+        "--trust-code",
+        action="store_true",
+        help="allow a TorchScript model (a program that runs on this computer)",
+    )
     p.set_defaults(func=run)
 
 
@@ -28,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {args.dir} is not a folder", file=sys.stderr)
         return 2
     try:
-        dest = import_model(args.dir, force=args.force)
+        dest = import_model(args.dir, force=args.force, trust_code=args.trust_code)
     except (ModelLoadError, CardError) as e:
         print(f"error: not imported: {e}", file=sys.stderr)
         return 1

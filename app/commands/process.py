@@ -2,12 +2,15 @@
 
 Failed inputs do not stop the run: each gets one plain line on stderr
 (``<file>: not a readable video (truncated or corrupt)``) and the exit code is 1 when any
-input failed, 0 otherwise.
+input failed, 0 otherwise. Inputs that share a stem get distinct outputs
+(``inference.batch.output_names``); the closing summary, and ``process_index.json`` in OUTDIR,
+list every input with its outputs or its reason.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -18,11 +21,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "process", help="annotate recorded clips: MP4 with overlay plus per-frame CSV/JSON"
     )
-    p.add_argument("inputs", nargs="+", metavar="IN", help="video files or DICOM cines")
+    p.add_argument(
+        "inputs", nargs="+", metavar="IN", help="video files, GIFs, DICOM cines or image folders"
+    )
     p.add_argument("-o", "--out", required=True, type=Path, metavar="OUTDIR")
     p.add_argument("--model", default=DEFAULT_MODEL)
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--backend", default="auto")
+    p.add_argument(
+        "--trust-code",
+        action="store_true",
+        help="allow a TorchScript model (a program that runs on this computer)",
+    )
     p.add_argument(
         "--roi",
         choices=["none", "auto"],
@@ -38,14 +48,18 @@ def run(args: argparse.Namespace) -> int:
 
     from ...capture.source import SourceError
     from ...inference.backends import make_segmenter
-    from ...inference.batch import BatchError, plain_reason, process_file
+    from ...inference.batch import BatchError, output_names, plain_reason, process_file
 
     try:
-        seg = make_segmenter(args.model, device=args.device, backend=args.backend)
+        seg = make_segmenter(
+            args.model, device=args.device, backend=args.backend, trust_code=args.trust_code
+        )
     except Exception as e:  # noqa: BLE001 - one plain line, no traceback
         print(f"error: model {args.model!r} could not be loaded: {e}", file=sys.stderr)
         return 2
     failed: list[str] = []
+    index: list[dict] = []  # one entry per input, in order: what became of it
+    stems = dict(zip(args.inputs, output_names(args.inputs), strict=True))
     files = tqdm(args.inputs, desc="files", unit="file", disable=args.no_progress or None)
     for inp in files:
         bar = tqdm(desc=Path(inp).name, unit="frame", leave=False, disable=args.no_progress or None)
@@ -56,21 +70,32 @@ def run(args: argparse.Namespace) -> int:
             bar.update(done - bar.n)
 
         try:
-            s = process_file(inp, args.out, seg, progress=progress, roi=args.roi)
+            s = process_file(inp, args.out, seg, progress=progress, roi=args.roi, name=stems[inp])
         except (SourceError, BatchError, OSError) as e:
             failed.append(inp)
+            index.append({"input": inp, "ok": False, "reason": plain_reason(e, inp)})
             tqdm.write(f"{inp}: {plain_reason(e, inp)}", file=sys.stderr)
             continue
         except Exception as e:  # noqa: BLE001 - any input may fail; the rest go on
             failed.append(inp)
+            index.append({"input": inp, "ok": False, "reason": f"processing failed ({e})"})
             tqdm.write(f"{inp}: processing failed ({e})", file=sys.stderr)
             continue
         finally:
             bar.close()
+        index.append({"input": inp, "ok": True, "frames": s.frames, "outputs": s.outputs})
         note = f" (warning: {s.warning})" if s.warning else ""
         tqdm.write(
             f"{inp}: {s.frames} frames -> {s.outputs['video']} ({s.processing_fps:.1f} fps){note}"
         )
     ok = len(args.inputs) - len(failed)
-    print(f"{ok} of {len(args.inputs)} inputs processed into {args.out}", file=sys.stderr)
+    print(f"{ok} of {len(args.inputs)} inputs processed into {args.out}:", file=sys.stderr)
+    for e in index:
+        done = f"{e['frames']} frames -> {Path(e['outputs']['video']).name}" if e["ok"] else ""
+        print(f"  {e['input']}: {done or 'failed: ' + e['reason']}", file=sys.stderr)
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "process_index.json").write_text(json.dumps(index, indent=2) + "\n")
+    except OSError as e:
+        print(f"cannot write {args.out / 'process_index.json'}: {e.strerror or e}", file=sys.stderr)
     return 1 if failed else 0
