@@ -42,7 +42,7 @@ class ModelImporter(QObject):
         def work() -> None:
             from ..models.card import ModelCard
             from ..models.importer import import_model
-            from ..models.loader import UntrustedCodeError
+            from ..models.weights_io import UntrustedCodeError
 
             try:
                 # never replaces an installed model silently

@@ -17,20 +17,21 @@ import pickletools
 import warnings
 import zipfile
 from collections.abc import Mapping
-from pathlib import Path, PurePath
+from pathlib import Path
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from .card import ModelCard
-from .loader import (
+from .weights_io import (
     LoadedModel,
     ModelLoadError,
     UntrustedCodeError,
     apply_state,
     build_arch,
     load_safetensors_state,
+    weights_path,
 )
 
 DEFAULT_ARCH = {"type": "unet", "width": 16, "depth": 4}
@@ -59,25 +60,6 @@ def load_foreign(card: ModelCard, folder: str | Path, trust_code: bool = False) 
         apply_state(net, load_safetensors_state(path), card.weights)
     net = check_output(card, net.eval(), where=card.weights)
     return LoadedModel(card=card, net=net, path=folder)
-
-
-def weights_path(card: ModelCard, folder: Path) -> Path:
-    """The weights file named by the card; it must sit in the model folder itself."""
-    rel = PurePath(card.weights)
-    if rel.is_absolute() or len(rel.parts) != 1 or rel.name in ("", ".", ".."):
-        raise ModelLoadError(
-            f"{card.name}: 'weights' must be a file name inside the model folder, "
-            f"got {card.weights!r}"
-        )
-    path = folder / rel.name
-    if path.is_symlink():
-        raise ModelLoadError(
-            f"{card.name}: {rel.name} is a symbolic link; copy the real weights file into the "
-            "model folder"
-        )
-    if not path.is_file():
-        raise ModelLoadError(f"Weights file not found: {path}")
-    return path
 
 
 # ---- output check -------------------------------------------------------------------------
