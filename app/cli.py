@@ -45,12 +45,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .shutdown import finish, running_idents
+
+    host = running_idents()  # when called in-process (tests), leave the host's threads alone
     args = build_parser().parse_args(argv)
     if args.command is None:
         from .gui import run_gui
 
-        return run_gui(args)
-    return int(args.func(args) or 0)
+        rc = run_gui(args)
+    else:
+        rc = int(args.func(args) or 0)
+    return finish(rc, exclude=host, hard_exit=argv is None)  # no worker left inside torch
 
 
 if __name__ == "__main__":
