@@ -57,6 +57,7 @@ def finish(
 ) -> int:
     """Join the workers started since ``exclude`` was taken, then return ``rc``. If some never
     end and ``hard_exit`` (this process is the command), exit now with ``rc``."""
+    _stop_tqdm_monitor()
     left = join_workers(deadline_s, exclude)
     if left:
         names = ", ".join(sorted(t.name for t in left))
@@ -66,3 +67,14 @@ def finish(
             sys.stderr.flush()
             os._exit(rc)
     return rc
+
+
+def _stop_tqdm_monitor() -> None:
+    """tqdm's monitor thread sleeps up to 10 s between checks; wake it and let it end."""
+    tqdm_mod = sys.modules.get("tqdm")
+    monitor = getattr(getattr(tqdm_mod, "tqdm", None), "monitor", None)
+    if monitor is not None:
+        try:
+            monitor.exit()
+        except Exception:  # noqa: BLE001 - tqdm internals: at worst we wait for it
+            pass
