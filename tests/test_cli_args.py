@@ -53,3 +53,12 @@ def test_train_init_unknown_name_is_one_line(tiny_set, tmp_path, capsys):
     assert err == (
         "error: No model called 'nerve-vesel' (known: fast-lite, fast-standard, nerve-vessel)"
     )
+
+
+def test_eval_shows_progress(tiny_set, capsys):
+    argv = ["eval", "--model", "fast-lite", "--data", str(tiny_set), "--device", "cpu"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "eval: 100%" in err and "8/8" in err
+    assert main([*argv, "--no-progress"]) == 0
+    assert "eval:" not in capsys.readouterr().err

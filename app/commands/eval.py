@@ -31,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cam-layer", default=None)
     p.add_argument("--device", default="auto")
     p.add_argument("--json", dest="json_out", type=Path, default=None)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
         "--update-card",
         action="store_true",
@@ -71,6 +72,10 @@ def run(args: argparse.Namespace) -> int:
         cam = CamEngine(
             seg.torch_model, method=args.cam_method, layer=args.cam_layer, device=args.device
         )
+    from tqdm import tqdm
+
+    total = len(imgs) if args.data is not None else args.frames
+    samples = tqdm(samples, total=total, desc="eval", unit="frame", disable=args.no_progress)
     res = evaluate(seg, samples, cam=cam)
     res["data"] = where
     print(format_table(res))
