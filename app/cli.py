@@ -9,8 +9,19 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from pathlib import Path
 
 from ..models.registry import DEFAULT_MODEL
+
+MODES = ("bedside", "teaching", "review")  # as app/modes.py (which imports Qt; a test checks)
+BACKENDS = ("auto", "torch", "onnx")  # as inference/backends.py (which imports torch)
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "resources" / "translations"
+
+
+def languages() -> list[str]:
+    """English (built in) and every language with a compiled translation."""
+    return ["en", *sorted(q.stem.removeprefix("sonolive_") for q in TRANSLATIONS.glob("*.qm"))]
+
 
 COMMANDS = ("bench", "eval", "train", "process", "phantom", "import_model")
 
@@ -27,9 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--model", default=DEFAULT_MODEL, help="model name or model folder ('none' for no overlay)"
     )
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    p.add_argument("--backend", default="auto", help="auto, torch or onnx (CPU inference)")
-    p.add_argument("--mode", default=None, help="bedside, teaching or review")
-    p.add_argument("--lang", default=None, help="user-interface language, e.g. zh_TW")
+    p.add_argument("--backend", default="auto", choices=BACKENDS, help="CPU inference backend")
+    p.add_argument("--mode", default=None, choices=MODES, help="the window's mode")
+    p.add_argument("--lang", default=None, choices=languages(), help="user-interface language")
     p.add_argument(
         "--trust-code",
         action="store_true",
@@ -50,12 +61,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .shutdown import finish, running_idents
+
+    host = running_idents()  # when called in-process (tests), leave the host's threads alone
     args = build_parser().parse_args(argv)
     if args.command is None:
         from .gui import run_gui
 
-        return run_gui(args)
-    return int(args.func(args) or 0)
+        rc = run_gui(args)
+    else:
+        rc = int(args.func(args) or 0)
+    return finish(rc, exclude=host, hard_exit=argv is None)  # no worker left inside torch
 
 
 if __name__ == "__main__":

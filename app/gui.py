@@ -25,6 +25,9 @@ def install_translator(app: QApplication, lang: str | None) -> QTranslator | Non
 def run_gui(args: argparse.Namespace) -> int:
     from ..inference.torch_device import configure_cpu_threads
     from .main_window import MainWindow
+    from .shutdown import join_workers, running_idents
+
+    host = running_idents()
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("SonoLive")
@@ -50,4 +53,7 @@ def run_gui(args: argparse.Namespace) -> int:
             app.quit()
 
         QTimer.singleShot(int(args.quit_after * 1000), finish)
-    return app.exec()
+    rc = app.exec()
+    win.close()  # stops the pipeline, CAM, review and device workers if not yet done
+    join_workers(exclude=host)  # while the window's objects still exist for late signals
+    return rc

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
@@ -81,6 +83,7 @@ class MainWindow(QMainWindow):
             "QLabel{background:#7a3b00;color:white;padding:6px;font-size:14px}"
         )
         self.banner.setVisible(False)
+        self.messages: dict[str, str] = {}  # banner lines by topic: source, model, other
         central = QWidget()
         lay = QVBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -181,6 +184,9 @@ class MainWindow(QMainWindow):
 
         install_review(self)
         install_recording(self)
+        from .ood_control import install_ood
+
+        install_ood(self)
         self.set_mode(self.mode)
         if model:
             self.select_model(model)
@@ -288,7 +294,8 @@ class MainWindow(QMainWindow):
     @Slot(object, str)
     def on_model_ready(self, seg, name: str) -> None:
         self.model_simulated = bool(seg.card.simulated)
-        self.hide_banner()
+        self.hide_banner("model")  # a source error stays up: it is not the model's to clear
+        self.hide_banner("other")
         from ..inference.backends import describe_backend
 
         self.status_line.backend_label.setText(
@@ -305,7 +312,8 @@ class MainWindow(QMainWindow):
         self.show_banner(
             self.tr("Model “%1” could not be loaded, so the picture is shown without overlay. %2")
             .replace("%1", name)
-            .replace("%2", msg)
+            .replace("%2", msg),
+            "model",
         )
         self._update_marks()
 
@@ -317,11 +325,13 @@ class MainWindow(QMainWindow):
         try:
             src = make_source(source) if isinstance(source, str) else source
         except SourceError as e:
-            self.show_banner(str(e))
+            self.show_banner(str(e), "source")
             return
+        self.hide_banner("source")
         self.source = src
         self.status_line.source_label.setText(src.describe())
         self.pipeline.set_source(src)
+        self.ood.reset()
         self.pipeline.start()
         picker = getattr(self, "input_picker", None)
         if picker is not None:
@@ -341,6 +351,7 @@ class MainWindow(QMainWindow):
             self.presenter.set_frame(image)
         if result.seg is not None and self.docks["legend"].isVisible():
             self.legend.update_confidence(result.seg.confidence)
+        self.ood.show(result)
 
     @Slot(str, str)
     def on_status(self, kind: str, msg: str) -> None:
@@ -352,7 +363,8 @@ class MainWindow(QMainWindow):
         elif kind == "live":
             self.status_line.source_label.setText(msg)
         elif kind in ("error", "warning"):
-            self.show_banner(msg)
+            topic = "model" if msg.startswith(("Segmentation", "The GPU")) else "source"
+            self.show_banner(msg, topic)
         elif kind == "end":
             self.status_line.source_label.setText(self.tr("End of clip: %1").replace("%1", msg))
 
@@ -407,12 +419,27 @@ class MainWindow(QMainWindow):
             self.presenter.close()
 
     # ---- messages ----------------------------------------------------------------------
-    def show_banner(self, text: str) -> None:
-        self.banner.setText(text)
-        self.banner.setVisible(True)
+    def show_banner(self, text: str, topic: str = "other") -> None:
+        """Show ``text`` as the banner line for ``topic`` ("source", "model" or "other"),
+        and print it on the terminal too; the other topics' lines stay."""
+        if self.messages.get(topic) != text:
+            print(f"SonoLive: {text}", file=sys.stderr, flush=True)
+        self.messages[topic] = text
+        self._show_messages()
 
-    def hide_banner(self) -> None:
-        self.banner.setVisible(False)
+    def hide_banner(self, topic: str | None = None) -> None:
+        """Clear one topic's line (all of them when ``topic`` is None)."""
+        if topic is None:
+            self.messages.clear()
+        else:
+            self.messages.pop(topic, None)
+        self._show_messages()
+
+    def _show_messages(self) -> None:
+        lines = [self.messages[k] for k in ("source", "model", "other") if k in self.messages]
+        lines += [v for k, v in self.messages.items() if k not in ("source", "model", "other")]
+        self.banner.setText("\n".join(lines))
+        self.banner.setVisible(bool(lines))
 
     def closeEvent(self, e) -> None:  # noqa: N802 - Qt API
         self._timer.stop()

@@ -394,7 +394,7 @@ def install_review(window) -> ReviewController:
     window.review_dock = dock
 
     ctl.frameShown.connect(window.on_result)
-    ctl.error.connect(window.show_banner)
+    ctl.error.connect(lambda msg: window.show_banner(msg, "source"))
     ctl.warning.connect(window.show_banner)
 
     # --- menu: Open clip…, Recent clips ---
@@ -471,7 +471,7 @@ def install_review(window) -> ReviewController:
         dock.raise_()
         rebuild_recent()
         if hasattr(window, "hide_banner"):
-            window.hide_banner()
+            window.hide_banner("source")  # a model error stays: the clip does not fix it
         status = getattr(window, "status_line", None)
         if status is not None and hasattr(status, "source_label"):
             status.source_label.setText(desc)

@@ -29,16 +29,53 @@ def run_pipeline_bench(
     done = threading.Event()
     wake = threading.Event()
     pipe = Pipeline(source, segmenter, keep_all_stats=True, on_result=wake.set)
-    # handed-off count and the measurement's start (reset once the warm-up frames are done)
+    # handed-off count, the measurement's start and the drop counts at that moment (reset
+    # once the warm-up frames are done); "read"/"made" count frames from the source and
+    # results from the inference thread, so that the end of a finite source is noticed
     state: dict[str, float] = {
         "n": 0,
         "t_start": time.perf_counter(),
         "rss0": proc.memory_info().rss,
+        "drop0": 0,
+        "read": 0,
+        "made": 0,
     }
+    events: dict[str, str] = {}
+
+    def on_status(kind: str, msg: str) -> None:
+        if kind in ("error", "end") and kind not in events:
+            events[kind] = msg
+            state["t_" + kind] = time.perf_counter()
+            wake.set()
+            if kind == "error" and state["read"] == 0:
+                done.set()  # the source could not be opened: nothing will come
+
+    def count_read(frame):
+        state["read"] += 1
+        return frame
+
+    def count_made(_result) -> None:
+        state["made"] += 1
+
+    pipe.on_status = on_status
+    pipe.frame_filter = count_read
+    pipe.frame_hooks.append(count_made)
+
+    def drained() -> bool:
+        """The source has ended and every frame it gave was handed off or dropped."""
+        if "end" not in events or pipe.frames_in.pending():
+            return False
+        made = state["read"] - pipe.frames_in.dropped
+        if state["made"] >= made and state["n"] + pipe.results.dropped >= made:
+            return True
+        # a frame that failed in the inference thread is never counted: stop when idle
+        return time.perf_counter() - max(state.get("t_last", 0.0), state["t_end"]) > 3.0
 
     def consumer() -> None:  # plays the GUI thread's part
         while not done.is_set():
             if not wake.wait(0.1):
+                if drained():
+                    done.set()
                 continue
             wake.clear()
             r = pipe.results.take_nowait()
@@ -46,9 +83,10 @@ def run_pipeline_bench(
                 continue
             r.finish_handoff(pipe.stats)
             state["n"] += 1
+            state["t_last"] = time.perf_counter()
             if state["n"] == warmup:
                 pipe.stats = type(pipe.stats)(keep_all=True)
-                pipe.frames_in.dropped = pipe.results.dropped = 0
+                state["drop0"] = pipe.dropped
                 state["t_start"] = time.perf_counter()
                 state["rss0"] = proc.memory_info().rss
             if state["n"] >= frames + warmup:
@@ -67,7 +105,7 @@ def run_pipeline_bench(
     th.start()
     pipe.start()
     done.wait(timeout_s)
-    elapsed = time.perf_counter() - state["t_start"]
+    elapsed = state.get("t_last", time.perf_counter()) - state["t_start"]
     cam_figures = {}
     if cam is not None and cam.worker is not None:
         cam_figures = {
@@ -84,8 +122,8 @@ def run_pipeline_bench(
     n = pipe.stats.frames
     out: dict[str, Any] = {f: summary[f] for f in FIELDS}
     out.update(
-        fps=round(n / elapsed, 2) if elapsed > 0 else 0.0,
-        dropped=pipe.dropped,
+        fps=round(n / elapsed, 2) if elapsed > 0 and n else 0.0,
+        dropped=pipe.dropped - state["drop0"],
         frames=n,
         backend=getattr(segmenter, "backend_name", "torch") if segmenter else "none",
         device=str(segmenter.device) if segmenter else "none",
@@ -99,7 +137,21 @@ def run_pipeline_bench(
         threads=torch.get_num_threads(),
         **cam_figures,
     )
+    if "error" in events and not n:
+        out["error"] = events["error"]
+    elif state["n"] < frames + warmup:
+        out["note"] = _ended_note(state["n"], frames, warmup)
     return out
+
+
+def _ended_note(handed: int, frames: int, warmup: int) -> str:
+    """Why fewer frames were measured than asked for (a finite source ended)."""
+    if handed < warmup:
+        return (
+            f"the source ended after {handed} frames, before the {warmup}-frame warm-up "
+            "was over: the figures include the warm-up"
+        )
+    return f"the source ended: {handed - warmup} of {frames} frames measured after the warm-up"
 
 
 def format_table(res: dict[str, Any]) -> str:
@@ -112,6 +164,8 @@ def format_table(res: dict[str, Any]) -> str:
         f"model {res['model']}  backend {res['backend']}  device {res['device']}  "
         f"rss {res['rss_mb']} MB  source {res['source']}"
     )
+    if res.get("note"):
+        lines.append(f"note: {res['note']}")
     if "cam_hz" in res:
         lines.append(
             f"CAM {res['cam_method']}: {res['cam_hz']} maps/s beside {res['fps']:.1f} mask fps"

@@ -42,6 +42,11 @@ class LatestSlot(Generic[T]):
             item, self._item = self._item, None
             return item
 
+    def pending(self) -> bool:
+        """True while an item waits to be taken."""
+        with self._cond:
+            return self._item is not None
+
     def clear(self) -> None:
         with self._cond:
             self._item = None

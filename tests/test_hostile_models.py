@@ -17,8 +17,8 @@ import torch
 from sonolive.capture.replay import ReplaySource
 from sonolive.models.card import CardError, ModelCard
 from sonolive.models.loader import ModelLoadError, load_model
-from sonolive.models.weights_io import UntrustedCodeError
 from sonolive.models.registry import find_model, user_models_dir
+from sonolive.models.weights_io import UntrustedCodeError
 
 
 class _WritesAFile(torch.nn.Module):

@@ -31,8 +31,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _source(args: argparse.Namespace):
     from ...capture.bench_sources import bench_source
+    from ...capture.capture_card import DeviceSource
 
-    return bench_source(args.source, fps=args.fps, size=args.size, frames=min(args.frames, 150))
+    src = bench_source(args.source, fps=args.fps, size=args.size, frames=min(args.frames, 150))
+    if isinstance(src, DeviceSource):
+        src.open()  # a missing card is said now, not after the model has loaded
+    return src
 
 
 def _segmenter(spec: str, args: argparse.Namespace):
@@ -44,16 +48,44 @@ def _segmenter(spec: str, args: argparse.Namespace):
     )
 
 
+def _check(specs: list[str], args: argparse.Namespace) -> None:
+    """Refuse a wrong model name, backend or device before any frame is rendered."""
+    from ...inference.backends import BACKENDS
+    from ...inference.torch_device import pick_device
+    from ...models.registry import find_model
+
+    pick_device(args.device)
+    for spec in specs:
+        model, _, backend = spec.partition("@")
+        if model != "none":
+            find_model(model)
+        if (backend or args.backend) not in BACKENDS:
+            raise ValueError(
+                f"unknown backend '{backend or args.backend}' (known: {', '.join(BACKENDS)})"
+            )
+
+
 def run(args: argparse.Namespace) -> int:
     from ...inference.bench import format_table, run_pipeline_bench
     from ...inference.torch_device import configure_cpu_threads
+    from .errors import fail
 
     configure_cpu_threads()
     specs = args.compare.split(",") if args.compare else [args.model]
     results = []
+    try:
+        _check(specs, args)
+    except Exception as e:  # noqa: BLE001 - one plain line, no traceback
+        return fail(e)
     for spec in specs:
-        seg = None if spec == "none" else _segmenter(spec, args)
-        res = run_pipeline_bench(_source(args), seg, args.frames, cam_method=args.cam)
+        try:
+            source = _source(args)
+            seg = None if spec == "none" else _segmenter(spec, args)
+        except Exception as e:  # noqa: BLE001 - a missing file, a broken model: one line
+            return fail(e)
+        res = run_pipeline_bench(source, seg, args.frames, cam_method=args.cam)
+        if "error" in res:
+            return fail(res["error"])
         res["spec"] = spec
         print(f"== {spec}")
         print(format_table(res))

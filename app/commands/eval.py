@@ -36,6 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="allow a TorchScript model (a program that runs on this computer)",
     )
     p.add_argument("--json", dest="json_out", type=Path, default=None)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
         "--update-card",
         action="store_true",
@@ -78,6 +79,10 @@ def run(args: argparse.Namespace) -> int:
         cam = CamEngine(
             seg.torch_model, method=args.cam_method, layer=args.cam_layer, device=args.device
         )
+    from tqdm import tqdm
+
+    total = len(imgs) if args.data is not None else args.frames
+    samples = tqdm(samples, total=total, desc="eval", unit="frame", disable=args.no_progress)
     res = evaluate(seg, samples, cam=cam)
     res["data"] = where
     print(format_table(res))

@@ -26,7 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--flip", action="store_true", help="allow left-right flips")
-    p.add_argument("--init", type=Path, default=None, help="start from a model folder's weights")
+    p.add_argument(
+        "--init", default=None, help="start from a model's weights (a model name or folder)"
+    )
     p.add_argument("--resume", action="store_true")
     p.add_argument("--classes", default=None, help="comma list of class names (background first)")
     p.add_argument("--device", default="auto")
@@ -37,8 +39,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ...models.datasets import DataError
+    from ...models.loader import ModelLoadError
+    from ...models.registry import find_model
     from ...models.train import TrainConfig, train
+    from .errors import fail
 
+    try:
+        init = find_model(args.init) if args.init else None  # a registry name, as --model
+    except KeyError as e:
+        return fail(e)
     cfg = TrainConfig(
         out=args.out,
         name=args.name,
@@ -55,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         lr=args.lr,
         flip=args.flip,
-        init=args.init,
+        init=init,
         resume=args.resume,
         classes=args.classes.split(",") if args.classes else None,
         device=args.device,
@@ -64,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         res = train(cfg)
-    except (DataError, ValueError) as e:
+    except (DataError, ValueError, ModelLoadError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if res["world"] == 1 or __import__("os").environ.get("RANK", "0") == "0":

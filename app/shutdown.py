@@ -1,0 +1,80 @@
+"""Join every worker thread before the interpreter shuts down (Qt-free).
+
+Worker threads are daemons so that a stuck capture card never keeps the process alive. But a
+daemon thread still inside a torch or ONNX Runtime call when Python finalises is unwound
+by force, and libstdc++ aborts ("terminate called without an active exception", exit 134).
+So ``main()`` asks the workers to stop (window close, ``Pipeline.stop``, ``CamControl``)
+and then waits here until each has left. Should one not leave in time (a driver stuck in a
+read), the process ends with ``os._exit`` instead of finalising under it: the exit code stays
+the command's own, and nothing is left half-unwound.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+
+DEFAULT_DEADLINE_S = 20.0
+
+
+def live_workers(exclude: frozenset[int] = frozenset()) -> list[threading.Thread]:
+    """Python threads other than the calling one (and those in ``exclude``, by ident) that are
+    still running."""
+    me = threading.current_thread()
+    return [
+        t
+        for t in threading.enumerate()
+        if t is not me
+        and t is not threading.main_thread()
+        and not isinstance(t, threading._DummyThread)  # foreign threads cannot be joined
+        and t.ident not in exclude
+        and t.is_alive()
+    ]
+
+
+def running_idents() -> frozenset[int]:
+    """The threads running now, to leave alone later (those of a host such as pytest)."""
+    return frozenset(t.ident for t in threading.enumerate() if t.ident is not None)
+
+
+def join_workers(
+    deadline_s: float = DEFAULT_DEADLINE_S, exclude: frozenset[int] = frozenset()
+) -> list[threading.Thread]:
+    """Wait up to ``deadline_s`` in all for the running threads to end; return those left."""
+    end = time.monotonic() + deadline_s
+    for t in live_workers(exclude):
+        t.join(max(0.0, end - time.monotonic()))
+    return live_workers(exclude)
+
+
+def finish(
+    rc: int,
+    exclude: frozenset[int] = frozenset(),
+    hard_exit: bool = True,
+    deadline_s: float = DEFAULT_DEADLINE_S,
+) -> int:
+    """Join the workers started since ``exclude`` was taken, then return ``rc``. If some never
+    end and ``hard_exit`` (this process is the command), exit now with ``rc``."""
+    _stop_tqdm_monitor()
+    left = join_workers(deadline_s, exclude)
+    if left:
+        names = ", ".join(sorted(t.name for t in left))
+        print(f"SonoLive: stopping without waiting for {names}", file=sys.stderr)
+        if hard_exit:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(rc)
+    return rc
+
+
+def _stop_tqdm_monitor() -> None:
+    """tqdm's monitor thread sleeps up to 10 s between checks; wake it and let it end."""
+    tqdm_mod = sys.modules.get("tqdm")
+    monitor = getattr(getattr(tqdm_mod, "tqdm", None), "monitor", None)
+    if monitor is not None:
+        try:
+            monitor.exit()
+        except Exception:  # noqa: BLE001 - tqdm internals: at worst we wait for it
+            pass
