@@ -48,6 +48,16 @@ def make_source(spec: str) -> FrameSource:
     return open_source(spec)
 
 
+def _is_recording(source: str | FrameSource) -> bool:
+    """A clip, DICOM cine or image folder given by path (not the phantom, a card or a URL)."""
+    from ..capture.clip import is_url
+
+    if not isinstance(source, str):
+        return False
+    low = source.strip().lower()
+    return not (low == "phantom" or low.startswith(("phantom:", "device:")) or is_url(source))
+
+
 class MainWindow(QMainWindow):
     def __init__(
         self,
@@ -182,13 +192,13 @@ class MainWindow(QMainWindow):
 
         install_review(self)
         install_recording(self)
-        from .ood_control import install_ood
-
-        install_ood(self)
         self.set_mode(self.mode)
         if model:
             self.select_model(model)
-        self.set_source(source)
+        if self.mode == "review" and _is_recording(source):
+            self.review.open(source)  # stepped and seeked in Review, not played live
+        else:
+            self.set_source(source)
         self._update_marks()  # the permanent marks show even before any source runs
 
     # ---- modes -----------------------------------------------------------------------
@@ -329,7 +339,6 @@ class MainWindow(QMainWindow):
         self.source = src
         self.status_line.source_label.setText(src.describe())
         self.pipeline.set_source(src)
-        self.ood.reset()
         self.pipeline.start()
         picker = getattr(self, "input_picker", None)
         if picker is not None:
@@ -349,7 +358,6 @@ class MainWindow(QMainWindow):
             self.presenter.set_frame(image)
         if result.seg is not None and self.docks["legend"].isVisible():
             self.legend.update_confidence(result.seg.confidence)
-        self.ood.show(result)
 
     @Slot(str, str)
     def on_status(self, kind: str, msg: str) -> None:
