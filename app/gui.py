@@ -32,13 +32,20 @@ def run_gui(args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("SonoLive")
     app.setOrganizationName("SonoLive")
-    install_translator(app, args.lang)
+    from .fonts import missing_font_message
+
+    lang = args.lang or QLocale.system().name()
+    no_font = missing_font_message(lang)  # boxes instead of text: stay in English
+    if no_font is None:
+        install_translator(app, lang)
     configure_cpu_threads()
     model = None if args.model in (None, "", "none") else args.model
     win = MainWindow(
         source=args.source, model=model, device=args.device, mode=args.mode, backend=args.backend
     )
     win.show()
+    if no_font:
+        win.show_banner(no_font)  # also printed on the terminal
     if args.quit_after:
 
         def finish() -> None:

@@ -400,6 +400,82 @@
     </message>
 </context>
 <context>
+    <name>Organs</name>
+    <message>
+        <location filename="../../app/localize.py" line="1"/>
+        <source>Background</source>
+        <translation>背景</translation>
+    </message>
+    <message>
+        <location filename="../../app/localize.py" line="1"/>
+        <source>Liver</source>
+        <translation>肝臟</translation>
+    </message>
+    <message>
+        <location filename="../../app/localize.py" line="1"/>
+        <source>Kidney</source>
+        <translation>腎臟</translation>
+    </message>
+    <message>
+        <location filename="../../app/localize.py" line="1"/>
+        <source>Spleen</source>
+        <translation>脾臟</translation>
+    </message>
+    <message>
+        <location filename="../../app/localize.py" line="1"/>
+        <source>Bladder</source>
+        <translation>膀胱</translation>
+    </message>
+    <message>
+        <location filename="../../app/localize.py" line="1"/>
+        <source>Heart</source>
+        <translation>心臟</translation>
+    </message>
+    <message>
+        <location filename="../../app/localize.py" line="1"/>
+        <source>Free fluid</source>
+        <translation>游離液體</translation>
+    </message>
+    <message>
+        <location filename="../../app/localize.py" line="1"/>
+        <source>Nerve</source>
+        <translation>神經</translation>
+    </message>
+    <message>
+        <location filename="../../app/localize.py" line="1"/>
+        <source>Vessel</source>
+        <translation>血管</translation>
+    </message>
+</context>
+<context>
+    <name>Sources</name>
+    <message>
+        <location filename="../../app/localize.py" line="1"/>
+        <source>Simulated scanner (FAST)</source>
+        <translation>模擬掃描器（FAST）</translation>
+    </message>
+    <message>
+        <location filename="../../app/localize.py" line="1"/>
+        <source>Clip %1 (%2 frames, %3 fps)</source>
+        <translation>影片 %1（%2 幀，%3 fps）</translation>
+    </message>
+    <message>
+        <location filename="../../app/localize.py" line="1"/>
+        <source>DICOM %1 (%2 frames, %3 fps)</source>
+        <translation>DICOM %1（%2 幀，%3 fps）</translation>
+    </message>
+    <message>
+        <location filename="../../app/localize.py" line="1"/>
+        <source>Stream %1</source>
+        <translation>串流 %1</translation>
+    </message>
+    <message>
+        <location filename="../../app/localize.py" line="1"/>
+        <source>%1 (%2 images)</source>
+        <translation>%1（%2 張影像）</translation>
+    </message>
+</context>
+<context>
     <name>OverlayPanel</name>
     <message>
         <location filename="../../app/overlay_panel.py" line="19"/>
