@@ -1,8 +1,9 @@
 """Names that come from Qt-free code, shown in the user's language.
 
 Organ names come from the model card and source names from ``FrameSource.describe()``; both
-are English there. The app translates them here, in the "Organs" and "Sources" contexts of
-the translation file, so that capture/, models/ and inference/ stay free of Qt.
+are English there. The app translates them here (organs in the "LegendPanel" context, where
+legend_panel.py marks them; sources in "Sources"), so capture/, models/ and inference/ stay
+free of Qt.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ _SOURCES = (
 
 
 def organ_name(display: str) -> str:
-    return QCoreApplication.translate("Organs", display)
+    """The shipped models' class names are translated in the legend's context."""
+    return QCoreApplication.translate("LegendPanel", display)
 
 
 def translated_card(card: ModelCard) -> ModelCard:

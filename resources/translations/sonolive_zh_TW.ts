@@ -400,54 +400,6 @@
     </message>
 </context>
 <context>
-    <name>Organs</name>
-    <message>
-        <location filename="../../app/localize.py" line="1"/>
-        <source>Background</source>
-        <translation>背景</translation>
-    </message>
-    <message>
-        <location filename="../../app/localize.py" line="1"/>
-        <source>Liver</source>
-        <translation>肝臟</translation>
-    </message>
-    <message>
-        <location filename="../../app/localize.py" line="1"/>
-        <source>Kidney</source>
-        <translation>腎臟</translation>
-    </message>
-    <message>
-        <location filename="../../app/localize.py" line="1"/>
-        <source>Spleen</source>
-        <translation>脾臟</translation>
-    </message>
-    <message>
-        <location filename="../../app/localize.py" line="1"/>
-        <source>Bladder</source>
-        <translation>膀胱</translation>
-    </message>
-    <message>
-        <location filename="../../app/localize.py" line="1"/>
-        <source>Heart</source>
-        <translation>心臟</translation>
-    </message>
-    <message>
-        <location filename="../../app/localize.py" line="1"/>
-        <source>Free fluid</source>
-        <translation>游離液體</translation>
-    </message>
-    <message>
-        <location filename="../../app/localize.py" line="1"/>
-        <source>Nerve</source>
-        <translation>神經</translation>
-    </message>
-    <message>
-        <location filename="../../app/localize.py" line="1"/>
-        <source>Vessel</source>
-        <translation>血管</translation>
-    </message>
-</context>
-<context>
     <name>Sources</name>
     <message>
         <location filename="../../app/localize.py" line="1"/>
