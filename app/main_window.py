@@ -32,7 +32,7 @@ from .status_line import StatusLine
 from .video_view import VideoView
 
 BIG_BUTTONS = (
-    "QToolBar QToolButton{min-height:44px;min-width:96px;font-size:16px;padding:4px 10px}"
+    "QToolBar QToolButton{min-height:44px;min-width:72px;font-size:16px;padding:4px 8px}"
     "QToolBar QToolButton:checked{background:#1f5f8b;color:white}"
 )
 
@@ -133,7 +133,7 @@ class MainWindow(QMainWindow):
         self.source_picker = QComboBox()
         self.source_picker.addItem(self.tr("Simulated scanner"), "phantom")
         self.model_picker = QComboBox()
-        self.model_picker.setMinimumWidth(180)
+        self.model_picker.setMinimumWidth(140)
         self.refresh_models()
         self.model_picker.currentIndexChanged.connect(self._model_picked)
         tb = QToolBar(self.tr("Input and model"))
@@ -298,6 +298,7 @@ class MainWindow(QMainWindow):
 
         self.cam_panel.set_card(card, candidate_layers(loaded.net) if loaded is not None else [])
         self._cam_changed()
+        self.fit_docks()
 
     @Slot(object, str)
     def on_model_ready(self, seg, name: str) -> None:
@@ -386,6 +387,9 @@ class MainWindow(QMainWindow):
             self.cam_panel.show_age(
                 r.cam_age if r else None, r.cam_class if r else None, self.cam.rate()
             )
+            age = self.cam_panel.age
+            if age.height() < age.heightForWidth(age.width()):
+                self.fit_docks()  # the readout wrapped onto another line
             if self.cam.worker.error:
                 self.show_banner(self.cam.worker.error)
                 self.cam.worker.error = None
@@ -408,6 +412,21 @@ class MainWindow(QMainWindow):
         self.view.update()
         if self.presenter is not None:
             self.presenter.view.marks = list(marks)
+
+    def fit_docks(self) -> None:
+        """Widen and heighten the right-hand panels to what their contents need (a new card
+        brings longer organ names; the CAM readout wraps), so that nothing is cut off."""
+        right = [d for d in self.docks.values() if d.isVisible() and not d.isFloating()]
+        right = [
+            d for d in right if self.dockWidgetArea(d) == Qt.DockWidgetArea.RightDockWidgetArea
+        ]
+        if not right:
+            return
+        need_w = max(d.widget().sizeHint().width() for d in right) + 8
+        if any(d.width() < need_w for d in right):
+            self.resizeDocks(right, [need_w] * len(right), Qt.Orientation.Horizontal)
+        if any(d.widget().height() < d.widget().sizeHint().height() for d in right):
+            self.resizeDocks(right, [d.sizeHint().height() for d in right], Qt.Orientation.Vertical)
 
     # ---- windows -----------------------------------------------------------------------
     def toggle_fullscreen(self, on: bool | None = None) -> None:
