@@ -57,8 +57,21 @@ class PipelineBridge(QObject):
                     self.pipeline.set_segmenter(None)
                     self.modelFailed.emit(name, msg)
                 return
+            _translate_names(seg)
             if job == self._model_job:
                 self.pipeline.set_segmenter(seg)
                 self.modelReady.emit(seg, name)
 
         threading.Thread(target=work, name="sonolive-model-load", daemon=True).start()
+
+
+def _translate_names(seg) -> None:
+    """Organ names on the image, in the legend and in the CAM panel in the UI language."""
+    import dataclasses
+
+    from .localize import translated_card
+
+    seg.card = translated_card(seg.card)
+    loaded = getattr(seg, "torch_model", None)
+    if dataclasses.is_dataclass(loaded):
+        seg.torch_model = dataclasses.replace(loaded, card=translated_card(loaded.card))

@@ -18,7 +18,9 @@ class CamPanel(QWidget):
         self.organ = QComboBox()
         self.method = QComboBox()
         self.layer = QComboBox()
+        self.organ.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.age = QLabel("–")
+        self.age.setWordWrap(True)  # the narrow dock must not cut the "maps/s" readout
         form = QFormLayout(self)
         form.addRow(self.enabled)
         form.addRow(self.tr("Organ"), self.organ)
@@ -66,4 +68,5 @@ class CamPanel(QWidget):
                 .replace("%1", organ or "")
                 .replace("%2", str(frames))
                 .replace("%3", f"{rate_hz:.1f}")
+                .replace(" · ", "\n")  # age and rate on their own lines
             )

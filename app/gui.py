@@ -32,7 +32,12 @@ def run_gui(args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("SonoLive")
     app.setOrganizationName("SonoLive")
-    install_translator(app, args.lang)
+    from .fonts import missing_font_message
+
+    lang = args.lang or QLocale.system().name()
+    no_font = missing_font_message(lang)  # boxes instead of text: stay in English
+    if no_font is None:
+        install_translator(app, lang)
     configure_cpu_threads()
     model = None if args.model in (None, "", "none") else args.model
     win = MainWindow(
@@ -44,6 +49,8 @@ def run_gui(args: argparse.Namespace) -> int:
         trust_code=args.trust_code,
     )
     win.show()
+    if no_font:
+        win.show_banner(no_font)  # also printed on the terminal
     if args.quit_after:
 
         def finish() -> None:

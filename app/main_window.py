@@ -32,7 +32,7 @@ from .status_line import StatusLine
 from .video_view import VideoView
 
 BIG_BUTTONS = (
-    "QToolBar QToolButton{min-height:44px;min-width:96px;font-size:16px;padding:4px 10px}"
+    "QToolBar QToolButton{min-height:44px;min-width:72px;font-size:16px;padding:4px 8px}"
     "QToolBar QToolButton:checked{background:#1f5f8b;color:white}"
 )
 
@@ -46,6 +46,16 @@ def make_source(spec: str) -> FrameSource:
     from ..capture.open_source import open_source
 
     return open_source(spec)
+
+
+def _is_recording(source: str | FrameSource) -> bool:
+    """A clip, DICOM cine or image folder given by path (not the phantom, a card or a URL)."""
+    from ..capture.clip import is_url
+
+    if not isinstance(source, str):
+        return False
+    low = source.strip().lower()
+    return not (low == "phantom" or low.startswith(("phantom:", "device:")) or is_url(source))
 
 
 class MainWindow(QMainWindow):
@@ -125,7 +135,7 @@ class MainWindow(QMainWindow):
         self.source_picker = QComboBox()
         self.source_picker.addItem(self.tr("Simulated scanner"), "phantom")
         self.model_picker = QComboBox()
-        self.model_picker.setMinimumWidth(180)
+        self.model_picker.setMinimumWidth(140)
         self.refresh_models()
         self.model_picker.currentIndexChanged.connect(self._model_picked)
         tb = QToolBar(self.tr("Input and model"))
@@ -184,13 +194,13 @@ class MainWindow(QMainWindow):
 
         install_review(self)
         install_recording(self)
-        from .ood_control import install_ood
-
-        install_ood(self)
         self.set_mode(self.mode)
         if model:
             self.select_model(model)
-        self.set_source(source)
+        if self.mode == "review" and _is_recording(source):
+            self.review.open(source)  # stepped and seeked in Review, not played live
+        else:
+            self.set_source(source)
         self._update_marks()  # the permanent marks show even before any source runs
 
     # ---- modes -----------------------------------------------------------------------
@@ -290,6 +300,7 @@ class MainWindow(QMainWindow):
 
         self.cam_panel.set_card(card, candidate_layers(loaded.net) if loaded is not None else [])
         self._cam_changed()
+        self.fit_docks()
 
     @Slot(object, str)
     def on_model_ready(self, seg, name: str) -> None:
@@ -331,7 +342,6 @@ class MainWindow(QMainWindow):
         self.source = src
         self.status_line.source_label.setText(src.describe())
         self.pipeline.set_source(src)
-        self.ood.reset()
         self.pipeline.start()
         picker = getattr(self, "input_picker", None)
         if picker is not None:
@@ -351,7 +361,6 @@ class MainWindow(QMainWindow):
             self.presenter.set_frame(image)
         if result.seg is not None and self.docks["legend"].isVisible():
             self.legend.update_confidence(result.seg.confidence)
-        self.ood.show(result)
 
     @Slot(str, str)
     def on_status(self, kind: str, msg: str) -> None:
@@ -380,6 +389,9 @@ class MainWindow(QMainWindow):
             self.cam_panel.show_age(
                 r.cam_age if r else None, r.cam_class if r else None, self.cam.rate()
             )
+            age = self.cam_panel.age
+            if age.height() < age.heightForWidth(age.width()):
+                self.fit_docks()  # the readout wrapped onto another line
             if self.cam.worker.error:
                 self.show_banner(self.cam.worker.error)
                 self.cam.worker.error = None
@@ -402,6 +414,21 @@ class MainWindow(QMainWindow):
         self.view.update()
         if self.presenter is not None:
             self.presenter.view.marks = list(marks)
+
+    def fit_docks(self) -> None:
+        """Widen and heighten the right-hand panels to what their contents need (a new card
+        brings longer organ names; the CAM readout wraps), so that nothing is cut off."""
+        right = [d for d in self.docks.values() if d.isVisible() and not d.isFloating()]
+        right = [
+            d for d in right if self.dockWidgetArea(d) == Qt.DockWidgetArea.RightDockWidgetArea
+        ]
+        if not right:
+            return
+        need_w = max(d.widget().sizeHint().width() for d in right) + 8
+        if any(d.width() < need_w for d in right):
+            self.resizeDocks(right, [need_w] * len(right), Qt.Orientation.Horizontal)
+        if any(d.widget().height() < d.widget().sizeHint().height() for d in right):
+            self.resizeDocks(right, [d.sizeHint().height() for d in right], Qt.Orientation.Vertical)
 
     # ---- windows -----------------------------------------------------------------------
     def toggle_fullscreen(self, on: bool | None = None) -> None:

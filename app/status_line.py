@@ -11,7 +11,9 @@ from ..inference.stats import LatencyStats
 class StatusLine(QStatusBar):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.source_label = QLabel()
+        from .localize import SourceLabel
+
+        self.source_label = SourceLabel()  # source names in the UI language
         self.fps_label = QLabel()
         self.latency_label = QLabel()
         self.dropped_label = QLabel()

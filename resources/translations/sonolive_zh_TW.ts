@@ -400,6 +400,34 @@
     </message>
 </context>
 <context>
+    <name>Sources</name>
+    <message>
+        <location filename="../../app/localize.py" line="1"/>
+        <source>Simulated scanner (FAST)</source>
+        <translation>模擬掃描器（FAST）</translation>
+    </message>
+    <message>
+        <location filename="../../app/localize.py" line="1"/>
+        <source>Clip %1 (%2 frames, %3 fps)</source>
+        <translation>影片 %1（%2 幀，%3 fps）</translation>
+    </message>
+    <message>
+        <location filename="../../app/localize.py" line="1"/>
+        <source>DICOM %1 (%2 frames, %3 fps)</source>
+        <translation>DICOM %1（%2 幀，%3 fps）</translation>
+    </message>
+    <message>
+        <location filename="../../app/localize.py" line="1"/>
+        <source>Stream %1</source>
+        <translation>串流 %1</translation>
+    </message>
+    <message>
+        <location filename="../../app/localize.py" line="1"/>
+        <source>%1 (%2 images)</source>
+        <translation>%1（%2 張影像）</translation>
+    </message>
+</context>
+<context>
     <name>OverlayPanel</name>
     <message>
         <location filename="../../app/overlay_panel.py" line="19"/>
