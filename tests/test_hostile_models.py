@@ -299,3 +299,35 @@ def test_symlinked_weights_or_card_are_refused(tmp_path, capsys, which):
     shutil.move(folder / which, real)
     os.symlink(real, folder / which)
     _timed_refusal(folder, capsys, which, "symbolic link")
+
+
+def test_trust_code_is_accepted_wherever_a_model_path_is(evil, qtbot, settings, phantom_frames):
+    from sonolive.app.cli import build_parser
+    from sonolive.app.main_window import MainWindow
+
+    folder, victim = evil
+    p = build_parser()
+    for argv in (
+        ["--trust-code", "--model", str(folder)],
+        ["import-model", str(folder), "--trust-code"],
+        ["eval", "--model", str(folder), "--source", "phantom", "--trust-code"],
+        ["bench", "--model", str(folder), "--trust-code"],
+        ["process", "in.mp4", "-o", "out", "--model", str(folder), "--trust-code"],
+    ):
+        assert p.parse_args(argv).trust_code is True, argv
+    frames, truths = phantom_frames
+    win = MainWindow(
+        ReplaySource(frames, fps=20, truths=truths),
+        str(folder),
+        settings,
+        "cpu",
+        "review",
+        "torch",
+        trust_code=True,
+    )
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.card is not None and win.card.name == "evil-ts", timeout=20000)
+    assert not win.banner.isVisible()
+    assert victim.read_bytes() == b"AAAAAAAA"  # trusted on the command line: it ran
+    win.close()
