@@ -102,6 +102,10 @@ class ReviewController(QObject):
         return self.player.count
 
     @property
+    def path(self) -> str | None:
+        return self.player.path
+
+    @property
     def fps(self) -> float:
         return self.player.fps
 
