@@ -25,6 +25,9 @@ class ImageFolderSource(PlaybackControls, FrameSource):
     """Each image is one frame, shown ``fps`` times per second (1 by default)."""
 
     seekable = True
+    #: independent stills: there is no motion to find an ultrasound region by, so ROI
+    #: detection leaves them whole (each is taken as the image it shows)
+    stills = True
 
     def __init__(
         self, folder: str | Path, fps: float = 1.0, paced: bool = True, loop: bool = False

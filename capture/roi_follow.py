@@ -108,6 +108,9 @@ class RoiFollower:
             elif self.notice is None:
                 self.notice = NO_REGION
             return
+        shape = self.detector.shape
+        if shape is not None and self.region == (0, 0, shape[1], shape[0]):
+            return  # already just the image (no chrome around it): nothing to follow
         box = self.detector.moving_box()
         if box is None:  # nothing moves (menu, frozen, black): keep the last good region
             self._streak = 0

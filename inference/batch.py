@@ -4,7 +4,8 @@ For one input (a video file or a DICOM cine) :func:`process_file` writes:
 
 * ``<stem>_annotated.mp4``: the overlay frames, H.264 (the Recorder's codec choice);
 * ``<stem>_frames.csv`` and ``<stem>_frames.json``: per frame the index, time, classes
-  present, areas in pixels and % of the ROI, and confidence (:mod:`.report`);
+  present, areas in pixels and % of the ROI, confidence (:mod:`.report`) and ``roi``, the
+  region of the source picture processed (``[x, y, w, h]``);
 * ``<stem>_summary.json``: frame count, fps, duration, per-class frames present, mean area and
   mean confidence, the model's name and version, and the processing rate.
 
@@ -32,7 +33,8 @@ import numpy as np
 from ..capture.frame import Frame
 from ..capture.open_source import open_source
 from ..capture.recorder import pick_codec
-from ..capture.roi import crop, detect_roi
+from ..capture.roi import crop, fit
+from ..capture.roi_follow import RoiFollower
 from ..capture.source import EndOfStream, SourceError
 from .overlay import Overlay, OverlayStyle
 from .report import ReportSummary, csv_header, csv_row, frame_report
@@ -58,6 +60,9 @@ class FileSummary:
     classes: dict[str, dict[str, Any]]
     outputs: dict[str, str] = field(default_factory=dict)
     warning: str | None = None
+    #: the region of the first frame (source pixels, [x, y, w, h]), and every change of it
+    roi: list[int] | None = None
+    roi_changes: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -175,20 +180,24 @@ def plain_reason(e: BaseException, path: str | Path) -> str:
     return msg
 
 
-def clip_roi(src, samples: int = 30) -> tuple[int, int, int, int] | None:
-    """The ultrasound image region of a recorded scanner clip, found from frames spread over
-    the clip (the part that changes while menus and burned-in text stay still); None when it
-    is the whole picture. The source is rewound to its first frame afterwards."""
-    n = int(getattr(src, "frame_count", 0) or 0)
-    if not getattr(src, "seekable", False) or n < 3:
+def initial_roi(src, fps: float) -> RoiFollower | None:
+    """A :class:`RoiFollower` that already holds the region of the clip's first second (read
+    ahead, then the source is rewound), so that the first frames are cropped too; ``None``
+    when the source cannot be rewound (the follower then starts from the whole frame)."""
+    if not getattr(src, "seekable", False):
         return None
-    idx = np.unique(np.linspace(0, n - 1, min(samples, n)).astype(int))
-    frames = [src.seek(int(i)).pixels for i in idx]
-    x, y, w, h = detect_roi(frames)
-    H, W = frames[0].shape[:2]
+    scout = RoiFollower(fps)
+    try:
+        for _ in range(scout.detect_frames):
+            scout.update(src.read().pixels)
+    except EndOfStream:
+        pass
+    region = scout.finish()
     src.close()
     src.open()
-    return None if w * h >= 0.98 * W * H else (x, y, w, h)
+    follower = RoiFollower(fps, initial=region)
+    follower.notice = scout.notice
+    return follower
 
 
 def process_file(
@@ -198,12 +207,14 @@ def process_file(
     style: OverlayStyle | None = None,
     *,
     progress: Callable[[int, int], None] | None = None,
-    roi: str = "none",
+    roi: str = "auto",
 ) -> FileSummary:
     """Segment every frame of ``path`` and write the annotated MP4, CSV, JSON and summary.
 
-    ``roi="auto"`` finds the ultrasound image in a raw scanner recording first and processes
-    only that region, as the live path does, so menus and burned-in text stay out.
+    ``roi="auto"`` (the default) processes only the ultrasound image of a raw scanner
+    recording, as the live path does, so menus and burned-in text stay out; it follows a
+    depth or preset change and letterboxes the new region into the first one's size. A clip
+    that is already just the image keeps its full frame. ``roi="none"`` turns it off.
 
     Raises :class:`SourceError` (unreadable input) or :class:`BatchError` (cannot write).
     ``progress(done, total)`` is called after each frame.
@@ -213,7 +224,11 @@ def process_file(
     out_dir.mkdir(parents=True, exist_ok=True)
     src = open_source(str(path), paced=False)
     src.open()
-    roi = clip_roi(src) if roi == "auto" else None
+    follower = None
+    if roi != "none" and not getattr(src, "stills", False):
+        follower = initial_roi(src, float(src.fps)) or RoiFollower(float(src.fps))
+    out_size: tuple[int, int] | None = None
+    rois: list[tuple[int, list[int]]] = []  # (first frame, region) each time it changed
     t_start = time.perf_counter()
     stem = path.stem
     outputs = {
@@ -237,23 +252,31 @@ def process_file(
     try:
         with open(outputs["csv"], "w", newline="", encoding="utf-8") as fcsv:
             w = csv.writer(fcsv)
-            w.writerow(csv_header(names))
+            w.writerow([*csv_header(names), "roi"])
             while True:
                 item = q.get()
                 if item is _END:
                     break
                 if isinstance(item, BaseException):
                     raise item
-                frame: Frame = crop(item, roi) if roi is not None else item
+                frame: Frame = item
+                if follower is not None:
+                    region = follower.update(item.pixels)
+                    frame = crop(item, region) if region is not None else item
+                    out_size = out_size or (frame.width, frame.height)
+                    frame = fit(frame, out_size)
+                if not rois or rois[-1][1] != list(frame.roi):
+                    rois.append((frame.index, list(frame.roi)))
                 seg = segmenter.segment(frame)
                 image = overlay.compose(frame.pixels, seg.labels).image
                 writer.write(image)
                 rep = frame_report(
                     seg, frame.height * frame.width, index=frame.index, time_s=frame.timestamp
                 )
+                rep["roi"] = list(frame.roi)
                 reports.append(rep)
                 summary.add(rep)
-                w.writerow(csv_row(rep, names))
+                w.writerow([*csv_row(rep, names), json.dumps(rep["roi"])])
                 if progress is not None:
                     progress(len(reports), total)
     finally:
@@ -283,7 +306,12 @@ def process_file(
         seconds=round(seconds, 3),
         classes=summary.per_class(),
         outputs={k: str(v) for k, v in outputs.items()},
-        warning=getattr(src, "warning", None),
+        warning="; ".join(
+            m for m in (getattr(src, "warning", None), follower and follower.notice) if m
+        )
+        or None,
+        roi=rois[0][1] if rois else None,
+        roi_changes=[{"index": i, "roi": r} for i, r in rois],
     )
     with open(outputs["json"], "w", encoding="utf-8") as f:
         json.dump(
