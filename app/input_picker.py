@@ -56,10 +56,12 @@ def source_key(source: object) -> str | None:
     """The key a source's ROI is saved under (``roi/<key>``), or ``None`` (not saved).
 
     Capture cards are keyed by VID:PID, else by the name or text they were matched by, so
-    the ROI follows the card across USB ports and re-plugs. Other inputs are not saved.
+    the ROI follows the card across USB ports and re-plugs; recorded files by their path.
+    Other inputs are not saved.
     """
     if not isinstance(source, DeviceSource):
-        return None
+        path = getattr(source, "path", None)  # a recorded file in review: keyed by its path
+        return file_key(path) if path is not None and getattr(source, "seekable", False) else None
     info = source.device if isinstance(source.device, DeviceInfo) else None
     m = source.match
     if info is not None and info.vid_pid:
@@ -70,6 +72,12 @@ def source_key(source: object) -> str | None:
         key = str(m)
     key = key.strip().lower().replace("/", "_").replace("\\", "_")
     return key or None
+
+
+def file_key(path: str | Path) -> str:
+    """The ``roi/<key>`` of a recorded file (its absolute path, flattened)."""
+    p = str(Path(path).expanduser().resolve())
+    return "file_" + p.strip().lower().replace("/", "_").replace("\\", "_").replace(":", "_")
 
 
 class InputPicker(QObject):
@@ -316,8 +324,16 @@ class InputPicker(QObject):
 
     @property
     def stage(self) -> RoiStage | None:
-        """The ROI stage of the running source (``None`` for simulated input)."""
+        """The ROI stage of the running source (``None`` for simulated input), or of the clip
+        open in review while it is the source shown."""
+        review = getattr(self.window, "review", None)
+        if review is not None and review._src is not None and review._src is self.current_source():
+            return review.roi_stage
         return self.roi_filter.stage
+
+    def saved_roi_for_path(self, path: str) -> Roi | None:
+        """The region saved for a recorded file (any thread: reads the cache only)."""
+        return self.roi_cache.get(file_key(path))
 
     def adopt(self, src: object) -> None:
         """Watch ``src`` if it is a capture card not seen yet, and show it in the picker."""
@@ -392,7 +408,7 @@ class InputPicker(QObject):
         act = getattr(self, "roi_action", None)
         if act is not None:
             src = self.current_source()
-            act.setEnabled(self._make_stage(src) is not None)
+            act.setEnabled(self.stage is not None or self._make_stage(src) is not None)
 
 
 def install_input_picker(

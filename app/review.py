@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
 
 from ..capture.clip import VIDEO_EXTENSIONS, clamp_speed
 from ..capture.open_source import DICOM_EXTENSIONS, open_source
+from ..capture.roi_stage import DETECTING, RoiStage
 from ..capture.source import EndOfStream, SourceError
 from ..inference.pipeline import Pipeline, Result
 
@@ -159,6 +160,10 @@ class ReviewController(QObject):
         self._cache_id: tuple | None = None
         self._last_publish = 0.0
         self._thread: threading.Thread | None = None
+        #: the ultrasound region of the open clip (:meth:`_open_roi`); ``roi_lookup(path)``
+        #: gives a region saved for that file (set by the input picker)
+        self.roi_stage: RoiStage | None = None
+        self.roi_lookup = None
         # --- GUI-side view of the state ---
         self.path: str | None = None
         self.count = 0
@@ -404,6 +409,7 @@ class ReviewController(QObject):
             self.pipeline.set_source(None)
         self.cache.clear()
         self._wk_index = -1
+        self._open_roi(path, src)
         with self._cond:
             self._a = self._b = None
             self._anchor = None
@@ -413,6 +419,32 @@ class ReviewController(QObject):
         if getattr(src, "warning", None):
             self._emit(self.warning, src.warning)
 
+    def _open_roi(self, path: str, src) -> None:  # noqa: ANN001 - a seekable source
+        """Give the clip its ROI stage: the region saved for this file, else detected from its
+        first second (and followed as it plays); stills are reviewed whole."""
+        if getattr(src, "stills", False):
+            self.roi_stage = None
+            return
+        saved = self.roi_lookup(path) if self.roi_lookup is not None else None
+        self.roi_stage = RoiStage(fixed_roi=saved, fps=float(src.fps or 30.0))
+        self._detect_roi()
+
+    def _detect_roi(self) -> None:
+        """Feed the clip's first second to a stage that is still detecting, then decide."""
+        stage, src = self.roi_stage, self._src
+        if stage is None or src is None or stage.state != DETECTING:
+            return
+        try:
+            frame = src.seek(0)
+            for _ in range(stage.detect_frames):
+                stage(frame)
+                frame = src.read()
+        except EndOfStream:
+            pass
+        stage.finish()
+        if stage.notice:
+            self._emit(self.warning, stage.notice)
+
     # -- frames --
     def _cache_key(self, index: int) -> tuple:
         p = self.pipeline
@@ -420,6 +452,9 @@ class ReviewController(QObject):
         model = (seg.card.name, id(seg)) if seg is not None else None
         style = dataclasses.astuple(p.style) if p.style is not None else None
         ident = (model, style, id(p.heat_provider) if p.heat_provider else None)
+        stage = self.roi_stage
+        if stage is not None and stage.user_set:  # a region set by hand: overlays are stale
+            ident = (*ident, stage.roi)
         if ident != self._cache_id:  # model or style changed: every cached overlay is stale
             self.cache.clear()
             self._cache_id = ident
@@ -438,6 +473,11 @@ class ReviewController(QObject):
             frame = frame_or_index
         if self.pipeline.running:  # the live path was restarted: it owns the segmenter now
             raise SourceError("Live capture is running; review paused.")
+        if self.roi_stage is not None:
+            if self.roi_stage.state == DETECTING:  # "Detect again" was chosen
+                self._detect_roi()
+                frame = self._src.seek(frame.index)
+            frame = self.roi_stage(frame) or frame
         frame.mark_entered()
         result = self.pipeline.process(frame)
         self.process_calls += 1
@@ -829,7 +869,13 @@ def install_review(window) -> ReviewController:
             window.source = src  # the simulated-data mark follows the source shown
             if hasattr(window, "_update_marks"):
                 window._update_marks()
+            if picker is not None:
+                picker.sync()  # "Adjust ROI…" works for the clip
 
+    picker = getattr(window, "input_picker", None)
+    if picker is not None:
+        ctl.roi_lookup = picker.saved_roi_for_path
+        picker.roiChanged.connect(ctl.refresh)
     window.open_clip = open_clip
     open_action.triggered.connect(pick_clip)
     ctl.opened.connect(on_opened)

@@ -24,6 +24,9 @@ import math
 from .roi import Roi, RoiDetector, iou
 
 NO_REGION = "no ultrasound region found; whole frame used"
+#: a picture with fewer lines is taken as an exported image, not a scanner's screen (their
+#: video outputs are VGA or larger), and is kept whole
+MIN_SCREEN_LINES = 400
 
 
 class RoiFollower:
@@ -61,6 +64,7 @@ class RoiFollower:
         self.frames = 0
         self._chunks_seen = 0
         self._streak = 0
+        self._shape: tuple[int, int] | None = None
 
     @property
     def decided(self) -> bool:
@@ -70,10 +74,16 @@ class RoiFollower:
     def update(self, pixels) -> Roi | None:  # noqa: ANN001 - an H x W x 3 uint8 array
         """Add one full frame; returns the region to crop it to (``None``: not known)."""
         shape = (int(pixels.shape[0]), int(pixels.shape[1]))
-        old = self.detector.shape
-        if old is not None and shape != old:  # a new resolution: what was held does not fit
-            self.region, self._streak = None, 0
-            self.frames = 0
+        if shape != self._shape:  # a new resolution: what was held does not fit
+            if self._shape is not None:
+                self.region, self._streak, self.frames = None, 0, 0
+            self._shape = shape
+        if shape[0] < MIN_SCREEN_LINES:
+            whole = (0, 0, shape[1], shape[0])
+            if self.region != whole:
+                self._switch(whole)
+            self.frames += 1
+            return self.region
         self.detector.update(pixels)
         self.frames += 1
         done = self.detector.chunks_done
@@ -108,7 +118,7 @@ class RoiFollower:
             elif self.notice is None:
                 self.notice = NO_REGION
             return
-        shape = self.detector.shape
+        shape = self._shape
         if shape is not None and self.region == (0, 0, shape[1], shape[0]):
             return  # already just the image (no chrome around it): nothing to follow
         box = self.detector.moving_box()

@@ -152,6 +152,12 @@ class RoiStage:
             self._user_roi = (max(0, x), max(0, y), w, h)
             self._out_size = None
 
+    def finish(self) -> None:
+        """Decide now from the frames seen (a clip shorter than the detection time)."""
+        with self._lock:
+            if self._user_roi is None:
+                self._follower.finish()
+
     def reset(self) -> None:
         """Forget the ROI and detect it again from the next frames."""
         with self._lock:

@@ -26,10 +26,7 @@ def inputs(tmp_path_factory):
 def test_process_good_and_broken_inputs(inputs, tmp_path, capsys):
     a, b, broken = inputs
     out = tmp_path / "OUT"
-    # --roi none: the barcode moves above still colour patches, which the default ROI would
-    # take for a scanner image beside its chrome; this test checks whole frames
-    args = [str(a), str(b), str(broken), "-o", str(out), "--device", "cpu", "--roi", "none"]
-    rc = main(["process", *args, *FAST])
+    rc = main(["process", str(a), str(b), str(broken), "-o", str(out), "--device", "cpu", *FAST])
     err = capsys.readouterr().err
     assert rc == 1
     lines = [ln for ln in err.splitlines() if "broken.mp4" in ln]

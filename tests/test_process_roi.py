@@ -124,7 +124,7 @@ def _follow_all(src) -> RoiFollower:
 def test_the_shipped_phantom_sample_keeps_its_full_frame():
     src = open_source(str(ROOT / "resources/samples/phantom_fast_sweep.mp4"), paced=False)
     fol = _follow_all(src)
-    assert fol.switches == [(30, (0, 0, 384, 384))] and fol.notice is None
+    assert {r for _, r in fol.switches} == {(0, 0, 384, 384)} and fol.notice is None
 
 
 def test_a_folder_of_stills_is_processed_whole(tmp_path):
