@@ -86,6 +86,7 @@ class InputPicker(QObject):
     devicesFound = Signal(object)  # list[DeviceInfo], from the enumeration thread  # noqa: N815
     deviceState = Signal(object, str, str)  # DeviceSource, state, reason  # noqa: N815
     roiChanged = Signal()  # noqa: N815
+    roiNotice = Signal(str)  # noqa: N815 - "no ultrasound region found…", from a capture thread
 
     def __init__(
         self,
@@ -125,6 +126,7 @@ class InputPicker(QObject):
         self.combo.activated.connect(self._picked)
         self.devicesFound.connect(self._update_devices, Qt.ConnectionType.QueuedConnection)
         self.deviceState.connect(self._on_device_state, Qt.ConnectionType.QueuedConnection)
+        self.roiNotice.connect(window.show_banner, Qt.ConnectionType.QueuedConnection)
         window.bridge.status.connect(self._on_pipeline_status)
         window.installEventFilter(self)
 
@@ -320,7 +322,15 @@ class InputPicker(QObject):
             # held back while a region is being detected
             return None
         key = source_key(src)
-        return RoiStage(fixed_roi=self.roi_cache.get(key) if key else None)
+        stage = RoiStage(fixed_roi=self.roi_cache.get(key) if key else None)
+        stage.on_notice = self._tell_notice
+        return stage
+
+    def _tell_notice(self, msg: str) -> None:  # capture thread
+        try:
+            self.roiNotice.emit(msg)
+        except RuntimeError:  # the window is gone
+            pass
 
     @property
     def stage(self) -> RoiStage | None:

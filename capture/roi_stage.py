@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -92,6 +93,9 @@ class RoiStage:
         self.held_back = 0
         #: milliseconds this stage took for the last frame (crop, detection, follow check)
         self.last_ms = 0.0
+        #: called once (on the capture thread) with :attr:`notice` when no region was found
+        self.on_notice: Callable[[str], None] | None = None
+        self._told = False
 
     def _new_follower(self) -> RoiFollower:
         return RoiFollower(self.fps, detect_s=self.detect_frames / self.fps)
@@ -186,6 +190,10 @@ class RoiStage:
             if roi is None:
                 follower = self._follower
                 roi = follower.update(px)
+                if follower.notice and not self._told:
+                    self._told = True
+                    if self.on_notice is not None:
+                        self.on_notice(follower.notice)
                 if roi is None and not follower.decided:
                     self.held_back += 1
                     self.last_ms = (time.perf_counter() - t0) * 1e3

@@ -4,6 +4,7 @@ and "Adjust ROI…" works for the file as for a capture card, remembered per fil
 from __future__ import annotations
 
 import av
+import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
 from scanner_screens import ScannerScreen, coverage, overlaps
@@ -96,3 +97,21 @@ def test_review_shows_the_region_and_adjust_roi_is_remembered_per_file(
         k.startswith("roi/file_") for k in QSettings(ini, QSettings.Format.IniFormat).allKeys()
     )
     win2.close()
+
+
+def test_a_live_card_with_no_region_says_so_once_and_shows_the_whole_frame(qtbot, settings):
+    from sonolive.app.main_window import MainWindow
+    from sonolive.capture.replay import ReplaySource
+    from sonolive.capture.roi_stage import FULL
+
+    black = np.zeros((1080, 1920, 3), np.uint8)  # a black signal: nothing to find
+    win = MainWindow(source=None, model=None, settings=settings, device="cpu", mode="teaching")
+    qtbot.addWidget(win)
+    win.show()
+    win.set_source(ReplaySource([black, black.copy()], fps=30, name="card", simulated=False))
+    qtbot.waitUntil(lambda: win.last_result is not None, timeout=10000)
+    qtbot.waitUntil(lambda: win.banner.isVisible(), timeout=5000)
+    assert win.banner.text() == "no ultrasound region found; whole frame used"
+    stage = win.input_picker.stage
+    assert stage.state == FULL and win.last_result.frame.pixels.shape == (1080, 1920, 3)
+    win.close()
