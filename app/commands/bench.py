@@ -38,16 +38,18 @@ def _segmenter(spec: str, args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ...inference.bench import format_table, run_pipeline_bench
+    from ...inference.bench import format_table, run_pipeline_bench, run_roi_bench
     from ...inference.device import configure_cpu_threads
 
     configure_cpu_threads()
     specs = args.compare.split(",") if args.compare else [args.model]
     results = []
+    roi = run_roi_bench(min(args.frames, 300))  # the ROI stage at 1080p, whatever the source
     for spec in specs:
         seg = None if spec == "none" else _segmenter(spec, args)
         res = run_pipeline_bench(_source(args), seg, args.frames, cam_method=args.cam)
         res["spec"] = spec
+        res["roi"] = roi
         print(f"== {spec}")
         print(format_table(res))
         results.append(res)
