@@ -337,7 +337,8 @@ class InputPicker(QObject):
         """The ROI stage of the running source (``None`` for simulated input), or of the clip
         open in review while it is the source shown."""
         review = getattr(self.window, "review", None)
-        if review is not None and review._src is not None and review._src is self.current_source():
+        clip = review.clip_source if review is not None else None
+        if clip is not None and clip is self.current_source():
             return review.roi_stage
         return self.roi_filter.stage
 

@@ -283,6 +283,11 @@ class ReviewController(QObject):
     def active(self) -> bool:
         return self.path is not None
 
+    @property
+    def clip_source(self):  # noqa: ANN201 - the open seekable source, or None
+        """The source of the clip open in review (``None`` before one is opened)."""
+        return self._src
+
     # ---- GUI-side slots -------------------------------------------------------------------
     def _set_playing(self, on: bool) -> None:
         if on != self.playing:
