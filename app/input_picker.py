@@ -56,10 +56,12 @@ def source_key(source: object) -> str | None:
     """The key a source's ROI is saved under (``roi/<key>``), or ``None`` (not saved).
 
     Capture cards are keyed by VID:PID, else by the name or text they were matched by, so
-    the ROI follows the card across USB ports and re-plugs. Other inputs are not saved.
+    the ROI follows the card across USB ports and re-plugs; recorded files by their path.
+    Other inputs are not saved.
     """
     if not isinstance(source, DeviceSource):
-        return None
+        path = getattr(source, "path", None)  # a recorded file in review: keyed by its path
+        return file_key(path) if path is not None and getattr(source, "seekable", False) else None
     info = source.device if isinstance(source.device, DeviceInfo) else None
     m = source.match
     if info is not None and info.vid_pid:
@@ -72,12 +74,19 @@ def source_key(source: object) -> str | None:
     return key or None
 
 
+def file_key(path: str | Path) -> str:
+    """The ``roi/<key>`` of a recorded file (its absolute path, flattened)."""
+    p = str(Path(path).expanduser().resolve())
+    return "file_" + p.strip().lower().replace("/", "_").replace("\\", "_").replace(":", "_")
+
+
 class InputPicker(QObject):
     """Owns the picker entries, the enumeration thread, the ROI filter and device states."""
 
     devicesFound = Signal(object)  # list[DeviceInfo], from the enumeration thread  # noqa: N815
     deviceState = Signal(object, str, str)  # DeviceSource, state, reason  # noqa: N815
     roiChanged = Signal()  # noqa: N815
+    roiNotice = Signal(str)  # noqa: N815 - "no ultrasound region found…", from a capture thread
 
     def __init__(
         self,
@@ -117,6 +126,7 @@ class InputPicker(QObject):
         self.combo.activated.connect(self._picked)
         self.devicesFound.connect(self._update_devices, Qt.ConnectionType.QueuedConnection)
         self.deviceState.connect(self._on_device_state, Qt.ConnectionType.QueuedConnection)
+        self.roiNotice.connect(window.show_banner, Qt.ConnectionType.QueuedConnection)
         window.bridge.status.connect(self._on_pipeline_status)
         window.installEventFilter(self)
 
@@ -314,12 +324,29 @@ class InputPicker(QObject):
             # held back while a region is being detected
             return None
         key = source_key(src)
-        return RoiStage(fixed_roi=self.roi_cache.get(key) if key else None)
+        stage = RoiStage(fixed_roi=self.roi_cache.get(key) if key else None)
+        stage.on_notice = self._tell_notice
+        return stage
+
+    def _tell_notice(self, msg: str) -> None:  # capture thread
+        try:
+            self.roiNotice.emit(msg)
+        except RuntimeError:  # the window is gone
+            pass
 
     @property
     def stage(self) -> RoiStage | None:
-        """The ROI stage of the running source (``None`` for simulated input)."""
+        """The ROI stage of the running source (``None`` for simulated input), or of the clip
+        open in review while it is the source shown."""
+        review = getattr(self.window, "review", None)
+        clip = review.source if review is not None else None
+        if clip is not None and clip is self.current_source():
+            return review.roi_stage
         return self.roi_filter.stage
+
+    def saved_roi_for_path(self, path: str) -> Roi | None:
+        """The region saved for a recorded file (any thread: reads the cache only)."""
+        return self.roi_cache.get(file_key(path))
 
     def adopt(self, src: object) -> None:
         """Watch ``src`` if it is a capture card not seen yet, and show it in the picker."""
@@ -394,7 +421,7 @@ class InputPicker(QObject):
         act = getattr(self, "roi_action", None)
         if act is not None:
             src = self.current_source()
-            act.setEnabled(self._make_stage(src) is not None)
+            act.setEnabled(self.stage is not None or self._make_stage(src) is not None)
 
 
 def install_input_picker(

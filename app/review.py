@@ -9,6 +9,7 @@ decoding or inference. :func:`install_review` adds the panel (a dock), "Open cli
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal, Slot
@@ -31,6 +32,8 @@ from PySide6.QtWidgets import (
 
 from ..capture.clip import VIDEO_EXTENSIONS
 from ..capture.open_source import DICOM_EXTENSIONS
+from ..capture.roi import Roi
+from ..capture.roi_stage import RoiStage
 from ..capture.source import SeekableSource
 from ..inference.pipeline import Pipeline
 from ..inference.player import ClipPlayer, PlayerEvents
@@ -104,6 +107,20 @@ class ReviewController(QObject):
     @property
     def path(self) -> str | None:
         return self.player.path
+
+    @property
+    def roi_stage(self) -> RoiStage | None:
+        """The ultrasound region of the open clip (None for stills or before a clip)."""
+        return self.player.roi_stage
+
+    @property
+    def roi_lookup(self) -> Callable[[str], Roi | None] | None:
+        return self.player.roi_lookup
+
+    @roi_lookup.setter
+    def roi_lookup(self, lookup: Callable[[str], Roi | None] | None) -> None:
+        """``lookup(path)``: a region saved for that file (set by the input picker)."""
+        self.player.roi_lookup = lookup
 
     @property
     def fps(self) -> float:
@@ -484,7 +501,13 @@ def install_review(window) -> ReviewController:
             window.source = src  # the simulated-data mark follows the source shown
             if hasattr(window, "_update_marks"):
                 window._update_marks()
+            if picker is not None:
+                picker.sync()  # "Adjust ROI…" works for the clip
 
+    picker = getattr(window, "input_picker", None)
+    if picker is not None:
+        ctl.roi_lookup = picker.saved_roi_for_path
+        picker.roiChanged.connect(ctl.refresh)
     window.open_clip = open_clip
     open_action.triggered.connect(pick_clip)
     ctl.opened.connect(on_opened)

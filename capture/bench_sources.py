@@ -58,3 +58,24 @@ def bench_source(
     if fps:
         src.fps = fps
     return src
+
+
+def scanner_screen_frames(n: int = 20, size: str | int = "1920x1080") -> list[np.ndarray]:
+    """``n`` simulated scanner *screens*: phantom frames on a uniform background with menus
+    and burned-in text around them, for timing the ROI stage on realistic input."""
+    w, h = parse_size(size)
+    side = int(min(w * 0.45, h * 0.8))
+    imgs, _ = phantom_frames(n, side)
+    base = np.full((h, w, 3), (18, 20, 26), np.uint8)
+    for i in range(8):
+        y = int(h * (0.14 + 0.083 * i))
+        cv2.rectangle(base, (20, y), (int(w * 0.12), y + int(h * 0.065)), (60, 64, 80), -1)
+        cv2.putText(base, f"MENU {i}", (30, y + 40), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (220,) * 3, 2)
+    cv2.putText(base, "DOE^JANE ID 0012345678", (int(w * 0.2), 50), 0, 1.0, (220,) * 3, 2)
+    x0, y0 = (w - side) // 2, int(h * 0.12)
+    frames = []
+    for img in imgs:
+        f = base.copy()
+        f[y0 : y0 + side, x0 : x0 + side] = img
+        frames.append(f)
+    return frames

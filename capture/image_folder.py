@@ -30,6 +30,10 @@ class ImageFolderSource(SeekableSource):
     ``MAX_FRAME_PIXELS`` is refused before it is decoded.
     """
 
+    #: independent stills: there is no motion to find an ultrasound region by, so ROI
+    #: detection leaves them whole (each is taken as the image it shows)
+    stills = True
+
     def __init__(
         self, folder: str | Path, fps: float = 1.0, paced: bool = True, loop: bool = False
     ):

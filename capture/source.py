@@ -65,6 +65,9 @@ class SeekableSource(FrameSource):
     """
 
     seekable = True
+    #: independent stills (an image folder): there is no motion to find an ultrasound region
+    #: by, so ROI detection leaves them whole
+    stills = False
 
     def __init__(self, paced: bool = True, loop: bool = False, fps: float = 30.0) -> None:
         self.paced = paced

@@ -4,7 +4,8 @@ For one input (a video file or a DICOM cine) :func:`process_file` writes:
 
 * ``<stem>_annotated.mp4``: the overlay frames, H.264 (the Recorder's codec choice);
 * ``<stem>_frames.csv`` and ``<stem>_frames.json``: per frame the index, time, classes
-  present, areas in pixels and % of the ROI, and confidence (:mod:`.report`);
+  present, areas in pixels and % of the ROI, confidence (:mod:`.report`) and ``roi``, the
+  region of the source picture processed (``[x, y, w, h]``);
 * ``<stem>_summary.json``: frame count, fps, duration, per-class frames present, mean area and
   mean confidence, the model's name and version, and the processing rate.
 
@@ -28,19 +29,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import av
 import numpy as np
 
 from ..capture.frame import Frame
-from ..capture.frame_size import letterbox
+from ..capture.mp4_writer import Mp4Writer
 from ..capture.open_source import open_source
-from ..capture.recorder import pick_codec
-from ..capture.roi import crop, detect_roi
-from ..capture.source import EndOfStream, SourceError
+from ..capture.roi import crop, fit
+from ..capture.roi_follow import RoiFollower
+from ..capture.source import EndOfStream, SourceError, as_seekable
 from .overlay import Overlay, OverlayStyle
 from .report import ReportSummary, csv_header, csv_row, frame_report
 from .segmenter import Segmenter
@@ -65,28 +64,28 @@ class FileSummary:
     classes: dict[str, dict[str, Any]]
     outputs: dict[str, str] = field(default_factory=dict)
     warning: str | None = None
+    #: the region of the first frame (source pixels, [x, y, w, h]), and every change of it
+    roi: list[int] | None = None
+    roi_changes: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 class VideoWriter:
-    """H.264 MP4 writer on its own thread; ``write`` blocks only when the queue is full."""
+    """The MP4 writer on its own thread; ``write`` blocks only when the queue is full."""
 
     def __init__(self, path: Path, fps: float, *, preset: str = "veryfast", crf: int = 23):
         self.path = Path(path)
-        self.fps = fps
-        self.preset = preset
-        self.crf = crf
-        self.codec, _ = pick_codec()
-        self.frames = 0
         self.error: BaseException | None = None
+        self._mp4 = Mp4Writer(self.path, fps, preset=preset, crf=crf)
         self._q: queue.Queue = queue.Queue(maxsize=4)
-        self._container = None
-        self._stream = None
-        self._size: tuple[int, int] | None = None
         self._thread = threading.Thread(target=self._run, name="sonolive-batch-enc", daemon=True)
         self._thread.start()
+
+    @property
+    def frames(self) -> int:
+        return self._mp4.frames
 
     def write(self, rgb: np.ndarray) -> None:
         if self.error is not None:
@@ -99,36 +98,6 @@ class VideoWriter:
         if self.error is not None:
             raise BatchError(f"cannot write {self.path.name}: {self.error}")
 
-    def _open(self, w: int, h: int) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._container = av.open(str(self.path), "w", format="mp4")
-        rate = Fraction(self.fps).limit_denominator(1001)
-        s = self._container.add_stream(self.codec, rate=rate)
-        s.width, s.height = w, h
-        s.pix_fmt = "yuv420p"
-        s.codec_context.time_base = 1 / rate
-        s.thread_type = "AUTO"
-        if self.codec in ("libx264", "h264"):
-            s.options = {"preset": self.preset, "crf": str(self.crf)}
-        else:
-            s.codec_context.bit_rate = int(w * h * self.fps * 0.2)
-        self._stream = s
-        self._size = (w, h)
-
-    def _encode(self, rgb: np.ndarray) -> None:
-        h, w = rgb.shape[:2]
-        if self._container is None:
-            self._open(w + w % 2, h + h % 2)
-        ew, eh = self._size
-        if (w, h) != (ew, eh):
-            rgb = letterbox(rgb, ew, eh)  # never crop a frame of another size
-        f = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
-        f = f.reformat(format="yuv420p")
-        f.pts = self.frames
-        self.frames += 1
-        for packet in self._stream.encode(f):
-            self._container.mux(packet)
-
     def _run(self) -> None:
         while True:
             item = self._q.get()
@@ -136,15 +105,14 @@ class VideoWriter:
                 break
             if self.error is None:
                 try:
-                    self._encode(item)
+                    self._mp4.write(item)
                 except Exception as e:  # noqa: BLE001 - reported by write/close
                     self.error = e
         try:
-            if self._container is not None:
-                if self.error is None:
-                    for packet in self._stream.encode(None):
-                        self._container.mux(packet)
-                self._container.close()
+            if self.error is None:
+                self._mp4.close()
+            else:
+                self._mp4.abort()
         except Exception as e:  # noqa: BLE001
             self.error = self.error or e
 
@@ -207,20 +175,24 @@ def output_names(inputs: list[str | Path]) -> list[str]:
     return out
 
 
-def clip_roi(src, samples: int = 30) -> tuple[int, int, int, int] | None:
-    """The ultrasound image region of a recorded scanner clip, found from frames spread over
-    the clip (the part that changes while menus and burned-in text stay still); None when it
-    is the whole picture. The source is rewound to its first frame afterwards."""
-    n = int(getattr(src, "frame_count", 0) or 0)
-    if not getattr(src, "seekable", False) or n < 3:
+def initial_roi(src, fps: float) -> RoiFollower | None:
+    """A :class:`RoiFollower` that already holds the region of the clip's first second (read
+    ahead, then the source is rewound), so that the first frames are cropped too; ``None``
+    when the source cannot be rewound (the follower then starts from the whole frame)."""
+    if as_seekable(src) is None:
         return None
-    idx = np.unique(np.linspace(0, n - 1, min(samples, n)).astype(int))
-    frames = [src.seek(int(i)).pixels for i in idx]
-    x, y, w, h = detect_roi(frames)
-    H, W = frames[0].shape[:2]
+    scout = RoiFollower(fps)
+    try:
+        for _ in range(scout.detect_frames):
+            scout.update(src.read().pixels)
+    except EndOfStream:
+        pass
+    region = scout.finish()
     src.close()
     src.open()
-    return None if w * h >= 0.98 * W * H else (x, y, w, h)
+    follower = RoiFollower(fps, initial=region)
+    follower.notice = scout.notice
+    return follower
 
 
 def process_file(
@@ -230,13 +202,15 @@ def process_file(
     style: OverlayStyle | None = None,
     *,
     progress: Callable[[int, int], None] | None = None,
-    roi: str = "none",
+    roi: str = "auto",
     name: str | None = None,
 ) -> FileSummary:
     """Segment every frame of ``path`` and write the annotated MP4, CSV, JSON and summary.
 
-    ``roi="auto"`` finds the ultrasound image in a raw scanner recording first and processes
-    only that region, as the live path does, so menus and burned-in text stay out.
+    ``roi="auto"`` (the default) processes only the ultrasound image of a raw scanner
+    recording, as the live path does, so menus and burned-in text stay out; it follows a
+    depth or preset change and letterboxes the new region into the first one's size. A clip
+    that is already just the image keeps its full frame. ``roi="none"`` turns it off.
 
     Raises :class:`SourceError` (unreadable input) or :class:`BatchError` (cannot write).
     ``progress(done, total)`` is called after each frame. ``name`` is the outputs' stem
@@ -278,13 +252,18 @@ def _process(
     """:func:`process_file`'s work, writing to ``outputs`` (all but the summary)."""
     src = open_source(str(path), paced=False)
     src.open()
-    roi = clip_roi(src) if roi == "auto" else None
+    follower = None
+    seekable = as_seekable(src)
+    if roi != "none" and not (seekable is not None and seekable.stills):
+        follower = initial_roi(src, float(src.fps)) or RoiFollower(float(src.fps))
+    out_size: tuple[int, int] | None = None
+    rois: list[tuple[int, list[int]]] = []  # (first frame, region) each time it changed
     t_start = time.perf_counter()
     card = segmenter.card
     overlay = Overlay(card, style or OverlayStyle())
     names = card.class_names[1:]
     fps = float(src.fps)
-    total = int(getattr(src, "frame_count", 0) or 0)
+    total = seekable.frame_count if seekable is not None else 0
     summary = ReportSummary(names)
     reports: list[dict[str, Any]] = []
     q: queue.Queue = queue.Queue(maxsize=4)
@@ -295,23 +274,31 @@ def _process(
     try:
         with open(outputs["csv"], "w", newline="", encoding="utf-8") as fcsv:
             w = csv.writer(fcsv)
-            w.writerow(csv_header(names))
+            w.writerow([*csv_header(names), "roi"])
             while True:
                 item = q.get()
                 if item is _END:
                     break
                 if isinstance(item, BaseException):
                     raise item
-                frame: Frame = crop(item, roi) if roi is not None else item
+                frame: Frame = item
+                if follower is not None:
+                    region = follower.update(item.pixels)
+                    frame = crop(item, region) if region is not None else item
+                    out_size = out_size or (frame.width, frame.height)
+                    frame = fit(frame, out_size)
+                if not rois or rois[-1][1] != list(frame.roi):
+                    rois.append((frame.index, list(frame.roi)))
                 seg = segmenter.segment(frame)
                 image = overlay.compose(frame.pixels, seg.labels).image
                 writer.write(image)
                 rep = frame_report(
                     seg, frame.height * frame.width, index=frame.index, time_s=frame.timestamp
                 )
+                rep["roi"] = list(frame.roi)
                 reports.append(rep)
                 summary.add(rep)
-                w.writerow(csv_row(rep, names))
+                w.writerow([*csv_row(rep, names), json.dumps(rep["roi"])])
                 if progress is not None:
                     progress(len(reports), total)
     finally:
@@ -329,7 +316,7 @@ def _process(
         raise SourceError(f"{path.name} is not a readable video (truncated or corrupt)")
     seconds = time.perf_counter() - t_start
     n = len(reports)
-    duration = float(src.duration) if getattr(src, "duration", 0) else n / fps if fps else 0.0
+    duration = seekable.duration if seekable is not None else n / fps if fps else 0.0
     result = FileSummary(
         input=str(path),
         frames=n,
@@ -340,7 +327,12 @@ def _process(
         processing_fps=round(n / seconds, 2) if seconds > 0 else 0.0,
         seconds=round(seconds, 3),
         classes=summary.per_class(),
-        warning=getattr(src, "warning", None),
+        warning="; ".join(
+            m for m in (seekable and seekable.warning, follower and follower.notice) if m
+        )
+        or None,
+        roi=rois[0][1] if rois else None,
+        roi_changes=[{"index": i, "roi": r} for i, r in rois],
     )
     with open(outputs["json"], "w", encoding="utf-8") as f:
         json.dump(

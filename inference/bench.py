@@ -154,6 +154,28 @@ def _ended_note(handed: int, frames: int, warmup: int) -> str:
     return f"the source ended: {handed - warmup} of {frames} frames measured after the warm-up"
 
 
+def run_roi_bench(frames: int = 300, size: str = "1920x1080") -> dict[str, Any]:
+    """The ROI stage's cost per frame (detection, follow check, crop) on simulated scanner
+    screens: ``{p50, p95, p99}`` in milliseconds plus what it ran on."""
+    from ..capture.bench_sources import scanner_screen_frames
+    from ..capture.frame import Frame
+    from ..capture.roi_stage import RoiStage
+    from .stats import percentiles
+
+    screens = scanner_screen_frames(20, size)
+    stage = RoiStage()
+    times = []
+    for i in range(frames + stage.detect_frames):
+        f = Frame(pixels=screens[i % len(screens)], timestamp=i / 30.0, index=i)
+        t0 = time.perf_counter()
+        stage(f)
+        if i >= stage.detect_frames:  # after the first second: the steady state
+            times.append((time.perf_counter() - t0) * 1e3)
+    out: dict[str, Any] = percentiles(times)
+    out.update(frames=len(times), size=size, roi=list(stage.roi) if stage.roi else None)
+    return out
+
+
 def format_table(res: dict[str, Any]) -> str:
     lines = [f"{'stage':<11}{'p50':>9}{'p95':>9}{'p99':>9}   (ms)"]
     for f in FIELDS:
@@ -166,6 +188,12 @@ def format_table(res: dict[str, Any]) -> str:
     )
     if res.get("note"):
         lines.append(f"note: {res['note']}")
+    if "roi" in res:
+        r = res["roi"]
+        lines.append(
+            f"ROI stage at {r['size']}: p50 {r['p50']:.2f}  p95 {r['p95']:.2f}  "
+            f"p99 {r['p99']:.2f} ms (simulated scanner screen)"
+        )
     if "cam_hz" in res:
         lines.append(
             f"CAM {res['cam_method']}: {res['cam_hz']} maps/s beside {res['fps']:.1f} mask fps"

@@ -30,6 +30,8 @@ from pathlib import Path
 
 from ..capture.open_source import open_source
 from ..capture.playback import Pacer, clamp_speed
+from ..capture.roi import Roi
+from ..capture.roi_stage import DETECTING, RoiStage
 from ..capture.source import (
     EndOfStream,
     FrameSource,
@@ -141,6 +143,10 @@ class ClipPlayer:
         self._cache_id: tuple | None = None
         self._last_publish = 0.0
         self._thread: threading.Thread | None = None
+        #: the ultrasound region of the open clip (see :meth:`_open_roi`); ``roi_lookup(path)``
+        #: gives a region saved for that file (the app's input picker sets it)
+        self.roi_stage: RoiStage | None = None
+        self.roi_lookup: Callable[[str], Roi | None] | None = None
         # --- the consumer's view ---
         self.source: SeekableSource | None = None  # the source open now (set on open)
         self.path: str | None = None
@@ -366,6 +372,7 @@ class ClipPlayer:
         self.cache.clear()
         self.shown.clear()
         self._wk_index = -1
+        self._open_roi(path, src)
         with self._cond:
             self._a = self._b = None
             self._pacer.reset()
@@ -377,6 +384,32 @@ class ClipPlayer:
         if src.warning:
             self._emit(self.events.warning, src.warning)
 
+    def _open_roi(self, path: str, src: SeekableSource) -> None:
+        """Give the clip its ROI stage: the region saved for this file, else detected from its
+        first second (and followed as it plays); stills are reviewed whole."""
+        if src.stills:
+            self.roi_stage = None
+            return
+        saved = self.roi_lookup(path) if self.roi_lookup is not None else None
+        self.roi_stage = RoiStage(fixed_roi=saved, fps=float(src.fps or 30.0))
+        self._detect_roi()
+
+    def _detect_roi(self) -> None:
+        """Feed the clip's first second to a stage that is still detecting, then decide."""
+        stage, src = self.roi_stage, self._src
+        if stage is None or src is None or stage.state != DETECTING:
+            return
+        try:
+            frame = src.seek(0)
+            for _ in range(stage.detect_frames):
+                stage(frame)
+                frame = src.read()
+        except EndOfStream:
+            pass
+        stage.finish()
+        if stage.notice:
+            self._emit(self.events.warning, stage.notice)
+
     # -- frames --
     def _cache_key(self, index: int) -> tuple:
         p = self.pipeline
@@ -384,6 +417,9 @@ class ClipPlayer:
         model = (seg.card.name, id(seg)) if seg is not None else None
         style = dataclasses.astuple(p.style) if p.style is not None else None
         ident = (model, style, id(p.heat_provider) if p.heat_provider else None)
+        stage = self.roi_stage
+        if stage is not None and stage.user_set:  # a region set by hand: overlays are stale
+            ident = (*ident, stage.roi)
         if ident != self._cache_id:  # model or style changed: every cached overlay is stale
             self.cache.clear()
             self._cache_id = ident
@@ -399,6 +435,11 @@ class ClipPlayer:
         frame = self._src.seek(index) if isinstance(frame_or_index, int) else frame_or_index
         if self.pipeline.running:  # the live path was restarted: it owns the segmenter now
             raise SourceError("Live capture is running; review paused.")
+        if self.roi_stage is not None:
+            if self.roi_stage.state == DETECTING:  # "Detect again" was chosen
+                self._detect_roi()
+                frame = self._src.seek(frame.index)
+            frame = self.roi_stage(frame) or frame
         frame.mark_entered()
         result = self.pipeline.process(frame)
         self.process_calls += 1

@@ -78,7 +78,8 @@ def test_missing_file_is_reported(tmp_path, capsys):
 
 
 def test_process_roi_auto_keeps_only_the_ultrasound_image(tmp_path):
-    """A raw scanner recording: a moving speckle image beside still menus and patient text."""
+    """A raw scanner recording (VGA: smaller pictures are taken as exported images): a moving
+    speckle image beside still menus and patient text."""
     import av
     import cv2
     import numpy as np
@@ -88,13 +89,13 @@ def test_process_roi_auto_keeps_only_the_ultrasound_image(tmp_path):
     path = tmp_path / "scanner.mp4"
     with av.open(str(path), "w") as out:
         st = out.add_stream("libx264", rate=15)
-        st.width, st.height, st.pix_fmt = 320, 240, "yuv420p"
+        st.width, st.height, st.pix_fmt = 640, 480, "yuv420p"
         for _ in range(20):
-            img = np.full((240, 320, 3), 20, np.uint8)
+            img = np.full((480, 640, 3), 20, np.uint8)
             cv2.putText(
-                img, "DOE^JANE 1234", (4, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 0, 255), 1
+                img, "DOE^JANE 1234", (8, 40), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (255, 0, 255), 2
             )
-            img[60:220, 100:300] = rng.integers(0, 255, (160, 200, 1), dtype=np.uint8)
+            img[120:440, 200:600] = rng.integers(0, 255, (320, 400, 1), dtype=np.uint8)
             for p in st.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
                 out.mux(p)
         for p in st.encode():
@@ -118,4 +119,4 @@ def test_process_roi_auto_keeps_only_the_ultrasound_image(tmp_path):
         frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
     assert len(frames) == 20
     h, w = frames[0].shape[:2]
-    assert abs(w - 200) <= 12 and abs(h - 160) <= 12  # the image region, not the screen
+    assert abs(w - 400) <= 12 and abs(h - 320) <= 12  # the image region, not the screen

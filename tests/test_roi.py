@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from sonolive.capture.frame import Frame
 from sonolive.capture.roi import RoiDetector, crop, detect_roi
+from sonolive.capture.roi_follow import RoiFollower
 
 W, H = 1920, 1080
 FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -139,17 +140,18 @@ def test_detects_image_region_and_excludes_burned_in_text(kind, rect):
         assert not _overlaps(roi, b), (roi, b)
 
 
-def test_rolling_detector_follows_a_layout_change():
-    det = RoiDetector(history=20)
-    assert det.roi() is None
-    a, ta, _ = scanner_frames("sector", (660, 180, 700, 620), n=20, seed=1)
+def test_follower_follows_a_layout_change():
+    fol = RoiFollower(fps=30)
+    assert fol.update(np.zeros((H, W, 3), np.uint8)) is None
+    fol = RoiFollower(fps=30)
+    a, ta, _ = scanner_frames("sector", (660, 180, 700, 620), n=45, seed=1)
     for f in a:
-        det.update(f)
-    assert _iou(det.roi(), ta) >= 0.9
-    b, tb, _ = scanner_frames("linear", (1000, 300, 400, 500), n=20, seed=2)
+        fol.update(f)
+    assert _iou(fol.region, ta) >= 0.9
+    b, tb, _ = scanner_frames("linear", (1000, 300, 400, 500), n=60, seed=2)
     for f in b:
-        det.update(f)
-    assert _iou(det.roi(), tb) >= 0.9
+        fol.update(f)
+    assert _iou(fol.region, tb) >= 0.9
 
 
 def test_still_screen_has_no_roi():

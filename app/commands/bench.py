@@ -66,7 +66,7 @@ def _check(specs: list[str], args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ...inference.bench import format_table, run_pipeline_bench
+    from ...inference.bench import format_table, run_pipeline_bench, run_roi_bench
     from ...inference.torch_device import configure_cpu_threads
     from .errors import fail
 
@@ -77,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
         _check(specs, args)
     except Exception as e:  # noqa: BLE001 - one plain line, no traceback
         return fail(e)
+    roi = run_roi_bench(min(args.frames, 300))  # the ROI stage at 1080p, whatever the source
     for spec in specs:
         try:
             source = _source(args)
@@ -87,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         if "error" in res:
             return fail(res["error"])
         res["spec"] = spec
+        res["roi"] = roi
         print(f"== {spec}")
         print(format_table(res))
         results.append(res)

@@ -36,8 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--roi",
         choices=["none", "auto"],
-        default="none",
-        help="auto: process only the ultrasound image of a raw scanner recording",
+        default="auto",
+        help="auto (default): only the ultrasound image of a scanner recording, following "
+        "depth changes; none: the whole picture",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)

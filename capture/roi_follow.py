@@ -1,0 +1,145 @@
+"""Hold the detected ultrasound region, and follow the scanner when its layout changes.
+
+:class:`RoiFollower` is the one policy shared by the live ROI stage and ``sonolive
+process``. It feeds every frame to a :class:`~.roi.RoiDetector` and:
+
+* **locks** a region once ``detect_s`` of input was seen (the union of what moved, grown to
+  the image area's edges), then **holds** it: a clip's export keeps its region;
+* **follows** a depth, zoom or preset change: after each chunk (half a second) it compares
+  the bounding box of what moved with the region. When the movement reaches outside the
+  region, or leaves most of it unused, for ``follow_s`` or longer, it detects again from
+  those chunks only and switches when the new region differs (IoU below ``min_iou``);
+* **keeps the last good region** through a screen where nothing moves (a menu, a frozen
+  frame, a black signal). When there never was one, the whole frame is used and
+  :attr:`notice` says so once.
+
+The per-frame cost is the detector's update (a strided grey sample and one ``absdiff``);
+the follow check runs once per chunk on the sub-sampled grid.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .roi import Roi, RoiDetector, iou
+
+NO_REGION = "no ultrasound region found; whole frame used"
+#: a picture with fewer lines is taken as an exported image, not a scanner's screen (their
+#: video outputs are VGA or larger), and is kept whole
+MIN_SCREEN_LINES = 400
+
+
+class RoiFollower:
+    """The region to crop to, frame by frame; ``None`` until :meth:`update` decides.
+
+    ``fps``: the input rate (sets the chunk, detect and follow lengths in frames);
+    ``initial``: a region to hold from the start (it is still followed).
+    """
+
+    def __init__(
+        self,
+        fps: float = 30.0,
+        *,
+        detect_s: float = 1.0,
+        follow_s: float = 1.0,
+        window_s: float = 3.0,
+        min_iou: float = 0.9,
+        initial: Roi | None = None,
+    ) -> None:
+        fps = fps if fps and fps > 0 else 30.0
+        self.chunk = max(2, round(fps / 2))
+        self.detect_frames = max(3, round(detect_s * fps))
+        self.follow_chunks = max(1, math.ceil(follow_s * fps / self.chunk))
+        self.min_iou = float(min_iou)
+        self.detector = RoiDetector(
+            history=max(2 * self.chunk + 1, round(window_s * fps)), chunk=self.chunk
+        )
+        self.region: Roi | None = tuple(int(v) for v in initial) if initial else None  # type: ignore[assignment]
+        #: ``(frames seen, region)`` each time the region was set or switched
+        self.switches: list[tuple[int, Roi]] = []
+        if self.region is not None:
+            self.switches.append((0, self.region))
+        #: set once, when the detection time passed without any region
+        self.notice: str | None = None
+        self.frames = 0
+        self._chunks_seen = 0
+        self._streak = 0
+        self._shape: tuple[int, int] | None = None
+
+    @property
+    def decided(self) -> bool:
+        """True once a region is held or the detection time passed without one."""
+        return self.region is not None or self.frames >= self.detect_frames
+
+    def update(self, pixels) -> Roi | None:  # noqa: ANN001 - an H x W x 3 uint8 array
+        """Add one full frame; returns the region to crop it to (``None``: not known)."""
+        shape = (int(pixels.shape[0]), int(pixels.shape[1]))
+        if shape != self._shape:  # a new resolution: what was held does not fit
+            if self._shape is not None:
+                self.region, self._streak, self.frames = None, 0, 0
+            self._shape = shape
+        if shape[0] < MIN_SCREEN_LINES:
+            whole = (0, 0, shape[1], shape[0])
+            if self.region != whole:
+                self._switch(whole)
+            self.frames += 1
+            return self.region
+        self.detector.update(pixels)
+        self.frames += 1
+        done = self.detector.chunks_done
+        if done != self._chunks_seen:
+            self._chunks_seen = done
+            self._on_chunk()
+        elif self.region is None and self.frames == self.detect_frames:
+            self._on_chunk()
+        return self.region
+
+    def finish(self) -> Roi | None:
+        """Decide now from what was seen (a clip shorter than the detection time)."""
+        if self.region is None:
+            r = self.detector.roi()
+            if r is not None:
+                self._switch(r)
+            elif self.notice is None:
+                self.notice = NO_REGION
+        return self.region
+
+    def _switch(self, r: Roi) -> None:
+        self.region = r
+        self.switches.append((self.frames, r))
+
+    def _on_chunk(self) -> None:
+        if self.region is None:
+            if self.frames < self.detect_frames:
+                return
+            r = self.detector.roi()
+            if r is not None:
+                self._switch(r)
+            elif self.notice is None:
+                self.notice = NO_REGION
+            return
+        shape = self._shape
+        if shape is not None and self.region == (0, 0, shape[1], shape[0]):
+            return  # already just the image (no chrome around it): nothing to follow
+        box = self.detector.moving_box()
+        if box is None:  # nothing moves (menu, frozen, black): keep the last good region
+            self._streak = 0
+            return
+        self._streak = self._streak + 1 if self._off(box, self.region) else 0
+        if self._streak < self.follow_chunks:
+            return
+        r = self.detector.roi(last=self._streak)
+        self._streak = 0
+        if r is not None and iou(r, self.region) < self.min_iou:
+            self._switch(r)
+
+    def _off(self, box: Roi, region: Roi) -> bool:
+        """The movement reaches outside the region, or leaves most of it unused."""
+        bx, by, bw, bh = box
+        rx, ry, rw, rh = region
+        mx, my = max(16, 0.04 * rw), max(16, 0.04 * rh)
+        outside = bx < rx - mx or by < ry - my or bx + bw > rx + rw + mx or by + bh > ry + rh + my
+        return outside or bw * bh < 0.5 * rw * rh
+
+
+__all__ = ["NO_REGION", "RoiFollower"]

@@ -1,0 +1,117 @@
+"""Review of a recorded 1080p scanner screen (issue 16): only the ultrasound image is shown,
+and "Adjust ROI…" works for the file as for a capture card, remembered per file."""
+
+from __future__ import annotations
+
+import av
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QSettings, Qt
+from scanner_screens import ScannerScreen, coverage, overlaps
+
+
+@pytest.fixture(scope="module")
+def scanner_clip(tmp_path_factory):
+    scr = ScannerScreen("sector", (560, 160, 800, 760), seed=21)
+    path = tmp_path_factory.mktemp("rv") / "screen.mp4"
+    with av.open(str(path), "w") as out:
+        st = out.add_stream("libx264", rate=30)
+        st.width, st.height, st.pix_fmt = 1920, 1080, "yuv420p"
+        st.options = {"preset": "ultrafast", "crf": "14"}
+        for i in range(40):
+            for p in st.encode(av.VideoFrame.from_ndarray(scr.frame(i), format="rgb24")):
+                out.mux(p)
+        for p in st.encode():
+            out.mux(p)
+    return path, scr
+
+
+def _window(qtbot, settings):
+    from sonolive.app.main_window import MainWindow
+
+    win = MainWindow(
+        source=None,
+        model="fast-lite",
+        settings=settings,
+        device="cpu",
+        mode="review",
+        backend="torch",
+    )
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.pipeline.segmenter is not None, timeout=20000)
+    return win
+
+
+def _open(qtbot, win, path):
+    with qtbot.waitSignal(win.review.frameShown, timeout=30000) as shown:
+        win.review.open(str(path))
+    return shown.args[0]
+
+
+def _drag(qtbot, widget, a: QPoint, b: QPoint) -> None:
+    qtbot.mousePress(widget, Qt.MouseButton.LeftButton, pos=a)
+    for k in range(1, 6):
+        qtbot.mouseMove(widget, a + (b - a) * (k / 5))
+    qtbot.mouseRelease(widget, Qt.MouseButton.LeftButton, pos=b)
+
+
+def test_review_shows_the_region_and_adjust_roi_is_remembered_per_file(
+    qtbot, tmp_path, scanner_clip
+):
+    path, scr = scanner_clip
+    ini = str(tmp_path / "s.ini")
+    win = _window(qtbot, QSettings(ini, QSettings.Format.IniFormat))
+    r = _open(qtbot, win, path)
+    roi = r.frame.roi
+    assert coverage(roi, scr.truth) >= 0.95, (roi, scr.truth)
+    assert not any(overlaps(roi, b) for b in scr.boxes + scr.clock_boxes())
+    assert r.image.shape == (roi[3], roi[2], 3)
+    assert win.roi_action.isEnabled()
+
+    # Adjust ROI… on the file: drag the right edge inwards by about 200 px
+    win.roi_action.trigger()
+    dlg = win.roi_editor
+    assert dlg is not None and dlg.canvas.roi == roi
+    x, y, w, h = roi
+    edge = dlg.canvas.to_widget(x + w, y + h // 2).toPoint() - QPoint(1, 0)
+    _drag(qtbot, dlg.canvas, edge, dlg.canvas.to_widget(x + w - 200, y + h // 2).toPoint())
+    new = dlg.canvas.roi
+    assert abs(new[2] - (w - 200)) <= 8 and new[:2] == roi[:2], new
+    with qtbot.waitSignal(win.review.frameShown, timeout=20000) as shown:
+        dlg.buttons.button(dlg.buttons.StandardButton.Ok).click()
+    assert shown.args[0].frame.roi == new
+    assert shown.args[0].image.shape == (new[3], new[2], 3)
+    saved = [k for k in QSettings(ini, QSettings.Format.IniFormat).allKeys() if "file_" in k]
+    assert len(saved) == 1 and saved[0].endswith("screen.mp4")
+    win.close()
+
+    # a new window opening the same file uses the saved region; "Detect again" forgets it
+    win2 = _window(qtbot, QSettings(ini, QSettings.Format.IniFormat))
+    assert _open(qtbot, win2, path).frame.roi == new
+    win2.roi_action.trigger()
+    with qtbot.waitSignal(win2.review.frameShown, timeout=20000) as shown:
+        win2.roi_editor.detect_button.click()
+    assert shown.args[0].frame.roi == roi
+    assert not any(
+        k.startswith("roi/file_") for k in QSettings(ini, QSettings.Format.IniFormat).allKeys()
+    )
+    win2.close()
+
+
+def test_a_live_card_with_no_region_says_so_once_and_shows_the_whole_frame(qtbot, settings):
+    from sonolive.app.main_window import MainWindow
+    from sonolive.capture.replay import ReplaySource
+    from sonolive.capture.roi_stage import FULL
+
+    black = np.zeros((1080, 1920, 3), np.uint8)  # a black signal: nothing to find
+    win = MainWindow(source=None, model=None, settings=settings, device="cpu", mode="teaching")
+    qtbot.addWidget(win)
+    win.show()
+    win.set_source(ReplaySource([black, black.copy()], fps=30, name="card", simulated=False))
+    qtbot.waitUntil(lambda: win.last_result is not None, timeout=10000)
+    qtbot.waitUntil(lambda: win.banner.isVisible(), timeout=5000)
+    assert win.banner.text() == "no ultrasound region found; whole frame used"
+    stage = win.input_picker.stage
+    assert stage.state == FULL and win.last_result.frame.pixels.shape == (1080, 1920, 3)
+    win.close()
