@@ -40,7 +40,8 @@ from ..capture.open_source import open_source
 from ..capture.roi import crop, fit
 from ..capture.roi_follow import RoiFollower
 from ..capture.source import EndOfStream, SourceError, as_seekable
-from .overlay import Overlay, OverlayStyle
+from .overlay import OverlayStyle
+from .pipeline import Pipeline
 from .report import ReportSummary, csv_header, csv_row, frame_report
 from .segmenter import Segmenter
 
@@ -260,7 +261,11 @@ def _process(
     rois: list[tuple[int, list[int]]] = []  # (first frame, region) each time it changed
     t_start = time.perf_counter()
     card = segmenter.card
-    overlay = Overlay(card, style or OverlayStyle())
+    errors: list[str] = []
+    # the live path's own processing (device compose on a GPU, CPU fallback on OOM, the gate)
+    pipe = Pipeline(
+        None, segmenter, style, on_status=lambda kind, msg: kind == "error" and errors.append(msg)
+    )
     names = card.class_names[1:]
     fps = float(src.fps)
     total = seekable.frame_count if seekable is not None else 0
@@ -289,8 +294,11 @@ def _process(
                     frame = fit(frame, out_size)
                 if not rois or rois[-1][1] != list(frame.roi):
                     rois.append((frame.index, list(frame.roi)))
-                seg = segmenter.segment(frame)
-                image = overlay.compose(frame.pixels, seg.labels).image
+                frame.mark_entered()
+                result = pipe.process(frame)
+                seg, image = result.seg, result.image
+                if seg is None:
+                    raise BatchError(errors[-1] if errors else "segmentation failed")
                 writer.write(image)
                 rep = frame_report(
                     seg, frame.height * frame.width, index=frame.index, time_s=frame.timestamp

@@ -50,7 +50,9 @@ def run(args: argparse.Namespace) -> int:
     from ...capture.source import SourceError
     from ...inference.backends import make_segmenter
     from ...inference.batch import BatchError, output_names, plain_reason, process_file
+    from ...inference.torch_device import configure_cpu_threads
 
+    configure_cpu_threads()  # as the app and bench do: stages must not fight for the cores
     try:
         seg = make_segmenter(
             args.model, device=args.device, backend=args.backend, trust_code=args.trust_code
