@@ -443,6 +443,8 @@ class ReviewController(QObject):
             frame = src.seek(0)
             for _ in range(stage.detect_frames):
                 stage(frame)
+                if stage.state != DETECTING:
+                    break
                 frame = src.read()
         except EndOfStream:
             pass
