@@ -403,6 +403,8 @@ class ClipPlayer:
             frame = src.seek(0)
             for _ in range(stage.detect_frames):
                 stage(frame)
+                if stage.state != DETECTING:
+                    break
                 frame = src.read()
         except EndOfStream:
             pass
