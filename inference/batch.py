@@ -34,6 +34,7 @@ from ..capture.open_source import open_source
 from ..capture.recorder import pick_codec
 from ..capture.roi import crop, detect_roi
 from ..capture.source import EndOfStream, SourceError
+from .ood import fraction_in_distribution, gate_line, mark_line
 from .overlay import Overlay, OverlayStyle
 from .report import ReportSummary, csv_header, csv_row, frame_report
 from .segmenter import Segmenter
@@ -58,6 +59,8 @@ class FileSummary:
     classes: dict[str, dict[str, Any]]
     outputs: dict[str, str] = field(default_factory=dict)
     warning: str | None = None
+    in_distribution_fraction: float | None = None  # None: the model has no reference statistics
+    ood_note: str | None = None  # why the frames were not checked against the training data
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -191,6 +194,19 @@ def clip_roi(src, samples: int = 30) -> tuple[int, int, int, int] | None:
     return None if w * h >= 0.98 * W * H else (x, y, w, h)
 
 
+def annotate(overlay: Overlay, rgb: np.ndarray, seg, card, show_ood: bool = False) -> np.ndarray:
+    """The MP4 picture of one frame: the overlay, or on a frame unlike the training data the
+    plain picture and a line saying why (the overlay with a mark when ``show_ood``)."""
+    if seg.in_distribution is False and not show_ood:
+        image = np.ascontiguousarray(rgb).copy()
+        Overlay.draw_text(image, gate_line(card), image.shape[1] // 2, image.shape[0])
+        return image
+    image = overlay.compose(rgb, seg.labels).image
+    if seg.in_distribution is False:  # at the bottom edge, clear of the picture's centre
+        Overlay.draw_text(image, mark_line(), image.shape[1] // 2, image.shape[0])
+    return image
+
+
 def process_file(
     path: str | Path,
     out_dir: str | Path,
@@ -199,11 +215,15 @@ def process_file(
     *,
     progress: Callable[[int, int], None] | None = None,
     roi: str = "none",
+    show_ood: bool = False,
 ) -> FileSummary:
     """Segment every frame of ``path`` and write the annotated MP4, CSV, JSON and summary.
 
     ``roi="auto"`` finds the ultrasound image in a raw scanner recording first and processes
     only that region, as the live path does, so menus and burned-in text stay out.
+
+    Frames unlike the model's training data get no overlay in the MP4, only a line saying
+    why, unless ``show_ood`` (then the overlay is drawn with an "outside training data" mark).
 
     Raises :class:`SourceError` (unreadable input) or :class:`BatchError` (cannot write).
     ``progress(done, total)`` is called after each frame.
@@ -246,8 +266,7 @@ def process_file(
                     raise item
                 frame: Frame = crop(item, roi) if roi is not None else item
                 seg = segmenter.segment(frame)
-                image = overlay.compose(frame.pixels, seg.labels).image
-                writer.write(image)
+                writer.write(annotate(overlay, frame.pixels, seg, card, show_ood))
                 rep = frame_report(
                     seg, frame.height * frame.width, index=frame.index, time_s=frame.timestamp
                 )
@@ -284,6 +303,8 @@ def process_file(
         classes=summary.per_class(),
         outputs={k: str(v) for k, v in outputs.items()},
         warning=getattr(src, "warning", None),
+        in_distribution_fraction=fraction_in_distribution(r["in_distribution"] for r in reports),
+        ood_note=segmenter.reference_note,
     )
     with open(outputs["json"], "w", encoding="utf-8") as f:
         json.dump(

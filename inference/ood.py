@@ -342,3 +342,29 @@ def reference_for(model: Any) -> tuple[ReferenceStats | None, str | None]:
             f"without the training-data check. Run 'sonolive calibrate --model {card.name}'."
         )
     return ref, None
+
+
+def training_words(card: Any) -> str:
+    """The model's training data in a few words, for the on-screen line."""
+    text = (card.training_data or "").strip()
+    if text.upper().startswith("SIMULATED"):
+        return "simulated images"
+    if text.upper().startswith("REAL"):
+        rest = text.split(":", 1)[1].strip() if ":" in text else ""
+        first = rest.split("(")[0].split(";")[0].strip().rstrip(".")
+        return f"real images: {first}" if first else "real images"
+    return (text.split(".")[0][:60]) or "not stated"
+
+
+def gate_line(card: Any) -> str:
+    """What replaces the overlay on a picture unlike the training data (plain ASCII: it is
+    also burned into videos with OpenCV's fonts)."""
+    return (
+        f"Picture unlike this model's training data - overlay hidden "
+        f"(trained on {training_words(card)})"
+    )
+
+
+def mark_line() -> str:
+    """The mark on an overlay shown anyway on a picture unlike the training data."""
+    return "Outside training data - shown anyway"

@@ -29,6 +29,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="none",
         help="auto: process only the ultrasound image of a raw scanner recording",
     )
+    p.add_argument(
+        "--show-ood",
+        action="store_true",
+        help="draw the overlay also on frames unlike the model's training data (marked)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -45,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
     except Exception as e:  # noqa: BLE001 - one plain line, no traceback
         print(f"error: model {args.model!r} could not be loaded: {e}", file=sys.stderr)
         return 2
+    if seg.reference_note:
+        print(seg.reference_note, file=sys.stderr)
     failed: list[str] = []
     files = tqdm(args.inputs, desc="files", unit="file", disable=args.no_progress or None)
     for inp in files:
@@ -56,7 +63,9 @@ def run(args: argparse.Namespace) -> int:
             bar.update(done - bar.n)
 
         try:
-            s = process_file(inp, args.out, seg, progress=progress, roi=args.roi)
+            s = process_file(
+                inp, args.out, seg, progress=progress, roi=args.roi, show_ood=args.show_ood
+            )
         except (SourceError, BatchError, OSError) as e:
             failed.append(inp)
             tqdm.write(f"{inp}: {plain_reason(e, inp)}", file=sys.stderr)
