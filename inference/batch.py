@@ -34,7 +34,7 @@ from ..capture.open_source import open_source
 from ..capture.recorder import pick_codec
 from ..capture.roi import crop, detect_roi
 from ..capture.source import EndOfStream, SourceError
-from .ood import fraction_in_distribution, gate_line, mark_line
+from .ood import draw_gate_line, draw_mark, fraction_in_distribution
 from .overlay import Overlay, OverlayStyle
 from .report import ReportSummary, csv_header, csv_row, frame_report
 from .segmenter import Segmenter
@@ -198,13 +198,9 @@ def annotate(overlay: Overlay, rgb: np.ndarray, seg, card, show_ood: bool = Fals
     """The MP4 picture of one frame: the overlay, or on a frame unlike the training data the
     plain picture and a line saying why (the overlay with a mark when ``show_ood``)."""
     if seg.in_distribution is False and not show_ood:
-        image = np.ascontiguousarray(rgb).copy()
-        Overlay.draw_text(image, gate_line(card), image.shape[1] // 2, image.shape[0])
-        return image
+        return draw_gate_line(rgb, card)
     image = overlay.compose(rgb, seg.labels).image
-    if seg.in_distribution is False:  # at the bottom edge, clear of the picture's centre
-        Overlay.draw_text(image, mark_line(), image.shape[1] // 2, image.shape[0])
-    return image
+    return draw_mark(image) if seg.in_distribution is False else image
 
 
 def process_file(

@@ -301,6 +301,8 @@ class OodGate:
         if in_distribution is None:
             self.reset()
             return False
+        if self._since is not None and t < self._since:
+            self._since = None  # time went back (a seek in review): start the count again
         disagrees = in_distribution == self.hidden  # foreign while shown, familiar while hidden
         if not disagrees:
             self._since = None
@@ -368,3 +370,20 @@ def gate_line(card: Any) -> str:
 def mark_line() -> str:
     """The mark on an overlay shown anyway on a picture unlike the training data."""
     return "Outside training data - shown anyway"
+
+
+def draw_gate_line(rgb: np.ndarray, card: Any) -> np.ndarray:
+    """A copy of the plain picture with :func:`gate_line` across its bottom edge."""
+    from .overlay import Overlay
+
+    image = np.ascontiguousarray(rgb).copy()
+    Overlay.draw_text(image, gate_line(card), image.shape[1] // 2, image.shape[0])
+    return image
+
+
+def draw_mark(image: np.ndarray) -> np.ndarray:
+    """:func:`mark_line` across the bottom edge of an overlay shown anyway (in place)."""
+    from .overlay import Overlay
+
+    Overlay.draw_text(image, mark_line(), image.shape[1] // 2, image.shape[0])
+    return image
