@@ -402,6 +402,7 @@ class ReviewController(QObject):
         # the live capture stops (off the GUI thread): review owns the segmenter from now on
         if self.pipeline.running or self.pipeline.source is not None:
             self.pipeline.set_source(None)
+        self.pipeline.reset_ood()  # a new clip: the gate starts afresh, "Show anyway" is off
         self.cache.clear()
         self._wk_index = -1
         with self._cond:
@@ -419,7 +420,7 @@ class ReviewController(QObject):
         seg = p.segmenter
         model = (seg.card.name, id(seg)) if seg is not None else None
         style = dataclasses.astuple(p.style) if p.style is not None else None
-        ident = (model, style, id(p.heat_provider) if p.heat_provider else None)
+        ident = (model, style, id(p.heat_provider) if p.heat_provider else None, p.show_ood)
         if ident != self._cache_id:  # model or style changed: every cached overlay is stale
             self.cache.clear()
             self._cache_id = ident
