@@ -342,7 +342,8 @@ class MainWindow(QMainWindow):
         if self.presenter is not None and self.presenter.isVisible():
             self.presenter.set_frame(image)
         if result.seg is not None and self.docks["legend"].isVisible():
-            self.legend.update_confidence(result.seg.confidence)
+            hidden = result.ood_hidden and not result.ood_shown_anyway
+            self.legend.update_confidence({} if hidden else result.seg.confidence)
         self.ood.show(result)
 
     @Slot(str, str)

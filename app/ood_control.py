@@ -37,15 +37,18 @@ class OodGauge(QProgressBar):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setRange(0, 100)
-        self.setFixedWidth(90)
-        self.setMaximumHeight(14)
-        self.setTextVisible(False)
+        self.setFixedWidth(150)
+        self.setMaximumHeight(16)
+        self.setFormat(_tr("like training data"))
+        self.setTextVisible(True)
         self.set_state(None, None, _tr("not checked"))
 
     def set_state(self, value: int | None, familiar: bool | None, why: str = "") -> None:
         self.setValue(0 if value is None else value)
         colour = "#3a9a4a" if familiar else "#c98a00" if familiar is not None else "#777"
-        self.setStyleSheet(f"QProgressBar::chunk{{background:{colour}}}")
+        self.setStyleSheet(
+            f"QProgressBar{{font-size:10px}}QProgressBar::chunk{{background:{colour}}}"
+        )
         self.setToolTip(why)
 
 
@@ -58,7 +61,6 @@ class OodControl(QObject):
             _tr("Draw the overlay even on pictures unlike the model's training data (marked)")
         )
         self.action.toggled.connect(self._toggled)
-        self.label = QLabel(_tr("training data"))
         self.gauge = OodGauge()
         self.legend_gauge = OodGauge()
         self.legend_label = QLabel(_tr("Like the training data:"))
@@ -108,8 +110,7 @@ def install_ood(window) -> OodControl:
     window.show_ood_action = ctl.action
     window.mode_bar.addSeparator()
     window.mode_bar.addAction(ctl.action)
-    window.status_line.insertPermanentWidget(0, ctl.label)
-    window.status_line.insertPermanentWidget(1, ctl.gauge)
+    window.status_line.insertPermanentWidget(0, ctl.gauge)
     lay = window.legend.layout()
     if lay is not None:
         lay.addWidget(ctl.legend_label)

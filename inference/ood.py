@@ -19,7 +19,7 @@ combination does.
 
 Reference statistics (mean, whitening, threshold) live in ``reference.json`` next to the
 model's weights: plain JSON, never pickle. The threshold is the distance that flags a stated
-share of the calibration frames (1% by default).
+share of the calibration frames (1% by default), measured out of fold.
 """
 
 from __future__ import annotations
@@ -157,6 +157,23 @@ class ReferenceStats:
         return path
 
 
+def _fit(x: np.ndarray, shrink: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and whitening matrix of standardised features, covariance shrunk to identity
+    (few frames, correlated features)."""
+    f = x.shape[1]
+    mu = x.mean(0)
+    sd = x.std(0) + 1e-6
+    z = (x - mu) / sd
+    cov = (1 - shrink) * np.cov(z, rowvar=False) + shrink * np.eye(f)
+    vals, vecs = np.linalg.eigh(cov)
+    return mu, (vecs / np.sqrt(np.maximum(vals, 1e-6))).T / sd
+
+
+def _dist(mu: np.ndarray, w: np.ndarray, x: np.ndarray) -> np.ndarray:
+    z = (x - mu) @ w.T
+    return np.sqrt((z * z).sum(1) / x.shape[1])
+
+
 def fit_reference(
     feats: np.ndarray,
     *,
@@ -166,50 +183,33 @@ def fit_reference(
     false_alarm_rate: float = 0.01,
     data: str = "",
     command: str = "",
-    seed: int = 0,
+    folds: int = 3,
 ) -> ReferenceStats:
-    """Mean and shrunk covariance from 2/3 of the frames; threshold from the other third.
+    """Statistics from all frames; the threshold from out-of-fold distances.
 
-    Choosing the threshold on frames the statistics were not fitted on keeps the stated
-    false-alarm rate honest (in-sample distances are too small). The final mean and
-    whitening use all frames, the threshold is kept.
+    Each frame's distance is measured from statistics fitted without its fold (in-sample
+    distances are too small, so a threshold set on them would flag more than the stated
+    rate). Consecutive pairs stay in one fold: a folder's image and its mirror come as a pair.
     """
     feats = np.asarray(feats, np.float64)
-    n, f = feats.shape
+    n = len(feats)
     if n < 30:
         raise ValueError(f"calibration needs at least 30 frames, got {n}")
-    order = np.random.default_rng(seed).permutation(n)
-    fit, held = feats[order[: 2 * n // 3]], feats[order[2 * n // 3 :]]
-
-    def stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        mu = x.mean(0)
-        sd = x.std(0) + 1e-6
-        z = (x - mu) / sd
-        cov = np.cov(z, rowvar=False) if len(z) > 1 else np.eye(f)
-        cov = 0.9 * cov + 0.1 * np.eye(f)  # shrinkage: few frames, correlated features
-        vals, vecs = np.linalg.eigh(cov)
-        w = (vecs / np.sqrt(np.maximum(vals, 1e-6))).T / sd
-        return mu, w
-
-    def dist(mu: np.ndarray, w: np.ndarray, x: np.ndarray) -> np.ndarray:
-        z = (x - mu) @ w.T
-        return np.sqrt((z * z).sum(1) / f)
-
-    mu, w = stats(fit)
-    # the threshold flags the stated share of held-out in-distribution frames
-    thr = float(np.quantile(dist(mu, w, held), 1.0 - false_alarm_rate))
-    # statistics from all frames have slightly smaller in-sample distances; rescale the
-    # threshold by the ratio of the held-out and in-sample medians so the rate carries over
-    mu_all, w_all = stats(feats)
-    ratio = float(np.median(dist(mu_all, w_all, feats)) / max(np.median(dist(mu, w, fit)), 1e-9))
+    fold = (np.arange(n) // 2) % folds
+    oof = np.empty(n)
+    for k in range(folds):
+        test = fold == k
+        mu, w = _fit(feats[~test])
+        oof[test] = _dist(mu, w, feats[test])
+    mu, w = _fit(feats)
     return ReferenceStats(
         model=model,
         num_classes=num_classes,
         weights_sha256=weights_sha256,
         features=feature_names(num_classes),
-        mean=mu_all,
-        whiten=w_all,
-        threshold=thr * ratio,
+        mean=mu,
+        whiten=w,
+        threshold=float(np.quantile(oof, 1.0 - false_alarm_rate)),
         false_alarm_rate=false_alarm_rate,
         frames=n,
         data=data,
@@ -358,13 +358,18 @@ def training_words(card: Any) -> str:
     return (text.split(".")[0][:60]) or "not stated"
 
 
-def gate_line(card: Any) -> str:
+def gate_lines(card: Any) -> list[str]:
     """What replaces the overlay on a picture unlike the training data (plain ASCII: it is
     also burned into videos with OpenCV's fonts)."""
-    return (
-        f"Picture unlike this model's training data - overlay hidden "
-        f"(trained on {training_words(card)})"
-    )
+    return [
+        "Picture unlike this model's training data - overlay hidden",
+        f"(trained on {training_words(card)})",
+    ]
+
+
+def gate_line(card: Any) -> str:
+    """:func:`gate_lines` as one line (logs, tooltips)."""
+    return " ".join(gate_lines(card))
 
 
 def mark_line() -> str:
@@ -372,18 +377,28 @@ def mark_line() -> str:
     return "Outside training data - shown anyway"
 
 
-def draw_gate_line(rgb: np.ndarray, card: Any) -> np.ndarray:
-    """A copy of the plain picture with :func:`gate_line` across its bottom edge."""
-    from .overlay import Overlay
-
-    image = np.ascontiguousarray(rgb).copy()
-    Overlay.draw_text(image, gate_line(card), image.shape[1] // 2, image.shape[0])
+def draw_lines(image: np.ndarray, lines: list[str], y_frac: float = 0.86) -> np.ndarray:
+    """Centred white lines with a dark halo, scaled to fit the picture's width (in place)."""
+    h, w = image.shape[:2]
+    font = cv2.FONT_HERSHEY_DUPLEX
+    widest = max(cv2.getTextSize(t, font, 1.0, 1)[0][0] for t in lines)
+    fs = max(0.3, min(h / 900, 0.92 * w / max(widest, 1)))
+    th = max(1, int(round(fs * 1.5)))
+    step = int(cv2.getTextSize("Ag", font, fs, th)[0][1] * 1.8)
+    y = int(min(h * y_frac, h - 6 - step * (len(lines) - 1)))
+    for i, text in enumerate(lines):
+        tw = cv2.getTextSize(text, font, fs, th)[0][0]
+        org = (max(2, (w - tw) // 2), y + i * step)
+        cv2.putText(image, text, org, font, fs, (0, 0, 0), th + 3, cv2.LINE_AA)
+        cv2.putText(image, text, org, font, fs, (255, 255, 255), th, cv2.LINE_AA)
     return image
+
+
+def draw_gate_line(rgb: np.ndarray, card: Any) -> np.ndarray:
+    """A copy of the plain picture with :func:`gate_lines` near its bottom edge."""
+    return draw_lines(np.ascontiguousarray(rgb).copy(), gate_lines(card))
 
 
 def draw_mark(image: np.ndarray) -> np.ndarray:
-    """:func:`mark_line` across the bottom edge of an overlay shown anyway (in place)."""
-    from .overlay import Overlay
-
-    Overlay.draw_text(image, mark_line(), image.shape[1] // 2, image.shape[0])
-    return image
+    """:func:`mark_line` near the bottom edge of an overlay shown anyway (in place)."""
+    return draw_lines(image, [mark_line()], 0.95)

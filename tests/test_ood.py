@@ -117,3 +117,47 @@ def test_calibrate_writes_statistics_for_a_model_without_them(tmp_path, phantom_
     again = Segmenter(load_model(folder), device="cpu")
     assert again.reference is not None and again.reference.frames == 40
     assert again.segment_pixels(np.zeros((256, 256, 3), np.uint8)).in_distribution is False
+
+
+def _write_clip(path: Path, frames: list[np.ndarray]) -> Path:
+    from sonolive.inference.batch import VideoWriter
+
+    w = VideoWriter(path, 30.0)
+    for f in frames:
+        w.write(f)
+    w.close()
+    return path
+
+
+def test_process_writes_the_training_data_check(tmp_path, phantom_frames, real_images):
+    import csv
+
+    import cv2
+    from media_helpers import decode_all
+    from sonolive.app.cli import main
+
+    own = _write_clip(tmp_path / "own.mp4", phantom_frames[0][:8])
+    scans = [cv2.resize(f, (256, 256)) for f in real_images]
+    foreign = _write_clip(tmp_path / "lung.mp4", scans)
+    fast = ["--device", "cpu", "--backend", "torch", "--no-progress"]
+    assert main(["process", str(own), str(foreign), "-o", str(tmp_path / "a"), *fast]) == 0
+    assert main(["process", str(foreign), "-o", str(tmp_path / "b"), "--show-ood", *fast]) == 0
+    for stem, want in (("own", 1.0), ("lung", 0.0)):
+        summary = json.loads((tmp_path / "a" / f"{stem}_summary.json").read_text())
+        assert summary["in_distribution_fraction"] == pytest.approx(want)
+        rows = json.loads((tmp_path / "a" / f"{stem}_frames.json").read_text())["frames"]
+        assert all(r["in_distribution"] is (want == 1.0) for r in rows)
+        assert all(isinstance(r["ood_score"], float) for r in rows)
+        with open(tmp_path / "a" / f"{stem}_frames.csv", newline="") as f:
+            table = list(csv.DictReader(f))
+        assert [t["in_distribution"] for t in table] == [str(want == 1.0).lower()] * len(rows)
+        assert [float(t["ood_score"]) for t in table] == [r["ood_score"] for r in rows]
+    # on the foreign clip the MP4 shows the plain picture; --show-ood draws the overlay
+    plain = decode_all(tmp_path / "a" / "lung_annotated.mp4")
+    shown = decode_all(tmp_path / "b" / "lung_annotated.mp4")
+    src = decode_all(foreign)
+    top = slice(0, 192)  # above the line of text at the bottom edge
+    for p, s, o in zip(plain, shown, src, strict=True):
+        d_plain = np.abs(p[top].astype(int) - o[top].astype(int)).mean()
+        d_shown = np.abs(s[top].astype(int) - o[top].astype(int)).mean()
+        assert d_plain < 3 < d_shown, (d_plain, d_shown)

@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--data", type=Path, help="the training folder (images/*.png + masks/*.png)")
     g.add_argument("--source", choices=["phantom"], help="simulated frames (the FAST models)")
     p.add_argument("--seed", type=int, default=PHANTOM_TRAIN_SEED, help="phantom seed")
-    p.add_argument("--frames", type=int, default=600, help="phantom frames")
+    p.add_argument("--frames", type=int, default=1200, help="phantom frames")
     p.add_argument("--size", type=int, default=512, help="phantom frame size")
     p.add_argument("--split", choices=["all", "val", "train"], default="train")
     p.add_argument("--split-seed", type=int, default=0)
