@@ -194,6 +194,9 @@ class MainWindow(QMainWindow):
 
         install_review(self)
         install_recording(self)
+        from .ood_control import install_ood
+
+        install_ood(self)
         self.set_mode(self.mode)
         if model:
             self.select_model(model)
@@ -342,6 +345,7 @@ class MainWindow(QMainWindow):
         self.source = src
         self.status_line.source_label.setText(src.describe())
         self.pipeline.set_source(src)
+        self.ood.reset()
         self.pipeline.start()
         picker = getattr(self, "input_picker", None)
         if picker is not None:
@@ -360,7 +364,9 @@ class MainWindow(QMainWindow):
         if self.presenter is not None and self.presenter.isVisible():
             self.presenter.set_frame(image)
         if result.seg is not None and self.docks["legend"].isVisible():
-            self.legend.update_confidence(result.seg.confidence)
+            hidden = result.ood_hidden and not result.ood_shown_anyway
+            self.legend.update_confidence({} if hidden else result.seg.confidence)
+        self.ood.show(result)
 
     @Slot(str, str)
     def on_status(self, kind: str, msg: str) -> None:

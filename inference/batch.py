@@ -40,6 +40,7 @@ from ..capture.open_source import open_source
 from ..capture.roi import crop, fit
 from ..capture.roi_follow import RoiFollower
 from ..capture.source import EndOfStream, SourceError, as_seekable
+from .ood import fraction_in_distribution
 from .overlay import OverlayStyle
 from .pipeline import Pipeline
 from .report import ReportSummary, csv_header, csv_row, frame_report
@@ -68,6 +69,8 @@ class FileSummary:
     #: the region of the first frame (source pixels, [x, y, w, h]), and every change of it
     roi: list[int] | None = None
     roi_changes: list[dict[str, Any]] = field(default_factory=list)
+    in_distribution_fraction: float | None = None  # None: the model has no reference statistics
+    ood_note: str | None = None  # why the frames were not checked against the training data
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -205,6 +208,7 @@ def process_file(
     progress: Callable[[int, int], None] | None = None,
     roi: str = "auto",
     name: str | None = None,
+    show_ood: bool = False,
 ) -> FileSummary:
     """Segment every frame of ``path`` and write the annotated MP4, CSV, JSON and summary.
 
@@ -212,6 +216,9 @@ def process_file(
     recording, as the live path does, so menus and burned-in text stay out; it follows a
     depth or preset change and letterboxes the new region into the first one's size. A clip
     that is already just the image keeps its full frame. ``roi="none"`` turns it off.
+
+    Frames unlike the model's training data get no overlay in the MP4, only a line saying
+    why, unless ``show_ood`` (then the overlay is drawn with an "outside training data" mark).
 
     Raises :class:`SourceError` (unreadable input) or :class:`BatchError` (cannot write).
     ``progress(done, total)`` is called after each frame. ``name`` is the outputs' stem
@@ -229,7 +236,7 @@ def process_file(
     }
     partial = {k: v.with_name(f".{v.name}.partial") for k, v in outputs.items()}
     try:
-        result = _process(path, segmenter, style, progress, roi, partial)
+        result = _process(path, segmenter, style, progress, roi, partial, show_ood)
         result.outputs = {k: str(v) for k, v in outputs.items()}
         with open(partial["summary"], "w", encoding="utf-8") as f:
             json.dump(result.as_dict(), f, indent=2)
@@ -249,6 +256,7 @@ def _process(
     progress: Callable[[int, int], None] | None,
     roi: str,
     outputs: dict[str, Path],
+    show_ood: bool = False,
 ) -> FileSummary:
     """:func:`process_file`'s work, writing to ``outputs`` (all but the summary)."""
     src = open_source(str(path), paced=False)
@@ -266,6 +274,7 @@ def _process(
     pipe = Pipeline(
         None, segmenter, style, on_status=lambda kind, msg: kind == "error" and errors.append(msg)
     )
+    pipe.show_ood = show_ood  # frames unlike the training data: a plain line, or the marked overlay
     names = card.class_names[1:]
     fps = float(src.fps)
     total = seekable.frame_count if seekable is not None else 0
@@ -341,6 +350,8 @@ def _process(
         or None,
         roi=rois[0][1] if rois else None,
         roi_changes=[{"index": i, "roi": r} for i, r in rois],
+        in_distribution_fraction=fraction_in_distribution(r["in_distribution"] for r in reports),
+        ood_note=segmenter.reference_note,
     )
     with open(outputs["json"], "w", encoding="utf-8") as f:
         json.dump(

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from ..models.metrics import dice_per_class, iou_per_class, mean_ci95
+from .ood import fraction_in_distribution
 from .segmenter import Segmenter
 
 
@@ -29,9 +30,12 @@ def evaluate(
     ious: list[np.ndarray] = []
     hits: dict[str, list[float]] = {c: [] for c in names[1:]}
     frames = 0
+    familiar: list[bool | None] = []  # the training-data check, frame by frame
     for img, mask in samples:
         rgb = cv2.cvtColor(img, cv2.COLOR_GRAY2RGB) if img.ndim == 2 else img
-        pred = seg.segment_pixels(rgb).labels
+        s = seg.segment_pixels(rgb)
+        pred = s.labels
+        familiar.append(s.in_distribution)
         dices.append(dice_per_class(pred, mask, n))
         ious.append(iou_per_class(pred, mask, n))
         if cam is not None:
@@ -59,6 +63,7 @@ def evaluate(
         "version": seg.card.version,
         "frames": frames,
         "per_class": per_class,
+        "in_distribution_fraction": fraction_in_distribution(familiar),
     }
     if cam is not None:
         out["pointing_game"] = {k: (_r(float(np.mean(v))) if v else None) for k, v in hits.items()}
@@ -89,6 +94,11 @@ def format_table(res: dict[str, Any]) -> str:
             v = pg.get(name)
             line += f"{('-' if v is None else f'{v:.3f}'):>14}"
         lines.append(line)
+    f = res.get("in_distribution_fraction")
+    lines.append(
+        "judged like the training data: "
+        + ("not checked (no reference statistics)" if f is None else f"{f:.3f} of frames")
+    )
     return "\n".join(lines)
 
 

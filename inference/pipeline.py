@@ -19,6 +19,7 @@ import numpy as np
 
 from ..capture.frame import Frame
 from ..capture.source import EndOfStream, FrameSource, SourceError
+from .ood import OodGate, draw_gate_line, draw_mark
 from .overlay import Overlay, OverlayStyle
 from .segmenter import Segmentation, Segmenter
 from .slot import LatestSlot
@@ -38,6 +39,8 @@ class Result:
     cam_class: str | None = None
     cam_age: int | None = None  # frames between the CAM's frame and this one
     t_composed: float = 0.0
+    ood_hidden: bool = False  # the picture has been unlike the training data for a while
+    ood_shown_anyway: bool = False  # ... and the user asked to see the overlay all the same
 
     def finish_handoff(self, stats: LatencyStats | None = None) -> None:
         """Call when the view has the frame: closes the timing record."""
@@ -81,6 +84,8 @@ class Pipeline:
         self._infer_thread: threading.Thread | None = None
         self._run: tuple[threading.Event, threading.Thread] | None = None
         self.last_error: str | None = None
+        self.ood_gate = OodGate()  # hides the overlay on pictures unlike the training data
+        self.show_ood = False  # "Show anyway": off by default, reset on a source or model change
 
     # ---- figures -------------------------------------------------------------
     @property
@@ -143,6 +148,12 @@ class Pipeline:
         with self._lock:
             self.segmenter = segmenter
             self.overlay = Overlay(segmenter.card, self.style) if segmenter else None
+            self.reset_ood()
+
+    def reset_ood(self) -> None:
+        """A new source or model: the gate starts afresh and "Show anyway" is off again."""
+        self.ood_gate.reset()
+        self.show_ood = False
 
     def set_source(self, source: FrameSource | None) -> None:
         """Switch input without blocking: the old run ends in the background."""
@@ -152,6 +163,7 @@ class Pipeline:
             self.source = source
             self.frames_in.clear()
             self.results.clear()
+            self.reset_ood()
             if live and source is not None:
                 self._start_capture(source)
 
@@ -285,7 +297,15 @@ class Pipeline:
                     break
                 with self._lock:
                     seg_model, overlay, style = self.segmenter, self.overlay, self.style
-        if on_device and image is not None:
+        hidden = self.ood_gate.update(seg.in_distribution if seg else None, frame.timestamp)
+        anyway = hidden and self.show_ood
+        if hidden and not anyway and seg_model is not None:
+            t0 = time.perf_counter()  # masks, names and CAM give way to one plain line
+            image = draw_gate_line(frame.pixels, seg_model.card)
+            t1 = time.perf_counter()
+            frame.timings.compose = heat_ms + (t1 - t0) * 1000
+            cam_cls = cam_age = None
+        elif on_device and image is not None:
             frame.timings.compose += heat_ms  # segment_compose timed the rest
             t1 = time.perf_counter()
         else:
@@ -296,6 +316,8 @@ class Pipeline:
                 image = frame.pixels
             t1 = time.perf_counter()
             frame.timings.compose = heat_ms + (t1 - t0) * 1000
+        if anyway and image is not None:
+            image = draw_mark(np.array(image))
         return Result(
             frame=frame,
             image=image,
@@ -304,6 +326,8 @@ class Pipeline:
             cam_class=cam_cls,
             cam_age=cam_age,
             t_composed=t1,
+            ood_hidden=hidden,
+            ood_shown_anyway=anyway,
         )
 
     def _inference_failed(self, seg_model: Segmenter, e: Exception) -> Segmenter | None:

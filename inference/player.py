@@ -369,6 +369,7 @@ class ClipPlayer:
         # the live capture stops (off the GUI thread): review owns the segmenter from now on
         if self.pipeline.running or self.pipeline.source is not None:
             self.pipeline.set_source(None)
+        self.pipeline.reset_ood()  # a new clip: the gate starts afresh, "Show anyway" is off
         self.cache.clear()
         self.shown.clear()
         self._wk_index = -1
@@ -418,7 +419,7 @@ class ClipPlayer:
         seg = p.segmenter
         model = (seg.card.name, id(seg)) if seg is not None else None
         style = dataclasses.astuple(p.style) if p.style is not None else None
-        ident = (model, style, id(p.heat_provider) if p.heat_provider else None)
+        ident = (model, style, id(p.heat_provider) if p.heat_provider else None, p.show_ood)
         stage = self.roi_stage
         if stage is not None and stage.user_set:  # a region set by hand: overlays are stale
             ident = (*ident, stage.roi)

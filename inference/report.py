@@ -38,6 +38,9 @@ def frame_report(
     out["areas_px"] = {k: int(v) for k, v in areas.items()}
     out["areas_pct"] = {k: round(100.0 * v / roi_area, 4) for k, v in areas.items()}
     out["confidence"] = {k: round(float(conf.get(k, 0.0)), 4) for k in areas}
+    # like the model's training data? (None: the model has no reference statistics)
+    out["in_distribution"] = seg.in_distribution if seg is not None else None
+    out["ood_score"] = seg.ood_score if seg is not None else None
     return out
 
 
@@ -46,7 +49,7 @@ def csv_header(class_names: Sequence[str]) -> list[str]:
     cols = ["index", "time_s", "classes_present"]
     for name in class_names:
         cols += [f"{name}_area_px", f"{name}_area_pct", f"{name}_confidence"]
-    return cols
+    return [*cols, "in_distribution", "ood_score"]
 
 
 def csv_row(report: dict[str, Any], class_names: Sequence[str]) -> list[Any]:
@@ -65,7 +68,9 @@ def csv_row(report: dict[str, Any], class_names: Sequence[str]) -> list[Any]:
             ]
         else:
             row += [0, 0.0, ""]
-    return row
+    ind = report.get("in_distribution")
+    score = report.get("ood_score")
+    return [*row, "" if ind is None else str(bool(ind)).lower(), "" if score is None else score]
 
 
 @dataclass

@@ -50,6 +50,8 @@ class Segmentation:
     labels: np.ndarray  # H x W uint8 class indices
     confidence: dict[str, float] = field(default_factory=dict)  # mean max-prob per present class
     areas: dict[str, int] = field(default_factory=dict)  # pixels per present class
+    ood_score: float | None = None  # distance from the training data (None: no statistics)
+    in_distribution: bool | None = None  # the score within the model's threshold
 
     @property
     def present(self) -> list[str]:
@@ -209,6 +211,9 @@ class Segmenter:
         self._stage: torch.Tensor | None = None  # device side of the packed download
         self._stage_host: torch.Tensor | None = None  # its pinned host side
         self._events: list[torch.cuda.Event] | None = None
+        from .ood import reference_for
+
+        self.reference, self.reference_note = reference_for(model)
 
     # ---- switches ------------------------------------------------------------
     @property
@@ -279,6 +284,23 @@ class Segmenter:
         x = torch.from_numpy(buf).permute(2, 0, 1)[None]
         x = (x - self._mean) / self._std
         return x.to(self.dtype)
+
+    def picture(self, x: torch.Tensor) -> np.ndarray:
+        """The network's input back on the 0-1 scale, on the host (for the OOD features)."""
+        std = self._std.cpu().numpy()
+        mean = self._mean.cpu().numpy()
+        return x.detach().cpu().float().numpy() * std + mean
+
+    def judge(self, seg: Segmentation, x: torch.Tensor, out: torch.Tensor) -> Segmentation:
+        """Fill ``seg.ood_score`` and ``seg.in_distribution`` (left None without statistics)."""
+        if self.reference is None:
+            return seg
+        from .ood import frame_features
+
+        score = self.reference.score(frame_features(self.picture(x), out, self.card.output))
+        seg.ood_score = round(score, 4)
+        seg.in_distribution = self.reference.in_distribution(score)
+        return seg
 
     def infer(self, x: torch.Tensor) -> torch.Tensor:
         with torch.inference_mode():
@@ -361,7 +383,7 @@ class Segmenter:
         x = self.preprocess(frame.pixels)
         t1 = time.perf_counter()
         out = self.infer(x)
-        seg = self.postprocess(out, (frame.height, frame.width))
+        seg = self.judge(self.postprocess(out, (frame.height, frame.width)), x, out)
         t3 = time.perf_counter()
         frame.timings.preprocess = (t1 - t0) * 1000
         # on CUDA the work is asynchronous until the single sync in postprocess, so the
@@ -371,7 +393,9 @@ class Segmenter:
         return seg
 
     def segment_pixels(self, rgb: np.ndarray) -> Segmentation:
-        return self.postprocess(self.infer(self.preprocess(rgb)), rgb.shape[:2])
+        x = self.preprocess(rgb)
+        out = self.infer(x)
+        return self.judge(self.postprocess(out, rgb.shape[:2]), x, out)
 
     # ---- the GPU fast path ----------------------------------------------------
     def compositor(self, style: OverlayStyle | None = None) -> TorchCompositor:
@@ -461,6 +485,7 @@ class Segmenter:
         comp.draw_names(image, small, centre, st)
         seg0 = self._figures(None, stats[0], stats[1], stats[2].astype(np.int64))
         seg = LazySegmentation(lab_u8, small, s, seg0.confidence, seg0.areas)
+        self.judge(seg, x, out)
         t4 = time.perf_counter()
         tm = frame.timings
         if self._is_cuda and self._events is not None:

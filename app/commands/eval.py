@@ -101,6 +101,7 @@ def _update_card(args: argparse.Namespace, res: dict) -> None:
     folder = find_model(args.model)
     card = ModelCard.load(folder)
     keep = ("data", "frames", "per_class", "pointing_game", "pointing_game_n", "cam")
+    keep += ("in_distribution_fraction",)
     card.accuracy = {k: res[k] for k in keep if k in res}
     card.accuracy["command"] = " ".join(["sonolive", *sys.argv[1:]])
     card.save(folder / "model.json")

@@ -40,6 +40,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="auto (default): only the ultrasound image of a scanner recording, following "
         "depth changes; none: the whole picture",
     )
+    p.add_argument(
+        "--show-ood",
+        action="store_true",
+        help="draw the overlay also on frames unlike the model's training data (marked)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -60,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
     except Exception as e:  # noqa: BLE001 - one plain line, no traceback
         print(f"error: model {args.model!r} could not be loaded: {e}", file=sys.stderr)
         return 2
+    if seg.reference_note:
+        print(seg.reference_note, file=sys.stderr)
     failed: list[str] = []
     index: list[dict] = []  # one entry per input, in order: what became of it
     stems = dict(zip(args.inputs, output_names(args.inputs), strict=True))
@@ -73,7 +80,15 @@ def run(args: argparse.Namespace) -> int:
             bar.update(done - bar.n)
 
         try:
-            s = process_file(inp, args.out, seg, progress=progress, roi=args.roi, name=stems[inp])
+            s = process_file(
+                inp,
+                args.out,
+                seg,
+                progress=progress,
+                roi=args.roi,
+                name=stems[inp],
+                show_ood=args.show_ood,
+            )
         except (SourceError, BatchError, OSError) as e:
             failed.append(inp)
             index.append({"input": inp, "ok": False, "reason": plain_reason(e, inp)})

@@ -81,4 +81,32 @@ def run(args: argparse.Namespace) -> int:
             f"done: {res['steps']} steps on {res['world']} process(es), best validation Dice "
             f"{res['best_val_dice']:.3f}; model in {args.out}/best"
         )
+        _reference_statistics(args)
     return 0
+
+
+def _reference_statistics(args: argparse.Namespace) -> None:
+    """Write the training data's reference statistics next to the new weights (the app's
+    "unlike the training data" check); a failure here never fails the training."""
+    from ...inference.calibrate import calibrate, folder_pictures, phantom_pictures
+    from ...inference.segmenter import Segmenter
+    from ...models.loader import load_model
+
+    best = args.out / "best"
+    try:
+        seg = Segmenter(load_model(best), device="cpu")
+        if args.data is not None:
+            pics = folder_pictures(args.data, "train", args.split_seed, args.val_fraction)
+            where = f"{args.data} (train split, each image and its mirror)"
+        else:
+            n = min(args.frames, 1200)
+            pics = phantom_pictures(args.seed, n)
+            where = f"phantom seed {args.seed}, {n} frames at 512px"
+        ref = calibrate(seg, pics, data=where, command=" ".join(["sonolive", *sys.argv[1:]]))
+        print(f"reference statistics: {ref.save(best)}")
+    except Exception as e:  # noqa: BLE001 - the model is saved; only the check is missing
+        print(
+            f"note: no reference statistics written ({e}); "
+            f"run 'sonolive calibrate --model {best}' before using it",
+            file=sys.stderr,
+        )

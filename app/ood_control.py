@@ -1,0 +1,119 @@
+"""The training-data check in the window: a small gauge, the hidden-overlay line and
+"Show anyway".
+
+The pipeline (Qt-free) decides, with hysteresis, when the overlay gives way to the line
+"Picture unlike this model's training data – overlay hidden"; it draws that line into the
+picture itself, so Bedside, Teaching, Review, the presenter view and recordings all show it.
+Here the window gets:
+
+* ``window.show_ood_action``: "Show anyway", checkable, off by default and unchecked again on
+  every source or model change (the pipeline resets its own flag at the same moments);
+* a gauge in the status line and in the legend: how familiar the picture looks to the model
+  (a bar that empties as the score nears and passes the threshold), or "not checked" with the
+  reason when the model has no reference statistics.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication, QObject
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QLabel, QProgressBar
+
+from ..inference.pipeline import Result
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("MainWindow", text)
+
+
+def familiarity(score: float, threshold: float) -> int:
+    """0-100 for the gauge: 100 at the training mean, about 50 at the threshold, 0 far out."""
+    return int(round(100 * max(0.0, 1.0 - 0.5 * score / threshold)))
+
+
+class OodGauge(QProgressBar):
+    """A small bar: full and green for a familiar picture, short and amber past the line."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setRange(0, 100)
+        self.setFixedWidth(150)
+        self.setMaximumHeight(16)
+        self.setFormat(_tr("like training data"))
+        self.setTextVisible(True)
+        self.set_state(None, None, _tr("not checked"))
+
+    def set_state(self, value: int | None, familiar: bool | None, why: str = "") -> None:
+        self.setValue(0 if value is None else value)
+        colour = "#3a9a4a" if familiar else "#c98a00" if familiar is not None else "#777"
+        self.setStyleSheet(
+            f"QProgressBar{{font-size:10px}}QProgressBar::chunk{{background:{colour}}}"
+        )
+        self.setToolTip(why)
+
+
+class OodControl(QObject):
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.action = QAction(_tr("Show anyway"), window, checkable=True)
+        self.action.setToolTip(
+            _tr("Draw the overlay even on pictures unlike the model's training data (marked)")
+        )
+        self.action.toggled.connect(self._toggled)
+        self.gauge = OodGauge()
+        self.legend_gauge = OodGauge()
+        self.legend_label = QLabel(_tr("Like the training data:"))
+        self.shown_note: str | None = None  # the "no statistics" note, said once per model
+
+    def _toggled(self, on: bool) -> None:
+        self.window.pipeline.show_ood = bool(on)
+
+    def reset(self, *_args) -> None:
+        """A new source or model: "Show anyway" is off again."""
+        self.action.blockSignals(True)
+        self.action.setChecked(False)
+        self.action.blockSignals(False)
+        self.window.pipeline.show_ood = False
+        seg = self.window.pipeline.segmenter
+        note = getattr(seg, "reference_note", None) if seg is not None else None
+        if note and note != self.shown_note:
+            self.shown_note = note
+            self.window.status_line.showMessage(note, 15000)
+
+    def show(self, result: Result) -> None:
+        """Update the gauges from a shown frame."""
+        seg = result.seg
+        ref = getattr(self.window.pipeline.segmenter, "reference", None)
+        if seg is None or seg.ood_score is None or ref is None:
+            why = getattr(self.window.pipeline.segmenter, "reference_note", None) or ""
+            for g in (self.gauge, self.legend_gauge):
+                g.set_state(None, None, why or _tr("not checked"))
+            return
+        value = familiarity(seg.ood_score, ref.threshold)
+        why = _tr("score %1 (threshold %2)").replace("%1", f"{seg.ood_score:.2f}")
+        why = why.replace("%2", f"{ref.threshold:.2f}")
+        if result.ood_hidden:
+            why += " · " + (_tr("shown anyway") if result.ood_shown_anyway else _tr("hidden"))
+        for g in (self.gauge, self.legend_gauge):
+            g.set_state(value, bool(seg.in_distribution), why)
+        if self.action.isChecked() != self.window.pipeline.show_ood:  # reset by the pipeline
+            self.action.blockSignals(True)
+            self.action.setChecked(self.window.pipeline.show_ood)
+            self.action.blockSignals(False)
+
+
+def install_ood(window) -> OodControl:
+    """Add the gauge, the legend gauge and "Show anyway" to ``window`` (``window.ood``)."""
+    ctl = OodControl(window)
+    window.ood = ctl
+    window.show_ood_action = ctl.action
+    window.mode_bar.addSeparator()
+    window.mode_bar.addAction(ctl.action)
+    window.status_line.insertPermanentWidget(0, ctl.gauge)
+    lay = window.legend.layout()
+    if lay is not None:
+        lay.addWidget(ctl.legend_label)
+        lay.addWidget(ctl.legend_gauge)
+    window.bridge.modelReady.connect(ctl.reset)
+    return ctl

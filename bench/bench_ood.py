@@ -1,0 +1,139 @@
+"""How often each shipped model judges a picture "like its training data".
+
+For each model: its own held-out data (phantom seed 9000 for the FAST models, the usgra-seg
+validation split for ``nerve-vessel``) and clearly foreign pictures (real linear-probe
+usgra-seg images, made natural-like pictures, black and menu-only scanner screens, phantom
+FAST frames for ``nerve-vessel``). The ``reference`` rows use the statistics shipped in the
+model's folder (``sonolive calibrate``); the other rows refit the same calibration frames on
+one feature group only, to show why the combination was chosen.
+
+    OMP_NUM_THREADS=1 python bench/bench_ood.py --json docs/bench/ood.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+from sonolive.inference.backends import make_segmenter
+from sonolive.inference.calibrate import features_of, folder_pictures, phantom_pictures
+from sonolive.inference.ood import feature_names, fit_reference
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "usgra-seg"
+
+
+def natural_like(n: int, size: int = 512, seed: int = 7) -> list[np.ndarray]:
+    """Pictures with natural-image statistics (1/f spectrum), colour, edges and objects."""
+    rng = np.random.default_rng(seed)
+    out = []
+    fy, fx = np.meshgrid(np.fft.fftfreq(size), np.fft.fftfreq(size), indexing="ij")
+    f = np.sqrt(fx**2 + fy**2)
+    f[0, 0] = 1
+    for _ in range(n):
+        chans = []
+        for _c in range(3):
+            spec = (rng.normal(size=(size, size)) + 1j * rng.normal(size=(size, size))) / f
+            img = np.real(np.fft.ifft2(spec))
+            img = (img - img.min()) / (np.ptp(img) + 1e-9)
+            chans.append(img)
+        img = (np.stack(chans, -1) * 255).astype(np.uint8)
+        for _k in range(int(rng.integers(2, 6))):  # a few solid objects
+            c = tuple(int(v) for v in rng.integers(0, 256, 3))
+            p = tuple(int(v) for v in rng.integers(0, size, 2))
+            cv2.circle(img, p, int(rng.integers(20, 120)), c, -1)
+        out.append(img)
+    return out
+
+
+def scanner_screens(n: int, size: int = 512, seed: int = 3) -> list[np.ndarray]:
+    """Black screens and menu-only screens (text, boxes, no image)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        img = np.zeros((size, size, 3), np.uint8)
+        if i % 2:
+            for _k in range(int(rng.integers(4, 12))):
+                y, x = int(rng.integers(10, size - 10)), int(rng.integers(0, size - 150))
+                cv2.putText(img, "GAIN 52 DR 60 MI 1.1", (x, y), 0, 0.5, (220, 220, 220), 1)
+            cv2.rectangle(img, (5, 5), (size - 5, 40), (90, 90, 90), 2)
+        out.append(img)
+    return out
+
+
+def usgra(split: str) -> list[np.ndarray]:
+    return [p for i, p in enumerate(folder_pictures(DATA, split)) if i % 2 == 0]  # no mirrors
+
+
+GROUPS = {
+    "max-softmax": ["max_prob"],
+    "energy": ["energy"],
+    "output statistics": None,  # share_*, max_prob, entropy, energy
+    "picture statistics": ["mean", "std", "dark", "grad_x", "grad_y", "block_cv"]
+    + ["block_cv_spread"],
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--frames", type=int, default=300, help="held-out phantom frames")
+    ap.add_argument("--calib-frames", type=int, default=600)
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+    foreign_common = {
+        "natural-like pictures": natural_like(30),
+        "black / menu-only screens": scanner_screens(30),
+    }
+    results: dict = {}
+    for name in ("fast-lite", "fast-standard", "nerve-vessel"):
+        seg = make_segmenter(name, device="cpu", backend="torch")
+        ref = seg.reference
+        if name == "nerve-vessel":
+            calib = features_of(seg, folder_pictures(DATA, "train"))
+            sets = {
+                "own held-out (usgra-seg val)": usgra("val"),
+                "phantom FAST frames": list(phantom_pictures(9000, 100)),
+            }
+        else:
+            calib = features_of(seg, phantom_pictures(0, args.calib_frames))
+            sets = {
+                f"own held-out (phantom seed 9000, {args.frames})": list(
+                    phantom_pictures(9000, args.frames)
+                ),
+                "real usgra-seg (linear probe)": usgra("all"),
+            }
+        sets.update(foreign_common)
+        feats = {k: features_of(seg, v) for k, v in sets.items()}
+        names = feature_names(seg.card.num_classes)
+        rows: dict = {}
+        if ref is not None:
+            rows["reference (all features, shipped)"] = {
+                k: float(np.mean([ref.in_distribution(ref.score(f)) for f in v]))
+                for k, v in feats.items()
+            }
+        for g, cols in GROUPS.items():
+            cols = cols or [c for c in names if c.startswith("share_")] + _OUT
+            idx = [names.index(c) for c in cols]
+            r = fit_reference(calib[:, idx], model=name, num_classes=0, weights_sha256="")
+            rows[g] = {
+                k: float(np.mean([r.in_distribution(r.score(f[idx])) for f in v]))
+                for k, v in feats.items()
+            }
+        results[name] = {"sets": {k: len(v) for k, v in sets.items()}, "in_distribution": rows}
+        print(f"\n{name} (fraction judged in-distribution)")
+        heads = list(sets)
+        print("| score | " + " | ".join(heads) + " |")
+        print("|---" * (len(heads) + 1) + "|")
+        for g, vals in rows.items():
+            print(f"| {g} | " + " | ".join(f"{vals[h]:.2f}" for h in heads) + " |")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=1) + "\n")
+
+
+_OUT = ["max_prob", "entropy", "energy"]
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""Reference statistics for a model from its training data (``sonolive calibrate``); Qt-free.
+
+The model runs through the real :class:`~.segmenter.Segmenter` (any backend: safetensors,
+ONNX, TorchScript), so the features are exactly those the live gate computes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from .ood import ReferenceStats, fit_reference, frame_features, weights_fingerprint
+from .segmenter import Segmenter
+
+
+def as_rgb(img: np.ndarray) -> np.ndarray:
+    """Grey (H x W) or RGB pictures as H x W x 3 uint8, the live frame format."""
+    return np.repeat(img[:, :, None], 3, axis=2) if img.ndim == 2 else img
+
+
+def features_of(seg: Segmenter, pictures: Iterable[np.ndarray]) -> np.ndarray:
+    """One feature row per picture, as the live gate computes it."""
+    rows = []
+    for img in pictures:
+        x = seg.preprocess(as_rgb(img))
+        out = seg.infer(x)
+        rows.append(frame_features(seg.picture(x), out, seg.card.output))
+    return np.stack(rows)
+
+
+def phantom_pictures(seed: int, frames: int, size: int = 512) -> Iterator[np.ndarray]:
+    """Random simulated frames (all views, any probe pose), as training draws them."""
+    from ..models.evaluate import phantom_samples
+
+    for img, _ in phantom_samples(seed, frames, size):
+        yield img
+
+
+def folder_pictures(folder: str | Path, split: str = "train", seed: int = 0, val: float = 0.2):
+    """The images of a training folder (``images/`` + ``masks/``), one split of it, and each
+    mirrored too (training with ``--flip`` sees both)."""
+    from ..models.datasets import folder_pairs, read_grey, split_pairs
+
+    pairs = folder_pairs(folder)
+    if split != "all":
+        tr, va = split_pairs(pairs, val, seed)
+        pairs = tr if split == "train" else va
+    for ip, _ in pairs:
+        img = read_grey(ip)
+        yield img
+        yield img[:, ::-1].copy()
+
+
+def calibrate(
+    seg: Segmenter,
+    pictures: Iterable[np.ndarray],
+    *,
+    false_alarm_rate: float = 0.01,
+    data: str = "",
+    command: str = "",
+) -> ReferenceStats:
+    """Fit reference statistics for ``seg``'s model on ``pictures`` (its training data)."""
+    model = seg.torch_model
+    if model.path is None:
+        raise ValueError(f"{seg.card.name}: the model has no folder to store statistics in")
+    digest = weights_fingerprint(Path(model.path) / seg.card.weights)
+    return fit_reference(
+        features_of(seg, pictures),
+        model=seg.card.name,
+        num_classes=seg.card.num_classes,
+        weights_sha256=digest,
+        false_alarm_rate=false_alarm_rate,
+        data=data,
+        command=command,
+    )

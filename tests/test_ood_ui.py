@@ -1,0 +1,57 @@
+"""The window hides the overlay on pictures unlike the model's training data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+from sonolive.capture.replay import ReplaySource
+from sonolive.inference.calibrate import as_rgb
+from sonolive.inference.ood import draw_gate_line
+from sonolive.models.datasets import read_grey
+
+SAMPLES = Path(__file__).resolve().parents[1] / "resources" / "samples" / "usgra-seg-sample"
+
+
+def _real_scans() -> list[np.ndarray]:
+    """Real linear-probe nerve/vessel scans, at the phantom clip's size."""
+    files = sorted((SAMPLES / "images").glob("*.png"))
+    return [cv2.resize(as_rgb(read_grey(p)), (256, 256)) for p in files]
+
+
+def test_overlay_hidden_on_foreign_input_and_show_anyway_resets(qtbot, settings, phantom_frames):
+    from sonolive.app.main_window import MainWindow
+
+    frames, truths = phantom_frames
+    win = MainWindow(
+        ReplaySource(_real_scans(), fps=20), "fast-lite", settings, "cpu", "bedside", "torch"
+    )
+    qtbot.addWidget(win)
+    win.show()
+    last = lambda: win.last_result  # noqa: E731
+    qtbot.waitUntil(lambda: last() is not None and last().ood_hidden, timeout=30000)
+    r = last()
+    card = win.pipeline.segmenter.card
+    # masks, names and CAM are gone: the plain picture and the calm line, nothing else
+    assert np.array_equal(r.image, draw_gate_line(r.frame.pixels, card))
+    assert r.cam_class is None and r.seg.in_distribution is False
+    assert "hidden" in win.ood.gauge.toolTip() and win.ood.gauge.value() < 50
+    assert not win.show_ood_action.isChecked()
+
+    win.show_ood_action.trigger()  # "Show anyway": the overlay returns, marked
+    qtbot.waitUntil(lambda: last().ood_shown_anyway, timeout=20000)
+    r = last()
+    h = r.image.shape[0]
+    assert not np.array_equal(r.image[: h * 3 // 4], r.frame.pixels[: h * 3 // 4])
+
+    win.set_source(ReplaySource(frames, fps=20, truths=truths))  # a new source resets it
+    assert not win.show_ood_action.isChecked() and not win.pipeline.show_ood
+    qtbot.waitUntil(
+        lambda: last().seg is not None and last().seg.in_distribution and not last().ood_hidden,
+        timeout=20000,
+    )
+    r = last()
+    assert not np.array_equal(r.image, r.frame.pixels)  # the model's own data: overlay drawn
+    assert "hidden" not in win.ood.gauge.toolTip() and win.ood.gauge.value() > 50
+    win.close()
