@@ -272,7 +272,11 @@ def _process(
     errors: list[str] = []
     # the live path's own processing (device compose on a GPU, CPU fallback on OOM, the gate)
     pipe = Pipeline(
-        None, segmenter, style, on_status=lambda kind, msg: kind == "error" and errors.append(msg)
+        None,
+        segmenter,
+        style,
+        on_status=lambda kind, msg: kind == "error" and errors.append(msg),
+        ood_hold_s=0.0,  # an export decides frame by frame: no overlay on any foreign frame
     )
     pipe.show_ood = show_ood  # frames unlike the training data: a plain line, or the marked overlay
     names = card.class_names[1:]

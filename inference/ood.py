@@ -301,6 +301,9 @@ class OodGate:
         if in_distribution is None:
             self.reset()
             return False
+        if self.hold_s <= 0:  # no hysteresis: each frame decides for itself
+            self.hidden = not in_distribution
+            return self.hidden
         if self._since is not None and t < self._since:
             self._since = None  # time went back (a seek in review): start the count again
         disagrees = in_distribution == self.hidden  # foreign while shown, familiar while hidden

@@ -61,6 +61,7 @@ class Pipeline:
         on_status: StatusCallback | None = None,
         on_result: Callable[[], None] | None = None,
         keep_all_stats: bool = False,
+        ood_hold_s: float = 0.5,
     ) -> None:
         self.source = source
         self.segmenter = segmenter
@@ -84,7 +85,9 @@ class Pipeline:
         self._infer_thread: threading.Thread | None = None
         self._run: tuple[threading.Event, threading.Thread] | None = None
         self.last_error: str | None = None
-        self.ood_gate = OodGate()  # hides the overlay on pictures unlike the training data
+        #: hides the overlay on pictures unlike the training data after ``ood_hold_s``
+        #: (0: frame by frame, for exports)
+        self.ood_gate = OodGate(ood_hold_s)
         self.show_ood = False  # "Show anyway": off by default, reset on a source or model change
 
     # ---- figures -------------------------------------------------------------
