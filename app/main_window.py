@@ -174,6 +174,9 @@ class MainWindow(QMainWindow):
         self.mode_bar.addAction(self.side_action)
         self.mode_bar.addAction(self.fullscreen_action)
         self.mode_bar.addAction(self.presenter_action)
+        # the mode row gets a row of its own: at 1280 px the big buttons and the pickers
+        # together would be cut off
+        self.addToolBarBreak()
         self.addToolBar(self.mode_bar)
         self.addAction(self.fullscreen_action)
         self.presenter: PresenterWindow | None = None

@@ -110,7 +110,7 @@ def install_ood(window) -> OodControl:
     window.show_ood_action = ctl.action
     window.mode_bar.addSeparator()
     window.mode_bar.addAction(ctl.action)
-    window.status_line.insertPermanentWidget(0, ctl.gauge)
+    window.status_line.addPermanentWidget(ctl.gauge)
     lay = window.legend.layout()
     if lay is not None:
         lay.addWidget(ctl.legend_label)
