@@ -315,9 +315,9 @@ class MainWindow(QMainWindow):
         self.hide_banner("other")
         from ..inference.backends import describe_backend
 
-        self.status_line.backend_label.setText(
-            f"{name} · {seg.device.type} · {describe_backend(seg)}"
-        )
+        self.status_line.backend_label.setText(f"{name} · {seg.device.type} · {seg.backend_name}")
+        # the probe's timings are detail: on hover, so the line fits a 1280 px window
+        self.status_line.backend_label.setToolTip(describe_backend(seg))
         self._set_card(seg.card, seg.torch_model)
         self._update_marks()
 

@@ -3,7 +3,7 @@ and the permanent 'Not for diagnostic use' and 'Simulated data' marks."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
 
 from ..inference.stats import LatencyStats
 
@@ -26,6 +26,9 @@ class StatusLine(QStatusBar):
         self.diagnostic_label.setStyleSheet(
             "QLabel{background:#6b0000;color:white;padding:2px 6px;font-weight:bold}"
         )
+        # the source's name gives way first (elided by the status bar), never the marks
+        self.source_label.setMinimumWidth(40)
+        self.source_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.addWidget(self.source_label, 1)
         for w in (self.fps_label, self.latency_label, self.dropped_label, self.backend_label):
             self.addPermanentWidget(w)
