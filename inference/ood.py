@@ -57,13 +57,17 @@ def _host(t: torch.Tensor | np.ndarray) -> np.ndarray:
 
 
 def frame_features(
-    grey: torch.Tensor | np.ndarray, out: torch.Tensor | np.ndarray, output: str = "logits"
+    grey: torch.Tensor | np.ndarray,
+    out: torch.Tensor | np.ndarray,
+    output: str = "logits",
+    out_stride: int = 4,
 ) -> np.ndarray:
     """The feature vector of one frame.
 
     ``grey``: the picture the network saw, ``1 x 1 x h x w`` (or ``1 x C x h x w``, then
     averaged over channels) scaled to 0-1; ``out``: the network's ``1 x K x h x w`` output.
-    Computed in NumPy on the host: these arrays are too small for torch's thread pool, whose
+    ``out_stride``: the output is smooth, every 4th pixel is plenty (pass 1 for an output
+    already subsampled, e.g. on the GPU before the download). Computed in NumPy on the host: these arrays are too small for torch's thread pool, whose
     start-up costs more than the work on a busy CPU.
     """
     a = _host(grey)[0].astype(np.float32, copy=False)
@@ -80,8 +84,8 @@ def frame_features(
     cs = np.sqrt(np.maximum(cv2.resize(g * g, size, interpolation=cv2.INTER_AREA) - cm * cm, 0))
     lit = cm > 0.04
     cv = cs[lit] / cm[lit] if lit.any() else np.zeros(1, np.float32)
-    # the output is smooth: every 4th pixel is plenty
-    o = _host(out)[0, :, ::4, ::4].astype(np.float32).reshape(out.shape[1], -1)
+    st = out_stride
+    o = _host(out)[0, :, ::st, ::st].astype(np.float32).reshape(out.shape[1], -1)
     k = o.shape[0]
     if output == "logits":
         top_logit = o.max(0)
