@@ -48,7 +48,7 @@ def feature_names(num_classes: int) -> list[str]:
     return [*_PICTURE, *(f"share_{i}" for i in range(num_classes)), *_OUTPUT]
 
 
-class ReferenceError(ValueError):
+class ReferenceStatsError(ValueError):
     """Reference statistics that cannot be used; the message names the file and says why."""
 
 
@@ -226,7 +226,7 @@ def load_reference(
 ) -> ReferenceStats | None:
     """The model's reference statistics, or None when the folder has none.
 
-    Raises :class:`ReferenceError` naming the file when it is corrupt, has the wrong
+    Raises :class:`ReferenceStatsError` naming the file when it is corrupt, has the wrong
     feature size, holds NaN, or belongs to another model.
     """
     path = Path(folder) / REFERENCE_FILE
@@ -236,14 +236,14 @@ def load_reference(
     try:
         d = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ReferenceError(f"{where}: not readable reference statistics ({e})") from e
+        raise ReferenceStatsError(f"{where}: not readable reference statistics ({e})") from e
     if not isinstance(d, dict) or d.get("kind") != "sonolive-ood-reference":
-        raise ReferenceError(f"{where}: not a SonoLive reference-statistics file")
+        raise ReferenceStatsError(f"{where}: not a SonoLive reference-statistics file")
     names = feature_names(num_classes)
     if d.get("model") != model or (
         weights_sha256 is not None and d.get("weights_sha256") != weights_sha256
     ):
-        raise ReferenceError(
+        raise ReferenceStatsError(
             f"{where}: these statistics belong to another model "
             f"({d.get('model')!r}, other weights); run 'sonolive calibrate --model {model}'"
         )
@@ -254,7 +254,7 @@ def load_reference(
         far = float(d.get("false_alarm_rate", 0.01))
         frames = int(d.get("frames", 0))
     except (KeyError, TypeError, ValueError) as e:
-        raise ReferenceError(f"{where}: incomplete reference statistics ({e})") from e
+        raise ReferenceStatsError(f"{where}: incomplete reference statistics ({e})") from e
     if (
         d.get("features") != names
         or mean.shape != (len(names),)
@@ -264,14 +264,14 @@ def load_reference(
             len(names),
         )
     ):
-        raise ReferenceError(
+        raise ReferenceStatsError(
             f"{where}: wrong feature size ({mean.shape[0] if mean.ndim == 1 else '?'} features, "
             f"this model needs {len(names)})"
         )
     if not (np.isfinite(mean).all() and np.isfinite(whiten).all() and math.isfinite(thr)):
-        raise ReferenceError(f"{where}: the statistics hold NaN or infinite values")
+        raise ReferenceStatsError(f"{where}: the statistics hold NaN or infinite values")
     if thr <= 0:
-        raise ReferenceError(f"{where}: the threshold must be positive, not {thr}")
+        raise ReferenceStatsError(f"{where}: the threshold must be positive, not {thr}")
     return ReferenceStats(
         model=model,
         num_classes=num_classes,
@@ -340,7 +340,7 @@ def reference_for(model: Any) -> tuple[ReferenceStats | None, str | None]:
         ref = load_reference(
             folder, model=card.name, num_classes=card.num_classes, weights_sha256=digest
         )
-    except (ReferenceError, OSError) as e:
+    except (ReferenceStatsError, OSError) as e:
         return None, f"{e} - running without the training-data check"
     if ref is None:
         return None, (
