@@ -291,14 +291,25 @@ class OodGate:
     """Hysteresis in time: hide after ``hold_s`` of foreign frames, show after ``hold_s`` of
     familiar ones, so one odd frame never blinks the overlay. Qt-free; times in seconds."""
 
-    def __init__(self, hold_s: float = 0.5) -> None:
+    def __init__(self, hold_s: float = 0.5, fade_s: float = 0.3) -> None:
         self.hold_s = hold_s
+        self.fade_s = fade_s
         self.hidden = False
         self._since: float | None = None  # when the frames started to disagree with the state
+        self._switched: float | None = None  # when ``hidden`` last changed
 
     def reset(self) -> None:
         self.hidden = False
         self._since = None
+        self._switched = None
+
+    def overlay_weight(self, t: float) -> float:
+        """How much of the overlay to show at time ``t``: it fades out over ``fade_s`` after
+        the gate closes and fades back in after it opens (1.0: fully shown)."""
+        if self._switched is None or self.fade_s <= 0:
+            return 0.0 if self.hidden else 1.0
+        k = min(1.0, max(0.0, (t - self._switched) / self.fade_s))
+        return 1.0 - k if self.hidden else k
 
     def update(self, in_distribution: bool | None, t: float) -> bool:
         """Feed one frame's verdict (None: no statistics, never hides); returns ``hidden``."""
@@ -315,6 +326,7 @@ class OodGate:
         elif t - self._since >= self.hold_s:
             self.hidden = not self.hidden
             self._since = None
+            self._switched = t
         return self.hidden
 
 
