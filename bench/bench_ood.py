@@ -8,6 +8,7 @@ model's folder (``sonolive calibrate``); the other rows refit the same calibrati
 one feature group only, to show why the combination was chosen.
 
     OMP_NUM_THREADS=1 python bench/bench_ood.py --json docs/bench/ood.json
+    python bench/bench_ood.py --cards-from docs/bench/ood.json   # copy the figures into the cards
 """
 
 from __future__ import annotations
@@ -79,9 +80,13 @@ GROUPS = {
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--frames", type=int, default=300, help="held-out phantom frames")
-    ap.add_argument("--calib-frames", type=int, default=600)
+    ap.add_argument("--calib-frames", type=int, default=1200)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--cards-from", type=Path, default=None, help="only update the cards")
     args = ap.parse_args()
+    if args.cards_from:
+        update_cards(json.loads(args.cards_from.read_text()))
+        return
     foreign_common = {
         "natural-like pictures": natural_like(30),
         "black / menu-only screens": scanner_screens(30),
@@ -134,6 +139,27 @@ def main() -> None:
 
 
 _OUT = ["max_prob", "entropy", "energy"]
+COMMAND = "OMP_NUM_THREADS=1 python bench/bench_ood.py --json docs/bench/ood.json"
+
+
+def update_cards(results: dict) -> None:
+    """The shipped statistics' row, into each model card's ``accuracy``."""
+    from sonolive.models.card import ModelCard
+    from sonolive.models.registry import find_model
+
+    for name, res in results.items():
+        folder = find_model(name)
+        card = ModelCard.load(folder)
+        rows = res["in_distribution"]
+        key = next(k for k in rows if k.startswith("reference"))
+        card.accuracy["in_distribution"] = {
+            "fraction_judged_in_distribution": {k: round(v, 3) for k, v in rows[key].items()},
+            "frames": res["sets"],
+            "command": COMMAND,
+        }
+        card.save(folder / "model.json")
+        print(f"{name}: card updated")
+
 
 if __name__ == "__main__":
     main()

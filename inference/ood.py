@@ -48,7 +48,7 @@ def feature_names(num_classes: int) -> list[str]:
     return [*_PICTURE, *(f"share_{i}" for i in range(num_classes)), *_OUTPUT]
 
 
-class ReferenceError(ValueError):
+class ReferenceStatsError(ValueError):
     """Reference statistics that cannot be used; the message names the file and says why."""
 
 
@@ -57,13 +57,17 @@ def _host(t: torch.Tensor | np.ndarray) -> np.ndarray:
 
 
 def frame_features(
-    grey: torch.Tensor | np.ndarray, out: torch.Tensor | np.ndarray, output: str = "logits"
+    grey: torch.Tensor | np.ndarray,
+    out: torch.Tensor | np.ndarray,
+    output: str = "logits",
+    out_stride: int = 4,
 ) -> np.ndarray:
     """The feature vector of one frame.
 
     ``grey``: the picture the network saw, ``1 x 1 x h x w`` (or ``1 x C x h x w``, then
     averaged over channels) scaled to 0-1; ``out``: the network's ``1 x K x h x w`` output.
-    Computed in NumPy on the host: these arrays are too small for torch's thread pool, whose
+    ``out_stride``: the output is smooth, every 4th pixel is plenty (pass 1 for an output
+    already subsampled, e.g. on the GPU before the download). Computed in NumPy on the host: these arrays are too small for torch's thread pool, whose
     start-up costs more than the work on a busy CPU.
     """
     a = _host(grey)[0].astype(np.float32, copy=False)
@@ -80,8 +84,8 @@ def frame_features(
     cs = np.sqrt(np.maximum(cv2.resize(g * g, size, interpolation=cv2.INTER_AREA) - cm * cm, 0))
     lit = cm > 0.04
     cv = cs[lit] / cm[lit] if lit.any() else np.zeros(1, np.float32)
-    # the output is smooth: every 4th pixel is plenty
-    o = _host(out)[0, :, ::4, ::4].astype(np.float32).reshape(out.shape[1], -1)
+    st = out_stride
+    o = _host(out)[0, :, ::st, ::st].astype(np.float32).reshape(out.shape[1], -1)
     k = o.shape[0]
     if output == "logits":
         top_logit = o.max(0)
@@ -222,7 +226,7 @@ def load_reference(
 ) -> ReferenceStats | None:
     """The model's reference statistics, or None when the folder has none.
 
-    Raises :class:`ReferenceError` naming the file when it is corrupt, has the wrong
+    Raises :class:`ReferenceStatsError` naming the file when it is corrupt, has the wrong
     feature size, holds NaN, or belongs to another model.
     """
     path = Path(folder) / REFERENCE_FILE
@@ -232,14 +236,14 @@ def load_reference(
     try:
         d = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ReferenceError(f"{where}: not readable reference statistics ({e})") from e
+        raise ReferenceStatsError(f"{where}: not readable reference statistics ({e})") from e
     if not isinstance(d, dict) or d.get("kind") != "sonolive-ood-reference":
-        raise ReferenceError(f"{where}: not a SonoLive reference-statistics file")
+        raise ReferenceStatsError(f"{where}: not a SonoLive reference-statistics file")
     names = feature_names(num_classes)
     if d.get("model") != model or (
         weights_sha256 is not None and d.get("weights_sha256") != weights_sha256
     ):
-        raise ReferenceError(
+        raise ReferenceStatsError(
             f"{where}: these statistics belong to another model "
             f"({d.get('model')!r}, other weights); run 'sonolive calibrate --model {model}'"
         )
@@ -250,7 +254,7 @@ def load_reference(
         far = float(d.get("false_alarm_rate", 0.01))
         frames = int(d.get("frames", 0))
     except (KeyError, TypeError, ValueError) as e:
-        raise ReferenceError(f"{where}: incomplete reference statistics ({e})") from e
+        raise ReferenceStatsError(f"{where}: incomplete reference statistics ({e})") from e
     if (
         d.get("features") != names
         or mean.shape != (len(names),)
@@ -260,14 +264,14 @@ def load_reference(
             len(names),
         )
     ):
-        raise ReferenceError(
+        raise ReferenceStatsError(
             f"{where}: wrong feature size ({mean.shape[0] if mean.ndim == 1 else '?'} features, "
             f"this model needs {len(names)})"
         )
     if not (np.isfinite(mean).all() and np.isfinite(whiten).all() and math.isfinite(thr)):
-        raise ReferenceError(f"{where}: the statistics hold NaN or infinite values")
+        raise ReferenceStatsError(f"{where}: the statistics hold NaN or infinite values")
     if thr <= 0:
-        raise ReferenceError(f"{where}: the threshold must be positive, not {thr}")
+        raise ReferenceStatsError(f"{where}: the threshold must be positive, not {thr}")
     return ReferenceStats(
         model=model,
         num_classes=num_classes,
@@ -287,14 +291,25 @@ class OodGate:
     """Hysteresis in time: hide after ``hold_s`` of foreign frames, show after ``hold_s`` of
     familiar ones, so one odd frame never blinks the overlay. Qt-free; times in seconds."""
 
-    def __init__(self, hold_s: float = 0.5) -> None:
+    def __init__(self, hold_s: float = 0.5, fade_s: float = 0.3) -> None:
         self.hold_s = hold_s
+        self.fade_s = fade_s
         self.hidden = False
         self._since: float | None = None  # when the frames started to disagree with the state
+        self._switched: float | None = None  # when ``hidden`` last changed
 
     def reset(self) -> None:
         self.hidden = False
         self._since = None
+        self._switched = None
+
+    def overlay_weight(self, t: float) -> float:
+        """How much of the overlay to show at time ``t``: it fades out over ``fade_s`` after
+        the gate closes and fades back in after it opens (1.0: fully shown)."""
+        if self._switched is None or self.fade_s <= 0:
+            return 0.0 if self.hidden else 1.0
+        k = min(1.0, max(0.0, (t - self._switched) / self.fade_s))
+        return 1.0 - k if self.hidden else k
 
     def update(self, in_distribution: bool | None, t: float) -> bool:
         """Feed one frame's verdict (None: no statistics, never hides); returns ``hidden``."""
@@ -314,6 +329,7 @@ class OodGate:
         elif t - self._since >= self.hold_s:
             self.hidden = not self.hidden
             self._since = None
+            self._switched = t
         return self.hidden
 
 
@@ -339,7 +355,7 @@ def reference_for(model: Any) -> tuple[ReferenceStats | None, str | None]:
         ref = load_reference(
             folder, model=card.name, num_classes=card.num_classes, weights_sha256=digest
         )
-    except (ReferenceError, OSError) as e:
+    except (ReferenceStatsError, OSError) as e:
         return None, f"{e} - running without the training-data check"
     if ref is None:
         return None, (

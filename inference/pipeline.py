@@ -15,11 +15,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from ..capture.frame import Frame
 from ..capture.source import EndOfStream, FrameSource, SourceError
-from .ood import OodGate, draw_gate_line, draw_mark
+from .ood import OodGate, draw_gate_line, draw_lines, draw_mark, gate_lines
 from .overlay import Overlay, OverlayStyle
 from .segmenter import Segmentation, Segmenter
 from .slot import LatestSlot
@@ -302,7 +303,8 @@ class Pipeline:
                     seg_model, overlay, style = self.segmenter, self.overlay, self.style
         hidden = self.ood_gate.update(seg.in_distribution if seg else None, frame.timestamp)
         anyway = hidden and self.show_ood
-        if hidden and not anyway and seg_model is not None:
+        weight = 1.0 if anyway else self.ood_gate.overlay_weight(frame.timestamp)
+        if hidden and not anyway and seg_model is not None and weight <= 0.0:
             t0 = time.perf_counter()  # masks, names and CAM give way to one plain line
             image = draw_gate_line(frame.pixels, seg_model.card)
             t1 = time.perf_counter()
@@ -321,6 +323,11 @@ class Pipeline:
             frame.timings.compose = heat_ms + (t1 - t0) * 1000
         if anyway and image is not None:
             image = draw_mark(np.array(image))
+        elif 0.0 < weight < 1.0 and image is not None and seg_model is not None:
+            # fading: the overlay gives way (or returns) over a few frames, never blinks
+            image = cv2.addWeighted(image, weight, frame.pixels, 1.0 - weight, 0.0)
+            if hidden:
+                image = draw_lines(image, gate_lines(seg_model.card))
         return Result(
             frame=frame,
             image=image,

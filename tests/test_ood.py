@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sonolive.inference.calibrate import as_rgb, calibrate, phantom_pictures
+from sonolive.inference.calibrate import as_rgb
 from sonolive.inference.ood import REFERENCE_FILE, OodGate, fraction_in_distribution
 from sonolive.inference.segmenter import Segmenter
 from sonolive.models.datasets import read_grey
@@ -106,17 +106,13 @@ def test_bad_reference_is_refused_and_the_model_still_runs(tmp_path, breakage, w
     assert out.labels.shape == (64, 64) and out.in_distribution is None
 
 
-def test_calibrate_writes_statistics_for_a_model_without_them(tmp_path, phantom_frames):
+def test_a_model_without_statistics_runs_with_a_notice(tmp_path, phantom_frames):
     folder = _copy_model("fast-lite", tmp_path / "mine")
     (folder / REFERENCE_FILE).unlink()
     seg = Segmenter(load_model(folder), device="cpu")
     assert seg.reference is None and "no reference statistics" in seg.reference_note
-    assert seg.segment_pixels(phantom_frames[0][0]).in_distribution is None  # still runs
-    ref = calibrate(seg, phantom_pictures(0, 40, 256), data="phantom seed 0")
-    ref.save(folder)
-    again = Segmenter(load_model(folder), device="cpu")
-    assert again.reference is not None and again.reference.frames == 40
-    assert again.segment_pixels(np.zeros((256, 256, 3), np.uint8)).in_distribution is False
+    out = seg.segment_pixels(phantom_frames[0][0])  # still runs, overlay not gated
+    assert out.in_distribution is None and out.ood_score is None and out.present
 
 
 def _write_clip(path: Path, frames: list[np.ndarray]) -> Path:
@@ -161,3 +157,25 @@ def test_process_writes_the_training_data_check(tmp_path, phantom_frames, real_i
         d_plain = np.abs(p[top].astype(int) - o[top].astype(int)).mean()
         d_shown = np.abs(s[top].astype(int) - o[top].astype(int)).mean()
         assert d_plain < 3 < d_shown, (d_plain, d_shown)
+
+
+def test_calibrate_command_on_an_imported_torchscript_model(tmp_path, lite_model, capsys):
+    import torch
+    from sonolive.app.cli import main
+
+    folder = tmp_path / "hospital-ts"
+    folder.mkdir()
+    h, w = lite_model.card.input_size
+    torch.jit.trace(lite_model.net.eval(), torch.zeros(1, 1, h, w)).save(str(folder / "model.pt"))
+    card = lite_model.card.to_dict()
+    card.update(name="hospital-ts", format="torchscript", weights="model.pt")
+    card.pop("arch")
+    (folder / "model.json").write_text(json.dumps(card))
+    before = Segmenter(load_model(folder), device="cpu")
+    assert before.reference is None and "sonolive calibrate" in before.reference_note
+    args = ["calibrate", "--model", str(folder), "--source", "phantom", "--frames", "40"]
+    assert main([*args, "--size", "256"]) == 0
+    assert "reference statistics from 40 frames" in capsys.readouterr().out
+    seg = Segmenter(load_model(folder), device="cpu")
+    assert seg.reference is not None and seg.reference_note is None
+    assert seg.segment_pixels(np.zeros((256, 256, 3), np.uint8)).in_distribution is False

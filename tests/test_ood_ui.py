@@ -30,11 +30,15 @@ def test_overlay_hidden_on_foreign_input_and_show_anyway_resets(qtbot, settings,
     qtbot.addWidget(win)
     win.show()
     last = lambda: win.last_result  # noqa: E731
-    qtbot.waitUntil(lambda: last() is not None and last().ood_hidden, timeout=30000)
+
+    def plain_line() -> bool:  # masks, names and CAM faded out: the picture and the line only
+        r, seg = last(), win.pipeline.segmenter
+        if r is None or seg is None or not r.ood_hidden:
+            return False
+        return np.array_equal(r.image, draw_gate_line(r.frame.pixels, seg.card))
+
+    qtbot.waitUntil(plain_line, timeout=30000)
     r = last()
-    card = win.pipeline.segmenter.card
-    # masks, names and CAM are gone: the plain picture and the calm line, nothing else
-    assert np.array_equal(r.image, draw_gate_line(r.frame.pixels, card))
     assert r.cam_class is None and r.seg.in_distribution is False
     assert "hidden" in win.ood.gauge.toolTip() and win.ood.gauge.value() < 50
     assert not win.show_ood_action.isChecked()
