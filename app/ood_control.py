@@ -45,6 +45,13 @@ class OodGauge(QProgressBar):
 
     def set_state(self, value: int | None, familiar: bool | None, why: str = "") -> None:
         self.setValue(0 if value is None else value)
+        self.setFormat(
+            _tr("not checked")
+            if familiar is None
+            else _tr("like training data")
+            if familiar
+            else _tr("unlike training data")
+        )
         colour = "#3a9a4a" if familiar else "#c98a00" if familiar is not None else "#777"
         self.setStyleSheet(
             f"QProgressBar{{font-size:10px}}QProgressBar::chunk{{background:{colour}}}"

@@ -171,11 +171,13 @@ def test_calibrate_command_on_an_imported_torchscript_model(tmp_path, lite_model
     card.update(name="hospital-ts", format="torchscript", weights="model.pt")
     card.pop("arch")
     (folder / "model.json").write_text(json.dumps(card))
-    before = Segmenter(load_model(folder), device="cpu")
+    before = Segmenter(load_model(folder, trust_code=True), device="cpu")
     assert before.reference is None and "sonolive calibrate" in before.reference_note
     args = ["calibrate", "--model", str(folder), "--source", "phantom", "--frames", "40"]
-    assert main([*args, "--size", "256"]) == 0
+    assert main([*args, "--size", "256"]) == 2, "TorchScript needs the user's trust"
+    assert "TorchScript" in capsys.readouterr().err
+    assert main([*args, "--size", "256", "--trust-code"]) == 0
     assert "reference statistics from 40 frames" in capsys.readouterr().out
-    seg = Segmenter(load_model(folder), device="cpu")
+    seg = Segmenter(load_model(folder, trust_code=True), device="cpu")
     assert seg.reference is not None and seg.reference_note is None
     assert seg.segment_pixels(np.zeros((256, 256, 3), np.uint8)).in_distribution is False

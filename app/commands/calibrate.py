@@ -31,6 +31,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="share of training-like frames that may be flagged (default 0.01)",
     )
     p.add_argument("--device", default="cpu")
+    p.add_argument(
+        "--trust-code",
+        action="store_true",
+        help="allow a TorchScript model (a program that runs on this computer)",
+    )
     p.set_defaults(func=run)
 
 
@@ -40,7 +45,9 @@ def run(args: argparse.Namespace) -> int:
     from ...models.datasets import DataError
 
     try:
-        seg = make_segmenter(args.model, device=args.device, backend="torch")
+        seg = make_segmenter(
+            args.model, device=args.device, backend="torch", trust_code=args.trust_code
+        )
     except Exception as e:  # noqa: BLE001 - one plain line, no traceback
         print(f"error: model {args.model!r} could not be loaded: {e}", file=sys.stderr)
         return 2
