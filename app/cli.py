@@ -12,7 +12,7 @@ import sys
 
 from ..models.registry import DEFAULT_MODEL
 
-COMMANDS = ("bench", "eval", "train", "process", "phantom", "import_model")
+COMMANDS = ("bench", "eval", "train", "process", "phantom", "import_model", "dataset")
 
 
 def build_parser() -> argparse.ArgumentParser:
