@@ -11,7 +11,7 @@ Ctrl+Z undo, Ctrl+Shift+Z / Ctrl+Y redo, [ ] brush size, P model pre-fill, Ctrl+
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -173,6 +173,30 @@ class AnnotateCanvas(QWidget):
         if steps:
             self.set_radius(self.radius + steps)
         e.accept()
+
+    def event(self, e: QEvent) -> bool:
+        """The canvas's own keys win over window shortcuts (S snapshot, Ctrl+S) while it has
+        the focus."""
+        if e.type() == QEvent.Type.ShortcutOverride and self._owns_key(e):
+            e.accept()
+            return True
+        return super().event(e)
+
+    @staticmethod
+    def _owns_key(e: QKeyEvent) -> bool:
+        key = e.key()
+        ctrl = bool(e.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        if ctrl:
+            return key in (Qt.Key.Key_Z, Qt.Key.Key_Y, Qt.Key.Key_S)
+        return Qt.Key.Key_1 <= key <= Qt.Key.Key_9 or key in (
+            Qt.Key.Key_B,
+            Qt.Key.Key_E,
+            Qt.Key.Key_L,
+            Qt.Key.Key_H,
+            Qt.Key.Key_P,
+            Qt.Key.Key_BracketLeft,
+            Qt.Key.Key_BracketRight,
+        )
 
     def keyPressEvent(self, e: QKeyEvent) -> None:  # noqa: N802 - Qt API
         key, mods = e.key(), e.modifiers()

@@ -36,7 +36,8 @@ from .annotate_canvas import AnnotateCanvas
 class FrameContext:
     """Where the frame on the canvas came from (what ``dataset.json`` records)."""
 
-    source: str = "frame"
+    source: str = "frame"  # the clip, or the image file inside an opened image folder
+    opened: str = ""  # what was opened in review (a clip, or the image folder)
     index: int = 0
     timestamp: float = 0.0
     roi: tuple[int, int, int, int] | None = None
@@ -197,6 +198,7 @@ class AnnotatePanel(QWidget):
             prefilled=self.prefilled,
             prefill_model=c.model_name,
             prefill_mask=self._prefill_mask,
+            opened=c.opened,
         )
         self.save_button.setEnabled(False)
         self.run_io(lambda: self.store.save(sample), self._saved)
@@ -240,6 +242,7 @@ class AnnotatePanel(QWidget):
         img, mask, rec = res
         ctx = FrameContext(
             source=rec.get("source", "frame"),
+            opened=rec.get("opened", ""),
             index=int(rec.get("frame_index", 0)),
             timestamp=float(rec.get("timestamp", 0.0)),
             roi=tuple(rec["roi"]) if rec.get("roi") else None,

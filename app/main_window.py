@@ -179,6 +179,9 @@ class MainWindow(QMainWindow):
 
         install_review(self)
         install_recording(self)
+        from .annotate_window import install_annotate
+
+        install_annotate(self)
         self.set_mode(self.mode)
         if model:
             self.select_model(model)

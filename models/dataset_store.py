@@ -80,6 +80,7 @@ class Sample:
     prefilled: bool = False
     prefill_model: str = ""
     prefill_mask: np.ndarray | None = None  # the model's mask the person started from
+    opened: str = ""  # the clip or image folder opened in review (only its name is stored)
 
 
 @dataclass
@@ -166,6 +167,7 @@ class DatasetStore:
             (self.folder / "edits" / name).unlink(missing_ok=True)
         self.manifest["images"][name] = {
             "source": Path(s.source).name,
+            "opened": Path(s.opened).name if s.opened else Path(s.source).name,
             "frame_index": int(s.frame_index),
             "timestamp": round(float(s.timestamp), 4),
             "roi": list(s.roi) if s.roi is not None else None,

@@ -204,3 +204,76 @@ def test_annotate_paint_erase_undo_prefill_save_reopen(qtbot, tmp_path, nerve_mo
     np.testing.assert_array_equal(np.asarray(Image.open(ds / "masks" / name)), final)
     assert len(json.loads((ds / "dataset.json").read_text())["images"]) == 1
     panel.close_io()
+
+
+def test_annotate_from_review_window_dataset_panel(qtbot, tmp_path, settings):
+    """Review an image folder in the real window, press A, pre-fill from the model's mask of
+    that very frame, save; the dataset panel lists it, jumps back to it and deletes it."""
+    from sonolive.app.main_window import MainWindow
+    from sonolive.capture.replay import ReplaySource
+
+    ds = tmp_path / "hospital-set"
+    settings.setValue("annotate/dataset", str(ds))
+    settings.setValue("annotate/annotator", "Student A")
+    blank = np.zeros((64, 64, 3), np.uint8)
+    win = MainWindow(
+        source=ReplaySource([blank], fps=30, name="live"),
+        model="nerve-vessel",
+        settings=settings,
+        device="cpu",
+        mode="review",
+        backend="torch",
+    )
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: win.pipeline.segmenter is not None, timeout=20000)
+    with qtbot.waitSignal(win.review.opened, timeout=20000):
+        win.open_clip(str(SAMPLE / "images"))
+    win.review.seek(2)
+    qtbot.waitUntil(
+        lambda: (
+            win.last_result is not None
+            and win.last_result.frame.index == 2
+            and win.last_result.seg is not None
+        ),
+        timeout=20000,
+    )
+    result = win.last_result
+    win.activateWindow()
+    qtbot.keyClick(win, Qt.Key.Key_A)
+    qtbot.waitUntil(lambda: win.annotate_window is not None and win.annotate_window.isVisible())
+    aw = win.annotate_window
+    canvas = aw.panel.canvas
+    np.testing.assert_array_equal(canvas.image, result.frame.pixels)
+    assert canvas.mask.max() == 0
+    qtbot.keyClick(canvas, Qt.Key.Key_P)
+    np.testing.assert_array_equal(canvas.mask, result.seg.labels)
+    assert aw.panel.annotator.text() == "Student A"
+    assert aw.panel.store is not None and aw.panel.store.folder == ds
+    errors = []
+    aw.panel.error.connect(errors.append)
+    with qtbot.waitSignal(aw.datasets.listed, timeout=10000, check_params_cb=lambda n: n == 1):
+        qtbot.keyClick(canvas, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert errors == []
+    item = aw.datasets.list.item(0)
+    assert not item.icon().isNull()
+    n_nerve = int((result.seg.labels == 1).sum())
+    assert f"nerve {n_nerve}" in item.text()
+    rec = json.loads((ds / "dataset.json").read_text())["images"]["0029_f000002.png"]
+    assert rec["source"] == result.frame.source == "0029.png"
+    assert rec["opened"] == "images" and rec["prefilled"] is True
+
+    # jump back to the source frame from elsewhere
+    win.review.seek(0)
+    qtbot.waitUntil(lambda: win.review.index == 0, timeout=10000)
+    aw.datasets.list.setCurrentRow(0)
+    aw.datasets.jump_button.click()
+    qtbot.waitUntil(lambda: win.review.index == 2, timeout=10000)
+
+    # delete
+    with qtbot.waitSignal(aw.datasets.listed, timeout=10000, check_params_cb=lambda n: n == 0):
+        aw.datasets.delete_button.click()
+    assert not (ds / "masks" / "0029_f000002.png").exists()
+    aw.panel.close_io()
+    win.close()
