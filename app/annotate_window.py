@@ -36,6 +36,11 @@ class AnnotateWindow(QWidget):
         side = QVBoxLayout()
         side.addWidget(self.folder_button)
         side.addWidget(self.datasets, 1)
+        self.train_button = QPushButton(self.tr("Train from this dataset…"), self)
+        self.train_button.clicked.connect(self.open_training)
+        side.addWidget(self.train_button)
+        self.base_model: Path | None = None  # the model on screen; set by install_annotate
+        self.train_dialog = None
         self.side = side
         lay = QHBoxLayout(self)
         lay.addWidget(self.panel, 3)
@@ -51,6 +56,22 @@ class AnnotateWindow(QWidget):
         )
         if folder:
             self.panel.set_dataset(folder)
+
+    def open_training(self, steps: int = 200, input_size: int | None = None) -> None:
+        """The train dialog for the current dataset, starting from the current model."""
+        import time
+
+        from ..models.finetune import FinetunePlan
+        from .annotate_train import TrainDialog
+
+        store = self.panel.store
+        if store is None or self.base_model is None:
+            self.panel.status.setText(self.tr("Pick a dataset folder and a model first"))
+            return
+        out = store.folder / "training" / time.strftime("%Y%m%d-%H%M%S")
+        plan = FinetunePlan(store.folder, self.base_model, out, steps=steps, input_size=input_size)
+        self.train_dialog = TrainDialog(plan, self)
+        self.train_dialog.show()
 
     def closeEvent(self, e) -> None:  # noqa: N802 - Qt API
         e.accept()
@@ -102,6 +123,12 @@ def install_annotate(window) -> AnnotateWindow | None:
                 )
             )
             aw.datasets.jumpRequested.connect(lambda s, i: _jump(window, s, i))
+            try:
+                from ..models.registry import find_model
+
+                aw.base_model = find_model(card.name)
+            except Exception:  # noqa: BLE001 - a model opened from a folder has no name entry
+                aw.base_model = None
             folder = str(window.settings.value(SETTING_FOLDER, ""))
             if folder:
                 aw.panel.set_dataset(folder)
