@@ -168,6 +168,9 @@ def install_annotate(window) -> AnnotateWindow | None:
         aw.activateWindow()
         aw.panel.canvas.setFocus()
 
+    from .quiz_window import install_quiz
+
+    install_quiz(window, menu)
     action.triggered.connect(annotate_frame)
     window.annotate_frame = annotate_frame
     window.ensure_annotate_window = ensure
