@@ -156,18 +156,16 @@ class AnnotatePanel(QWidget):
         self.prefill_button.setEnabled(context.prediction is not None)
         self.canvas.setFocus()
 
-    def set_dataset(self, folder: str | Path) -> bool:
-        """Open (or create) the dataset folder to save into; False with a message if unusable."""
-        from ..models.datasets import DataError
+    def set_dataset(self, folder: str | Path) -> None:
+        """Open (or create) the dataset folder to save into, on the I/O thread;
+        ``datasetChanged`` follows, or ``error`` with a one-line reason naming the file."""
+        classes = self.classes
 
-        try:
-            self.store = DatasetStore(folder, self.classes)
-        except (DataError, OSError) as e:
-            self.store = None
-            self._error(str(e))
-            return False
-        self.datasetChanged.emit()
-        return True
+        def opened(store: DatasetStore) -> None:
+            self.store = store
+            self.datasetChanged.emit()
+
+        self.run_io(lambda: DatasetStore(folder, classes), opened)
 
     def prefill(self) -> None:
         """Replace the mask with the model's prediction (one undo step)."""

@@ -7,10 +7,11 @@ presenter view of the scores for the projector.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QFont, QImage, QPixmap
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -204,6 +205,24 @@ class QuizWindow(QWidget):
         super().closeEvent(e)
 
 
+class _Loader(QObject):
+    """Reads a dataset folder's quiz items on a short-lived thread (never in the GUI)."""
+
+    done = Signal(object, str)  # items, error message ("" when fine)
+
+    def load(self, folder: str | Path) -> None:
+        threading.Thread(target=self._run, args=(folder,), name="quiz-load").start()
+
+    def _run(self, folder: str | Path) -> None:
+        from ..inference.quiz import items_from_dataset
+        from ..models.datasets import DataError
+
+        try:
+            self.done.emit(items_from_dataset(folder), "")
+        except (DataError, OSError) as e:
+            self.done.emit([], str(e))
+
+
 def install_quiz(window, menu) -> None:
     """Quiz actions in ``menu``: from a dataset folder, or from the frame on screen."""
     tr = QCoreApplication.translate
@@ -224,10 +243,10 @@ def install_quiz(window, menu) -> None:
         window.quiz_window = QuizWindow(QuizSession(items), card.classes, window)
         window.quiz_window.show()
 
-    def pick_folder() -> None:
-        from ..inference.quiz import items_from_dataset
-        from ..models.datasets import DataError
+    loader = _Loader(window)
+    loader.done.connect(lambda items, err: window.show_banner(err) if err else open_quiz(items))
 
+    def pick_folder() -> None:
         folder = QFileDialog.getExistingDirectory(
             window,
             tr("MainWindow", "Dataset folder for the quiz"),
@@ -235,10 +254,7 @@ def install_quiz(window, menu) -> None:
             options=QFileDialog.Option.DontUseNativeDialog,
         )
         if folder:
-            try:
-                open_quiz(items_from_dataset(folder))
-            except (DataError, OSError) as e:
-                window.show_banner(str(e))
+            loader.load(folder)
 
     def freeze() -> None:
         res = getattr(window, "last_result", None)
@@ -260,4 +276,5 @@ def install_quiz(window, menu) -> None:
     from_folder.triggered.connect(pick_folder)
     from_frame.triggered.connect(freeze)
     window.quiz_from_frame = freeze
+    window.quiz_loader = loader
     window.open_quiz = open_quiz

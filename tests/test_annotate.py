@@ -155,7 +155,8 @@ def test_annotate_paint_erase_undo_prefill_save_reopen(qtbot, tmp_path, nerve_mo
 
     # save into a new dataset folder
     ds = tmp_path / "ds"
-    assert panel.set_dataset(ds)
+    with qtbot.waitSignal(panel.datasetChanged, timeout=10000):
+        panel.set_dataset(ds)
     with qtbot.waitSignal(panel.saved, timeout=10000) as blocker:
         qtbot.keyClick(canvas, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     name = blocker.args[0]
@@ -250,7 +251,8 @@ def test_annotate_from_review_window_dataset_panel(qtbot, tmp_path, settings):
     qtbot.keyClick(canvas, Qt.Key.Key_P)
     np.testing.assert_array_equal(canvas.mask, result.seg.labels)
     assert aw.panel.annotator.text() == "Student A"
-    assert aw.panel.store is not None and aw.panel.store.folder == ds
+    qtbot.waitUntil(lambda: aw.panel.store is not None, timeout=10000)
+    assert aw.panel.store.folder == ds
     errors = []
     aw.panel.error.connect(errors.append)
     with qtbot.waitSignal(aw.datasets.listed, timeout=10000, check_params_cb=lambda n: n == 1):
@@ -275,5 +277,47 @@ def test_annotate_from_review_window_dataset_panel(qtbot, tmp_path, settings):
     with qtbot.waitSignal(aw.datasets.listed, timeout=10000, check_params_cb=lambda n: n == 0):
         aw.datasets.delete_button.click()
     assert not (ds / "masks" / "0029_f000002.png").exists()
+
+    # the same frame as a quiz, the model's mask as its reference (Teaching mode)
+    win.review.seek(2)
+    qtbot.waitUntil(lambda: win.last_result.frame.index == 2, timeout=10000)
+    win.quiz_from_frame()
+    quiz = win.quiz_window
+    assert quiz is not None and win.mode == "teaching"
+    item = quiz.session.items[0]
+    assert item.reference_kind == "model" and "MODEL" in quiz.reference_note.text()
+    k = [c.name for c in win.card.classes].index(item.organ)
+    np.testing.assert_array_equal(item.reference, win.last_result.seg.labels == k)
+    # a quiz from the dataset folder, read off the GUI thread; a broken folder is named
+    with qtbot.waitSignal(win.quiz_loader.done, timeout=10000) as got:
+        win.quiz_loader.load(tmp_path / "nowhere")
+    assert (
+        got.args[1]
+        == f"{tmp_path / 'nowhere' / 'dataset.json'}: missing (not a SonoLive dataset folder)"
+    )
+    quiz.close()
     aw.panel.close_io()
     win.close()
+
+
+def test_annotate_bad_dataset_folder_named(qtbot, tmp_path, nerve_model, frame_image):
+    """A dataset of other classes, or unreadable dataset.json: one line naming the file."""
+    from sonolive.models.card import ModelCard
+    from sonolive.models.dataset_store import DatasetStore
+    from sonolive.models.registry import find_model
+
+    other = tmp_path / "fast-set"
+    DatasetStore(other, ModelCard.load(find_model("fast-lite")).classes)
+    panel = _panel(qtbot, nerve_model, frame_image)
+    with qtbot.waitSignal(panel.error, timeout=10000) as err:
+        panel.set_dataset(other)
+    assert str(other / "dataset.json") in err.args[0] and "classes" in err.args[0]
+    assert panel.store is None
+    (other / "dataset.json").write_text("{not json")
+    with qtbot.waitSignal(panel.error, timeout=10000) as err:
+        panel.set_dataset(other)
+    assert err.args[0].startswith(f"{other / 'dataset.json'}: not readable JSON")
+    with qtbot.waitSignal(panel.error, timeout=10000) as err:
+        panel.save()
+    assert err.args[0] == "Pick a dataset folder first"
+    panel.close_io()
