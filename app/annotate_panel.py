@@ -207,9 +207,9 @@ class AnnotatePanel(QWidget):
             return
         store = self.store
 
-        def load() -> tuple[np.ndarray, np.ndarray, dict]:
+        def load() -> tuple[np.ndarray, np.ndarray, dict, np.ndarray | None]:
             img, m = store.load(name)
-            return img, m, dict(store.record(name))
+            return img, m, dict(store.record(name)), store.load_prefill(name)
 
         self.run_io(load, self._reopened)
 
@@ -236,8 +236,8 @@ class AnnotatePanel(QWidget):
         self.saved.emit(name)
         self.datasetChanged.emit()
 
-    def _reopened(self, res: tuple[np.ndarray, np.ndarray, dict]) -> None:
-        img, mask, rec = res
+    def _reopened(self, res: tuple) -> None:
+        img, mask, rec, prefill = res
         ctx = FrameContext(
             source=rec.get("source", "frame"),
             opened=rec.get("opened", ""),
@@ -245,7 +245,11 @@ class AnnotatePanel(QWidget):
             timestamp=float(rec.get("timestamp", 0.0)),
             roi=tuple(rec["roi"]) if rec.get("roi") else None,
         )
+        ctx.model_name = rec.get("prefill_model", "")
         self.set_frame(img, ctx, mask)
+        if prefill is not None and rec.get("prefilled"):
+            self.prefilled = True  # the record keeps saying where the pixels came from
+            self._prefill_mask = prefill
         self.status.setText(self.tr("Editing %1").replace("%1", rec.get("source", "")))
 
     def _error(self, msg: str) -> None:

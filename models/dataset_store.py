@@ -5,6 +5,7 @@ Layout (the ``--data DIR`` format of models/datasets.py, plus provenance)::
     DIR/images/NAME.png    the ROI picture only (never the scanner's menus or patient text)
     DIR/masks/NAME.png     class indices in card order (a palette PNG: it also shows colours)
     DIR/edits/NAME.png     255 where the person changed the model's pre-fill (pre-filled only)
+    DIR/prefill/NAME.png   the model's mask the person started from (pre-filled only)
     DIR/dataset.json       classes with colours; per image: source file name (not its path),
                            frame index, timestamp, ROI, annotator, pre-filled or not, time
 
@@ -162,9 +163,13 @@ class DatasetStore:
         if s.prefilled and s.prefill_mask is not None:
             edits = (s.mask != s.prefill_mask).astype(np.uint8) * 255
             atomic_write_bytes(self.folder / "edits" / name, png_bytes(edits))
+            atomic_write_bytes(
+                self.folder / "prefill" / name, png_bytes(s.prefill_mask, self.palette)
+            )
             changed = int(np.count_nonzero(edits))
         else:
-            (self.folder / "edits" / name).unlink(missing_ok=True)
+            for sub in ("edits", "prefill"):
+                (self.folder / sub / name).unlink(missing_ok=True)
         self.manifest["images"][name] = {
             "source": Path(s.source).name,
             "opened": Path(s.opened).name if s.opened else Path(s.source).name,
@@ -189,10 +194,17 @@ class DatasetStore:
             img = np.asarray(im.convert("RGB")).copy()
         return img, read_mask(self.folder / "masks" / name)
 
+    def load_prefill(self, name: str) -> np.ndarray | None:
+        """The model's mask a pre-filled frame started from (None if drawn from nothing)."""
+        from .datasets import read_mask
+
+        p = self.folder / "prefill" / name
+        return read_mask(p) if p.exists() else None
+
     def delete(self, name: str) -> None:
         self.manifest["images"].pop(name, None)
         self._write_manifest()
-        for sub in ("images", "masks", "edits"):
+        for sub in ("images", "masks", "edits", "prefill"):
             (self.folder / sub / name).unlink(missing_ok=True)
 
     def _write_manifest(self) -> None:

@@ -203,7 +203,13 @@ def test_annotate_paint_erase_undo_prefill_save_reopen(qtbot, tmp_path, nerve_mo
     with qtbot.waitSignal(panel.saved, timeout=10000):
         panel.save_button.click()
     np.testing.assert_array_equal(np.asarray(Image.open(ds / "masks" / name)), final)
-    assert len(json.loads((ds / "dataset.json").read_text())["images"]) == 1
+    man = json.loads((ds / "dataset.json").read_text())
+    assert len(man["images"]) == 1
+    # still pre-filled: the changed pixels are counted against the model's mask, not the reopen
+    assert man["images"][name]["prefilled"] is True
+    np.testing.assert_array_equal(np.asarray(Image.open(ds / "prefill" / name)), pred)
+    edits = np.asarray(Image.open(ds / "edits" / name)) > 0
+    np.testing.assert_array_equal(edits, final != pred)
     panel.close_io()
 
 
