@@ -73,8 +73,11 @@ class AnnotateWindow(QWidget):
         self.train_dialog = TrainDialog(plan, self)
         self.train_dialog.show()
 
-    def closeEvent(self, e) -> None:  # noqa: N802 - Qt API
-        e.accept()
+    def shutdown(self) -> None:
+        """Stop a training run (its subprocess is killed) and finish pending saves."""
+        if self.train_dialog is not None:
+            self.train_dialog.close()
+        self.panel.close_io()
 
 
 def _source_path(window) -> str:
@@ -133,6 +136,9 @@ def install_annotate(window) -> AnnotateWindow | None:
             if folder:
                 aw.panel.set_dataset(folder)
             window.annotate_window = aw
+            app = QCoreApplication.instance()
+            if app is not None:  # pending saves finish and the I/O thread ends on quit
+                app.aboutToQuit.connect(aw.shutdown)
         return window.annotate_window
 
     def annotate_frame() -> None:

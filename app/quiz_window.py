@@ -175,6 +175,10 @@ class QuizWindow(QWidget):
         self.submitted.emit(rec)
         return rec
 
+    def add_item(self, item: QuizItem) -> None:
+        self.session.items.append(item)
+        self.show_item(self.index)  # "frame i of N" shows the new N
+
     def next_item(self) -> None:
         self.show_item(self.index + 1)
 
@@ -227,7 +231,7 @@ def install_quiz(window, menu) -> None:
     """Quiz actions in ``menu``: from a dataset folder, or from the frame on screen."""
     tr = QCoreApplication.translate
     from_folder = QAction(tr("MainWindow", "Quiz from a dataset folder…"), window)
-    from_frame = QAction(tr("MainWindow", "Quiz on this frame (model's mask as reference)"), window)
+    from_frame = QAction(tr("MainWindow", "Quiz on this frame, or add it to the open quiz"), window)
     menu.addSeparator()
     menu.addAction(from_folder)
     menu.addAction(from_frame)
@@ -271,7 +275,11 @@ def install_quiz(window, menu) -> None:
         c = card.classes[k]
         label = f"{res.frame.source or 'live'} #{res.frame.index}"
         item = QuizItem(res.frame.pixels.copy(), labels == k, c.name, c.display, "model", label)
-        open_quiz([item])
+        quiz = window.quiz_window
+        if quiz is not None and quiz.isVisible():
+            quiz.add_item(item)  # the teacher freezes several frames into one session
+        else:
+            open_quiz([item])
 
     from_folder.triggered.connect(pick_folder)
     from_frame.triggered.connect(freeze)

@@ -74,3 +74,30 @@ def test_annotate_train_cancel_and_broken_data(qtbot, tmp_path):
     assert done.args == ["failed"] and dlg2.stage == "check"
     assert name in dlg2.log.toPlainText() and "12x10" in dlg2.log.toPlainText()
     assert not (tmp_path / "second" / "out" / "run").exists()
+
+
+def test_annotate_window_train_button_starts_from_current_model(qtbot, tmp_path):
+    from sonolive.app.annotate_window import AnnotateWindow
+    from sonolive.models.card import ModelCard
+    from sonolive.models.registry import find_model
+
+    ds = tmp_path / "ds"
+    _make(ds, {"a.mp4": 1, "b.mp4": 1})
+    folder = find_model("nerve-vessel")
+    aw = AnnotateWindow(ModelCard.load(folder).classes, "me")
+    qtbot.addWidget(aw)
+    aw.base_model = folder
+    aw.show()
+    aw.train_button.click()
+    assert aw.train_dialog is None  # no dataset folder yet: said in the status line
+    assert "dataset folder" in aw.panel.status.text()
+    with qtbot.waitSignal(aw.panel.datasetChanged, timeout=10000):
+        aw.panel.set_dataset(ds)
+    aw.train_button.click()
+    dlg = aw.train_dialog
+    assert dlg.isVisible() and dlg.plan.dataset == ds and dlg.plan.base_model == folder
+    stages = dict(dlg.plan.commands())
+    assert stages["train"][stages["train"].index("--init") + 1] == str(folder)
+    assert stages["eval"][stages["eval"].index("--data") + 1] == str(ds / "split" / "val")
+    aw.shutdown()
+    assert not dlg.isVisible()
