@@ -14,6 +14,7 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QFont, QImage, QPixmap
 from PySide6.QtWidgets import (
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -105,6 +106,12 @@ class QuizWindow(QWidget):
         top.addWidget(QLabel(self.tr("Student"), self))
         top.addWidget(self.student)
         top.addWidget(self.task, 1)
+        self.organ = QComboBox(self)  # the organ named by the app, or another one chosen
+        for c in classes[1:]:
+            self.organ.addItem(c.display, c.name)
+        self.organ.activated.connect(self._choose_organ)
+        top.addWidget(QLabel(self.tr("Organ"), self))
+        top.addWidget(self.organ)
         pics = QHBoxLayout()
         pics.addWidget(self.canvas, 1)
         right = QVBoxLayout()
@@ -135,6 +142,8 @@ class QuizWindow(QWidget):
         self.canvas.set_frame(it.image)
         if it.organ in names:
             self.canvas.set_class(names.index(it.organ))
+        self.organ.setCurrentIndex(max(0, self.organ.findData(it.organ)))
+        self.organ.setEnabled(it.labels is not None)
         self.task.setText(
             self.tr("Frame %1 of %2: trace the %3")
             .replace("%1", str(self.index + 1))
@@ -150,6 +159,15 @@ class QuizWindow(QWidget):
         self.overlap.clear()
         self.submit_button.setEnabled(True)
         self.canvas.setFocus()
+
+    def _choose_organ(self, row: int) -> None:
+        name = self.organ.itemData(row)
+        names = [c.name for c in self.classes]
+        if self.item.labels is None or name == self.item.organ:
+            return
+        k = names.index(name)
+        self.item.choose(k, name, self.classes[k].display)
+        self.show_item(self.index)
 
     def traced(self) -> np.ndarray:
         names = [c.name for c in self.classes]
@@ -274,7 +292,9 @@ def install_quiz(window, menu) -> None:
         k = int(counts.argmax()) + 1
         c = card.classes[k]
         label = f"{res.frame.source or 'live'} #{res.frame.index}"
-        item = QuizItem(res.frame.pixels.copy(), labels == k, c.name, c.display, "model", label)
+        item = QuizItem(
+            res.frame.pixels.copy(), labels == k, c.name, c.display, "model", label, labels.copy()
+        )
         quiz = window.quiz_window
         if quiz is not None and quiz.isVisible():
             quiz.add_item(item)  # the teacher freezes several frames into one session

@@ -54,6 +54,14 @@ class QuizItem:
     organ_display: str
     reference_kind: str  # "dataset" or "model"
     label: str  # where the frame came from (a file name and frame index)
+    labels: np.ndarray | None = None  # the whole reference label map: lets one choose the organ
+
+    def choose(self, index: int, name: str, display: str) -> None:
+        """Trace another organ of this frame (needs ``labels``)."""
+        if self.labels is None:
+            raise ValueError("this frame has only one organ's reference")
+        self.reference = self.labels == index
+        self.organ, self.organ_display = name, display
 
 
 @dataclass
@@ -104,6 +112,7 @@ def items_from_dataset(folder: str | Path, organ: str | None = None) -> list[Qui
                 classes[k].get("display", names[k]),
                 "dataset",
                 f"{rec.get('source', name)} #{rec.get('frame_index', 0)}",
+                m,
             )
         )
     return items

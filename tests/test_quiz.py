@@ -107,3 +107,25 @@ def test_quiz_items_from_a_dataset_folder(tmp_path):
     np.testing.assert_array_equal(items[0].reference, read_mask(first) == 2)
     with pytest.raises(DataError, match="no class called 'liver'"):
         items_from_dataset(tmp_path / "ds", organ="liver")
+
+
+def test_quiz_organ_chosen_from_a_dataset_frame(qtbot, tmp_path, classes):
+    from sonolive.app.quiz_window import QuizWindow
+    from sonolive.inference.quiz import QuizSession, items_from_dataset
+    from sonolive.models.datasets import read_mask
+    from test_annotate_dataset import _make
+
+    _make(tmp_path / "ds", {"a.mp4": 1})
+    items = items_from_dataset(tmp_path / "ds")  # the app names each frame's largest organ
+    mask = read_mask(next((tmp_path / "ds" / "masks").glob("*.png")))
+    win = QuizWindow(QuizSession(items), classes)
+    qtbot.addWidget(win)
+    win.show()
+    other = "vessel" if items[0].organ == "nerve" else "nerve"
+    key = Qt.Key.Key_Down if win.organ.findData(other) > win.organ.currentIndex() else Qt.Key.Key_Up
+    qtbot.keyClick(win.organ, key)  # the teacher picks the other organ with the keyboard
+    assert win.organ.currentData() == other
+    assert items[0].organ == other and other.capitalize() in win.task.text()
+    k = [c.name for c in classes].index(other)
+    np.testing.assert_array_equal(items[0].reference, mask == k)
+    assert win.canvas.current_class == k
