@@ -82,8 +82,10 @@ def main() -> None:
         w.panel.close_io()
         w.close()
 
-        ref = read_mask(SAMPLE / "masks" / names[2]) == 1
-        session = QuizSession([QuizItem(frames[2], ref, "nerve", "Nerve", "dataset", "0029")])
+        labels = read_mask(SAMPLE / "masks" / names[2])
+        ref = labels == 1
+        item = QuizItem(frames[2], ref, "nerve", "Nerve", "dataset", "0029", labels)
+        session = QuizSession([item])
         q = QuizWindow(session, seg.card.classes)
         q.resize(1100, 720)
         q.show()
