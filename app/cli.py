@@ -23,7 +23,7 @@ def languages() -> list[str]:
     return ["en", *sorted(q.stem.removeprefix("sonolive_") for q in TRANSLATIONS.glob("*.qm"))]
 
 
-COMMANDS = ("bench", "eval", "train", "process", "phantom", "import_model", "calibrate")
+COMMANDS = ("bench", "eval", "train", "process", "phantom", "import_model", "calibrate", "dataset")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -200,6 +200,9 @@ class MainWindow(QMainWindow):
         from .ood_control import install_ood
 
         install_ood(self)
+        from .annotate_window import install_annotate
+
+        install_annotate(self)
         self.set_mode(self.mode)
         if model:
             self.select_model(model)
