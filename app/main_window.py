@@ -130,6 +130,9 @@ class MainWindow(QMainWindow):
             d.setWidget(w)
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, d)
             self.docks[key] = d
+        # the right-hand panels run the full height, beside the Review panel below the
+        # picture: stacked over it, their minimum heights pushed the window past 800 px
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
 
         # ---- toolbars -------------------------------------------------------------
         self.source_picker = QComboBox()

@@ -37,3 +37,16 @@ def phantom_frames():
     from sonolive.capture.bench_sources import phantom_frames as make
 
     return make(12, 256, seed=3)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_worker_inside_torch_at_exit():
+    """Let the workers that tests stopped (CAM maps, model loads, inference) finish before
+    the interpreter shuts down: a daemon thread still inside torch then aborts pytest (134)."""
+    from sonolive.app.shutdown import join_workers, running_idents
+
+    host = running_idents()
+    yield
+    left = join_workers(deadline_s=30.0, exclude=host)
+    if left:
+        print("\nthreads still running at exit:", ", ".join(t.name for t in left))

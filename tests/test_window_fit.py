@@ -49,6 +49,28 @@ def test_default_window_shows_everything(qtbot, settings, tmp_path):
     win.close()
 
 
+def test_review_mode_keeps_the_default_size(qtbot, settings):
+    """The Review panel's touch-size buttons must not push the window past 800 px."""
+    from sonolive.app.main_window import MainWindow
+
+    win = MainWindow(
+        source="phantom", model="fast-lite", settings=settings, device="cpu", mode="review",
+        backend="torch",
+    )  # fmt: skip
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: win.card is not None, timeout=30000)  # the legend is filled
+    qtbot.waitUntil(lambda: win.review_dock.isVisible(), timeout=5000)
+    panel = win.review_panel
+    qtbot.waitUntil(
+        lambda: win.height() <= 800 and _fully_shown(win, panel.clear_ab_button), timeout=5000
+    )
+    for w in (panel.slider, panel.position_label, panel.loop_box, win.cam_panel.layer):
+        assert _fully_shown(win, w)
+    win.close()
+
+
 def _cut_off(win) -> list[str]:
     """What is not fully shown (empty when everything is)."""
     bad = []
