@@ -185,7 +185,7 @@ def install_annotate(window) -> AnnotateWindow | None:
 
 def _jump(window, source_name: str, index: int) -> None:
     """Open the source clip named in the dataset (found among recent clips) at ``index``."""
-    from .review import recent_clips
+    from .review_window import recent_clips
 
     current = getattr(window, "_annotate_source_path", "")
     candidates = [current, *recent_clips(window.settings)]

@@ -196,7 +196,7 @@ class MainWindow(QMainWindow):
 
         install_model_import(self)
         from .recording import install_recording
-        from .review import install_review
+        from .review_window import install_review
 
         install_review(self)
         install_recording(self)

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from .cv_capture import fourcc_to_int, fourcc_to_str, release, try_get, try_set
 from .device_enum import DeviceInfo, find_device
 from .frame import Frame
 from .source import FrameSource, SourceError
@@ -52,16 +53,6 @@ _NOTES = {
 }
 
 StateCallback = Callable[[str, str], None]
-
-
-def fourcc_to_int(code: str) -> int:
-    return sum(ord(ch) << (8 * i) for i, ch in enumerate(code[:4].ljust(4)))
-
-
-def fourcc_to_str(value: float) -> str:
-    v = int(value)
-    s = "".join(chr((v >> (8 * i)) & 0xFF) for i in range(4))
-    return s if v and s.isprintable() else ""
 
 
 def _quick_hash(img: np.ndarray) -> int:
@@ -270,7 +261,7 @@ class DeviceSource(FrameSource):
         except Exception:
             ok = False
         if not ok:
-            _release(cap)
+            release(cap)
             raise _OpenFailed(
                 "the device could not be opened (unplugged, or in use by another program)"
             )
@@ -280,8 +271,8 @@ class DeviceSource(FrameSource):
     def _configure(self, cap: Any) -> None:
         import cv2
 
-        _try_set(cap, cv2.CAP_PROP_BUFFERSIZE, 1)
-        _try_set(cap, cv2.CAP_PROP_READ_TIMEOUT_MSEC, 1000)
+        try_set(cap, cv2.CAP_PROP_BUFFERSIZE, 1)
+        try_set(cap, cv2.CAP_PROP_READ_TIMEOUT_MSEC, 1000)
         want = ["YUYV", "MJPG"] if self.pixel_format == "auto" else [self.pixel_format]
         tried: list[tuple[str, dict]] = []
         for fmt in want:
@@ -304,15 +295,15 @@ class DeviceSource(FrameSource):
     def _apply_format(self, cap: Any, fmt: str) -> dict:
         import cv2
 
-        _try_set(cap, cv2.CAP_PROP_FOURCC, fourcc_to_int(fmt))
-        _try_set(cap, cv2.CAP_PROP_FRAME_WIDTH, self.width)
-        _try_set(cap, cv2.CAP_PROP_FRAME_HEIGHT, self.height)
-        _try_set(cap, cv2.CAP_PROP_FPS, self.fps)
+        try_set(cap, cv2.CAP_PROP_FOURCC, fourcc_to_int(fmt))
+        try_set(cap, cv2.CAP_PROP_FRAME_WIDTH, self.width)
+        try_set(cap, cv2.CAP_PROP_FRAME_HEIGHT, self.height)
+        try_set(cap, cv2.CAP_PROP_FPS, self.fps)
         return {
-            "width": int(_try_get(cap, cv2.CAP_PROP_FRAME_WIDTH)),
-            "height": int(_try_get(cap, cv2.CAP_PROP_FRAME_HEIGHT)),
-            "fps": float(_try_get(cap, cv2.CAP_PROP_FPS)),
-            "fourcc": fourcc_to_str(_try_get(cap, cv2.CAP_PROP_FOURCC)),
+            "width": int(try_get(cap, cv2.CAP_PROP_FRAME_WIDTH)),
+            "height": int(try_get(cap, cv2.CAP_PROP_FRAME_HEIGHT)),
+            "fps": float(try_get(cap, cv2.CAP_PROP_FPS)),
+            "fourcc": fourcc_to_str(try_get(cap, cv2.CAP_PROP_FOURCC)),
         }
 
     def _short(self, got: dict) -> bool:
@@ -332,12 +323,12 @@ class DeviceSource(FrameSource):
         try:
             self._configure(cap)
         except Exception as exc:
-            _release(cap)
+            release(cap)
             raise _OpenFailed(f"the device refused the video format: {exc}") from None
         s = _Session(cap, require_change_from=self._lost_hashes)
         with self._cond:
             if self._stop.is_set():
-                _release(cap)
+                release(cap)
                 return
             self._session = s
         s.thread = threading.Thread(
@@ -399,7 +390,7 @@ class DeviceSource(FrameSource):
                 s.recent.append(s.last_hash)
             self._lose(s, reason)
         finally:
-            _release(cap)
+            release(cap)
 
     def _frozen(self, s: _Session, img: np.ndarray, cap: Any, t: float) -> bool:
         h = _quick_hash(img)
@@ -490,26 +481,4 @@ class DeviceSource(FrameSource):
                 log.exception("capture state callback failed")
 
 
-def _try_set(cap: Any, prop: int, value: float) -> bool:
-    try:
-        return bool(cap.set(prop, value))
-    except Exception:
-        return False
-
-
-def _try_get(cap: Any, prop: int) -> float:
-    try:
-        return float(cap.get(prop) or 0.0)
-    except Exception:
-        return 0.0
-
-
-def _release(cap: Any) -> None:
-    try:
-        if cap is not None:
-            cap.release()
-    except Exception:
-        pass
-
-
-__all__ = ["CONNECTING", "LIVE", "LOST", "DeviceSource", "fourcc_to_int", "fourcc_to_str"]
+__all__ = ["CONNECTING", "LIVE", "LOST", "DeviceSource"]

@@ -51,7 +51,7 @@ def _ungated_model() -> str:
 def _window(qtbot, settings, source=None, model="fast-lite"):
     from sonolive.app.main_window import MainWindow
     from sonolive.app.recording import install_recording
-    from sonolive.app.review import install_review
+    from sonolive.app.review_window import install_review
 
     if source is None:
         source = ReplaySource([make_frame(i) for i in range(4)], fps=30, name="live")
