@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from ..models.registry import DEFAULT_MODEL
+from .commands.options import add_trust_code
 
 MODES = ("bedside", "teaching", "review")  # as app/modes.py (which imports Qt; a test checks)
 BACKENDS = ("auto", "torch", "onnx")  # as inference/backends.py (which imports torch)
@@ -41,11 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", default="auto", choices=BACKENDS, help="CPU inference backend")
     p.add_argument("--mode", default=None, choices=MODES, help="the window's mode")
     p.add_argument("--lang", default=None, choices=languages(), help="user-interface language")
-    p.add_argument(
-        "--trust-code",
-        action="store_true",
-        help="allow a TorchScript model (a program that runs on this computer)",
-    )
+    add_trust_code(p)
     p.add_argument("--screenshot", default=None, help=argparse.SUPPRESS)  # PNG after --quit-after
     p.add_argument("--quit-after", type=float, default=None, help=argparse.SUPPRESS)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from ...models.registry import DEFAULT_MODEL
+from .options import add_trust_code
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,11 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", default="512", help="phantom picture size, e.g. 512 or 1920x1080")
     p.add_argument("--device", default="auto")
     p.add_argument("--backend", default="auto", help="auto, torch or onnx (CPU)")
-    p.add_argument(
-        "--trust-code",
-        action="store_true",
-        help="allow a TorchScript model (a program that runs on this computer)",
-    )
+    add_trust_code(p)
     p.add_argument("--compare", default=None, help="comma list of models or model@backend")
     p.add_argument("--cam", default=None, help="also run the CAM worker with this method")
     p.add_argument("--json", dest="json_out", default=None)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ...models.datasets import PHANTOM_TRAIN_SEED
+from .options import add_trust_code
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,11 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="share of training-like frames that may be flagged (default 0.01)",
     )
     p.add_argument("--device", default="cpu")
-    p.add_argument(
-        "--trust-code",
-        action="store_true",
-        help="allow a TorchScript model (a program that runs on this computer)",
-    )
+    add_trust_code(p)
     p.set_defaults(func=run)
 
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ...models.datasets import PHANTOM_EVAL_SEED
+from .options import add_trust_code
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,11 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cam-method", default=None)
     p.add_argument("--cam-layer", default=None)
     p.add_argument("--device", default="auto")
-    p.add_argument(
-        "--trust-code",
-        action="store_true",
-        help="allow a TorchScript model (a program that runs on this computer)",
-    )
+    add_trust_code(p)
     p.add_argument("--json", dest="json_out", type=Path, default=None)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from .options import add_trust_code
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -16,11 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("dir", type=Path, metavar="DIR", help="folder holding the card and weights")
     p.add_argument("--force", action="store_true", help="replace a user model of the same name")
-    p.add_argument(
-        "--trust-code",
-        action="store_true",
-        help="allow a TorchScript model (a program that runs on this computer)",
-    )
+    add_trust_code(p)
     p.set_defaults(func=run)
 
 

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from ...models.registry import DEFAULT_MODEL
+from .options import add_trust_code
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,11 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default=DEFAULT_MODEL)
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--backend", default="auto")
-    p.add_argument(
-        "--trust-code",
-        action="store_true",
-        help="allow a TorchScript model (a program that runs on this computer)",
-    )
+    add_trust_code(p)
     p.add_argument(
         "--roi",
         choices=["none", "auto"],
