@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from .ood import ReferenceStats, fit_reference, frame_features, weights_fingerprint
 from .segmenter import Segmenter
@@ -25,8 +26,10 @@ def features_of(seg: Segmenter, pictures: Iterable[np.ndarray]) -> np.ndarray:
     rows = []
     for img in pictures:
         x = seg.preprocess(as_rgb(img))
-        out = seg.infer(x)
-        rows.append(frame_features(seg.picture(x), out, seg.card.output))
+        pic, small = seg.ood_inputs(x, seg.infer(x), force=True)
+        if seg.device.type == "cuda":
+            torch.cuda.synchronize(seg.device)  # the copies to the host are non-blocking
+        rows.append(frame_features(pic, small, seg.card.output, out_stride=1))
     return np.stack(rows)
 
 

@@ -144,6 +144,7 @@ class Segmenter:
         self._stage: torch.Tensor | None = None  # device side of the packed download
         self._stage_host: torch.Tensor | None = None  # its pinned host side
         self._events: list[torch.cuda.Event] | None = None
+        self._ood_host: torch.Tensor | None = None  # pinned host side of the check's inputs
         from .ood import reference_for
 
         self.reference, self.reference_note = reference_for(model)
@@ -163,7 +164,7 @@ class Segmenter:
         """Drop device buffers and any captured graph (before a CPU fallback)."""
         self.net = self.eager_net
         self._pinned = self._pinned_out = self._frame_dev = None
-        self._stage = self._stage_host = None
+        self._stage = self._stage_host = self._ood_host = None
         self._compositor = None
         self._events = None
 
@@ -218,20 +219,38 @@ class Segmenter:
         x = (x - self._mean) / self._std
         return x.to(self.dtype)
 
-    def picture(self, x: torch.Tensor) -> np.ndarray:
-        """The network's input back on the 0-1 scale, on the host (for the OOD features)."""
-        std = self._std.cpu().numpy()
-        mean = self._mean.cpu().numpy()
-        return x.detach().cpu().float().numpy() * std + mean
+    def ood_inputs(
+        self, x: torch.Tensor, out: torch.Tensor, force: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """What the training-data check reads: the input back on the 0-1 scale and every 4th
+        output pixel, on their way to the host. On CUDA this is a non-blocking copy into a
+        pinned buffer that the frame's one sync completes, so the check adds no sync of its
+        own. Call it before that sync; None when the model has no reference statistics (unless
+        ``force``: calibration computes them)."""
+        if self.reference is None and not force:
+            return None
+        with torch.inference_mode():
+            pic = x.detach().float() * self._std + self._mean
+            small = out[..., ::4, ::4].float()
+            if not self._is_cuda:
+                return pic, small
+            n = pic.numel()
+            packed = torch.cat([pic.flatten(), small.flatten()])
+            if self._ood_host is None or self._ood_host.numel() != packed.numel():
+                self._ood_host = torch.empty(packed.numel(), dtype=torch.float32).pin_memory()
+            self._ood_host.copy_(packed, non_blocking=True)
+            return self._ood_host[:n].view(pic.shape), self._ood_host[n:].view(small.shape)
 
-    def judge(self, seg: Segmentation, x: torch.Tensor, out: torch.Tensor) -> Segmentation:
-        """Fill ``seg.ood_score`` and ``seg.in_distribution`` (left None without statistics)."""
-        if self.reference is None:
+    def judge(
+        self, seg: Segmentation, staged: tuple[torch.Tensor, torch.Tensor] | None
+    ) -> Segmentation:
+        """Fill ``seg.ood_score`` and ``seg.in_distribution`` from :meth:`ood_inputs` (after the
+        frame's sync); left None without statistics."""
+        if staged is None:
             return seg
         from .ood import frame_features
 
-        small = out[..., ::4, ::4]  # subsampled where it lies: a small download on a GPU
-        feats = frame_features(self.picture(x), small, self.card.output, out_stride=1)
+        feats = frame_features(staged[0], staged[1], self.card.output, out_stride=1)
         score = self.reference.score(feats)
         seg.ood_score = round(score, 4)
         seg.in_distribution = self.reference.in_distribution(score)
@@ -318,7 +337,8 @@ class Segmenter:
         x = self.preprocess(frame.pixels)
         t1 = time.perf_counter()
         out = self.infer(x)
-        seg = self.judge(self.postprocess(out, (frame.height, frame.width)), x, out)
+        staged = self.ood_inputs(x, out)  # before postprocess's sync
+        seg = self.judge(self.postprocess(out, (frame.height, frame.width)), staged)
         t3 = time.perf_counter()
         frame.timings.preprocess = (t1 - t0) * 1000
         # on CUDA the work is asynchronous until the single sync in postprocess, so the
@@ -330,7 +350,8 @@ class Segmenter:
     def segment_pixels(self, rgb: np.ndarray) -> Segmentation:
         x = self.preprocess(rgb)
         out = self.infer(x)
-        return self.judge(self.postprocess(out, rgb.shape[:2]), x, out)
+        staged = self.ood_inputs(x, out)
+        return self.judge(self.postprocess(out, rgb.shape[:2]), staged)
 
     # ---- the GPU fast path ----------------------------------------------------
     def compositor(self, style: OverlayStyle | None = None) -> TorchCompositor:
@@ -382,6 +403,7 @@ class Segmenter:
             self._record(1)
             t1 = time.perf_counter()
             out = self.infer(x)
+            staged = self.ood_inputs(x, out)  # rides the one sync below
             sums, counts = self._stats(out)
             idx = self._labels_full(out, (H, W))
             areas = torch.bincount(idx.flatten(), minlength=n)[:n]
@@ -420,7 +442,7 @@ class Segmenter:
         comp.draw_names(image, small, centre, st)
         seg0 = self._figures(None, stats[0], stats[1], stats[2].astype(np.int64))
         seg = LazySegmentation(lab_u8, small, s, seg0.confidence, seg0.areas)
-        self.judge(seg, x, out)
+        self.judge(seg, staged)
         t4 = time.perf_counter()
         tm = frame.timings
         if self._is_cuda and self._events is not None:
