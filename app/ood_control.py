@@ -74,7 +74,13 @@ class OodControl(QObject):
         self.shown_note: str | None = None  # the "no statistics" note, said once per model
 
     def _toggled(self, on: bool) -> None:
-        self.window.pipeline.show_ood = bool(on)
+        w = self.window
+        w.pipeline.show_ood = bool(on)
+        # the frame on screen follows at once, even when no new frame is coming
+        if w.review.active:
+            w.review.refresh()
+        elif w.last_result is not None:
+            w.pipeline.redo(w.last_result.frame)
 
     def reset(self, *_args) -> None:
         """A new source or model: "Show anyway" is off again."""

@@ -276,7 +276,6 @@ def _process(
         segmenter,
         style,
         on_status=lambda kind, msg: kind == "error" and errors.append(msg),
-        ood_hold_s=0.0,  # an export decides frame by frame: no overlay on any foreign frame
     )
     pipe.show_ood = show_ood  # frames unlike the training data: a plain line, or the marked overlay
     names = card.class_names[1:]
@@ -308,7 +307,7 @@ def _process(
                 if not rois or rois[-1][1] != list(frame.roi):
                     rois.append((frame.index, list(frame.roi)))
                 frame.mark_entered()
-                result = pipe.process(frame)
+                result = pipe.process(frame, decide_now=True)  # no overlay on any foreign frame
                 seg, image = result.seg, result.image
                 if seg is None:
                     raise BatchError(errors[-1] if errors else "segmentation failed")

@@ -311,14 +311,18 @@ class OodGate:
         k = min(1.0, max(0.0, (t - self._switched) / self.fade_s))
         return 1.0 - k if self.hidden else k
 
+    def decide_now(self, in_distribution: bool | None) -> bool:
+        """This frame alone decides, with no hold or fade (a paused or stepped frame in
+        review, an exported frame); later :meth:`update` calls go on from that state."""
+        self.reset()
+        self.hidden = in_distribution is False
+        return self.hidden
+
     def update(self, in_distribution: bool | None, t: float) -> bool:
         """Feed one frame's verdict (None: no statistics, never hides); returns ``hidden``."""
         if in_distribution is None:
             self.reset()
             return False
-        if self.hold_s <= 0:  # no hysteresis: each frame decides for itself
-            self.hidden = not in_distribution
-            return self.hidden
         if self._since is not None and t < self._since:
             self._since = None  # time went back (a seek in review): start the count again
         disagrees = in_distribution == self.hidden  # foreign while shown, familiar while hidden

@@ -62,7 +62,6 @@ class Pipeline:
         on_status: StatusCallback | None = None,
         on_result: Callable[[], None] | None = None,
         keep_all_stats: bool = False,
-        ood_hold_s: float = 0.5,
     ) -> None:
         self.source = source
         self.segmenter = segmenter
@@ -86,9 +85,8 @@ class Pipeline:
         self._infer_thread: threading.Thread | None = None
         self._run: tuple[threading.Event, threading.Thread] | None = None
         self.last_error: str | None = None
-        #: hides the overlay on pictures unlike the training data after ``ood_hold_s``
-        #: (0: frame by frame, for exports)
-        self.ood_gate = OodGate(ood_hold_s)
+        #: hides the overlay on pictures unlike the training data (0.5 s hold while frames flow)
+        self.ood_gate = OodGate()
         self.show_ood = False  # "Show anyway": off by default, reset on a source or model change
 
     # ---- figures -------------------------------------------------------------
@@ -171,6 +169,12 @@ class Pipeline:
             if live and source is not None:
                 self._start_capture(source)
 
+    def redo(self, frame: Frame) -> None:
+        """Compose ``frame`` again on the inference thread, for a setting changed while no new
+        frame comes (the end of a clip, a frozen source); latest wins as ever."""
+        frame.mark_entered()
+        self.frames_in.put(frame)
+
     def set_style(self, style: OverlayStyle) -> None:
         with self._lock:
             self.style = style
@@ -251,16 +255,20 @@ class Pipeline:
             if not self.results.put(result):
                 self.on_result()
 
-    def process(self, frame: Frame) -> Result | None:
+    def process(self, frame: Frame, decide_now: bool = False) -> Result | None:
         """Segment and compose one frame (also used directly by review and batch export).
+
+        ``decide_now``: this frame alone decides whether it is like the training data (a
+        paused or stepped review frame, an exported frame), instead of the 0.5 s hold that
+        keeps a flowing picture from blinking.
 
         Serialised: the live inference thread and a review worker never share the segmenter
         at the same moment.
         """
         with self._infer_lock:
-            return self._process(frame)
+            return self._process(frame, decide_now)
 
-    def _process(self, frame: Frame) -> Result | None:
+    def _process(self, frame: Frame, decide_now: bool = False) -> Result | None:
         """The body of :meth:`process`.
 
         A segmenter that composes on its device (CUDA, or ``gpu_compose = True``) takes the
@@ -301,7 +309,11 @@ class Pipeline:
                     break
                 with self._lock:
                     seg_model, overlay, style = self.segmenter, self.overlay, self.style
-        hidden = self.ood_gate.update(seg.in_distribution if seg else None, frame.timestamp)
+        verdict = seg.in_distribution if seg else None
+        if decide_now:
+            hidden = self.ood_gate.decide_now(verdict)
+        else:
+            hidden = self.ood_gate.update(verdict, frame.timestamp)
         anyway = hidden and self.show_ood
         weight = 1.0 if anyway else self.ood_gate.overlay_weight(frame.timestamp)
         if hidden and not anyway and seg_model is not None and weight <= 0.0:

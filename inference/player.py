@@ -386,12 +386,18 @@ class ClipPlayer:
             self._cache_id = ident
         return (index, *ident)
 
-    def _result_for(self, frame_or_index) -> Result:
-        """The Result for a frame (decoded or by index), from the cache or processed now."""
+    def _result_for(self, frame_or_index, decide_now: bool = True) -> Result:
+        """The Result for a frame (decoded or by index), from the cache or processed now.
+
+        ``decide_now``: a frame looked at on its own (open, seek, step) is judged alone
+        against the training data; frames played in a row keep the live path's 0.5 s hold.
+        """
         index = frame_or_index if isinstance(frame_or_index, int) else frame_or_index.index
-        key = self._cache_key(index)
+        key = (*self._cache_key(index), decide_now)
         hit = self.cache.get(key)
         if hit is not None:
+            if decide_now:  # playing on from here starts from this frame's verdict
+                self.pipeline.ood_gate.decide_now(hit.seg.in_distribution if hit.seg else None)
             return hit
         frame = self._src.seek(index) if isinstance(frame_or_index, int) else frame_or_index
         if self.pipeline.running:  # the live path was restarted: it owns the segmenter now
@@ -402,7 +408,7 @@ class ClipPlayer:
                 frame = self._src.seek(frame.index)
             frame = self.roi_stage(frame) or frame
         frame.mark_entered()
-        result = self.pipeline.process(frame)
+        result = self.pipeline.process(frame, decide_now=decide_now)
         self.process_calls += 1
         self.cache.put(key, result)
         return result
@@ -457,7 +463,7 @@ class ClipPlayer:
         with self._cond:
             due = self._pacer.due(float(frame.timestamp), now)
             period = 1.0 / ((src.fps or 30.0) * self._pacer.speed)
-        key = self._cache_key(frame.index)
+        key = (*self._cache_key(frame.index), False)  # as _result_for keys a played frame
         if (
             now > due + period
             and key not in self.cache
@@ -466,7 +472,7 @@ class ClipPlayer:
         ):
             self._wk_index = frame.index  # too late: decoded, skipped (in order)
             return
-        result = self._result_for(frame)
+        result = self._result_for(frame, decide_now=False)
         with self._cond:
             while not self._commands_pending() and self._playing:
                 wait = due - time.perf_counter()

@@ -59,3 +59,40 @@ def test_overlay_hidden_on_foreign_input_and_show_anyway_resets(qtbot, settings,
     assert not np.array_equal(r.image, r.frame.pixels)  # the model's own data: overlay drawn
     assert "hidden" not in win.ood.gauge.toolTip() and win.ood.gauge.value() > 50
     win.close()
+
+
+def test_review_judges_a_paused_frame_alone_and_show_anyway_redraws_it(qtbot, settings, tmp_path):
+    """A clip opened in Review stops on its first frame: that frame alone must hide the
+    overlay (no 0.5 s hold while nothing plays), and "Show anyway" redraws it at once."""
+    import av
+    from sonolive.app.main_window import MainWindow
+
+    clip = tmp_path / "nerve.mp4"
+    with av.open(str(clip), "w") as out:
+        st = out.add_stream("libx264", rate=30)
+        st.width, st.height, st.pix_fmt = 256, 256, "yuv420p"
+        for img in _real_scans():
+            for p in st.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                out.mux(p)
+        for p in st.encode():
+            out.mux(p)
+    win = MainWindow(str(clip), "fast-lite", settings, "cpu", "review", "torch")
+    qtbot.addWidget(win)
+    win.show()
+    got = []
+
+    def judged_first_frame() -> bool:  # composed again once the model has loaded
+        r = win.last_result
+        if r is not None and r.seg is not None and r.frame.index == 0:
+            got.append(r)
+        return bool(got)
+
+    qtbot.waitUntil(judged_first_frame, timeout=30000)
+    r = got[0]
+    assert r.frame.index == 0 and r.seg.in_distribution is False
+    assert r.ood_hidden and not r.ood_shown_anyway, "a paused foreign frame must be gated"
+    assert np.array_equal(r.image, draw_gate_line(r.frame.pixels, win.pipeline.segmenter.card))
+    win.show_ood_action.trigger()
+    qtbot.waitUntil(lambda: win.last_result.ood_shown_anyway, timeout=20000)
+    assert win.last_result.frame.index == 0  # the same frame, drawn again with the mark
+    win.close()

@@ -48,13 +48,15 @@ def _ungated_model() -> str:
     return "fast-lite-ungated"
 
 
-def _window(qtbot, settings, source=None, model="fast-lite"):
+def _window(qtbot, settings, source=None, model=None):
     from sonolive.app.main_window import MainWindow
     from sonolive.app.recording import install_recording
     from sonolive.app.review_window import install_review
 
     if source is None:
         source = ReplaySource([make_frame(i) for i in range(4)], fps=30, name="live")
+    if model is None:  # the barcode frames are foreign to fast-lite: review them ungated
+        model = _ungated_model()
     win = MainWindow(
         source=source,
         model=model,
@@ -133,7 +135,7 @@ def _show(qtbot, win, index: int, timeout: int = 15000) -> None:
 
 
 def test_seek_step_keys_cache_and_latest_wins(qtbot, settings, clip):
-    win = _window(qtbot, settings, model=_ungated_model())
+    win = _window(qtbot, settings)
     ctl = win.review
     with qtbot.waitSignal(ctl.opened, timeout=15000) as opened:
         ctl.open(str(clip))
@@ -287,7 +289,7 @@ def test_dicom_cine_review_and_snapshot(qtbot, settings, tmp_path):
     assert meta["source"] == "cine.dcm" and meta["frame_index"] == 3
     assert meta["time_s"] == pytest.approx(0.15)
     card = win.pipeline.segmenter.card
-    assert meta["model"] == card.name == "fast-lite" and meta["model_version"] == card.version
+    assert meta["model"] == card.name == "fast-lite-ungated" and meta["model_version"] == card.version
     assert meta["app_version"] and meta["timestamp"]
     assert meta["classes_present"] == list(r.seg.areas)
     assert meta["areas_px"] == r.seg.areas
