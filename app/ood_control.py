@@ -89,7 +89,7 @@ class OodControl(QObject):
         self.action.blockSignals(False)
         self.window.pipeline.show_ood = False
         seg = self.window.pipeline.segmenter
-        note = getattr(seg, "reference_note", None) if seg is not None else None
+        note = seg.reference_note if seg is not None else None
         if note and note != self.shown_note:
             self.shown_note = note
             self.window.status_line.showMessage(note, 15000)
@@ -97,9 +97,10 @@ class OodControl(QObject):
     def show(self, result: Result) -> None:
         """Update the gauges from a shown frame."""
         seg = result.seg
-        ref = getattr(self.window.pipeline.segmenter, "reference", None)
+        model = self.window.pipeline.segmenter
+        ref = model.reference if model is not None else None
         if seg is None or seg.ood_score is None or ref is None:
-            why = getattr(self.window.pipeline.segmenter, "reference_note", None) or ""
+            why = (model.reference_note if model is not None else None) or ""
             for g in (self.gauge, self.legend_gauge):
                 g.set_state(None, None, why or _tr("not checked"))
             return

@@ -390,11 +390,6 @@ def gate_lines(card: Any) -> list[str]:
     ]
 
 
-def gate_line(card: Any) -> str:
-    """:func:`gate_lines` as one line (logs, tooltips)."""
-    return " ".join(gate_lines(card))
-
-
 def mark_line() -> str:
     """The mark on an overlay shown anyway on a picture unlike the training data."""
     return "Outside training data - shown anyway"

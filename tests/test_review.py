@@ -289,7 +289,9 @@ def test_dicom_cine_review_and_snapshot(qtbot, settings, tmp_path):
     assert meta["source"] == "cine.dcm" and meta["frame_index"] == 3
     assert meta["time_s"] == pytest.approx(0.15)
     card = win.pipeline.segmenter.card
-    assert meta["model"] == card.name == "fast-lite-ungated" and meta["model_version"] == card.version
+    assert (
+        meta["model"] == card.name == "fast-lite-ungated" and meta["model_version"] == card.version
+    )
     assert meta["app_version"] and meta["timestamp"]
     assert meta["classes_present"] == list(r.seg.areas)
     assert meta["areas_px"] == r.seg.areas

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ...models.datasets import PHANTOM_TRAIN_SEED
+from .errors import fail
 from .options import add_trust_code
 
 
@@ -46,8 +47,7 @@ def run(args: argparse.Namespace) -> int:
             args.model, device=args.device, backend="torch", trust_code=args.trust_code
         )
     except Exception as e:  # noqa: BLE001 - one plain line, no traceback
-        print(f"error: model {args.model!r} could not be loaded: {e}", file=sys.stderr)
-        return 2
+        return fail(e)
     if args.data is not None:
         pics = folder_pictures(args.data, args.split, args.split_seed, args.val_fraction)
         where = f"{args.data} ({args.split} split, each image and its mirror)"
