@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..capture.source import FrameSource, SourceError
+from ..capture.source import FrameSource, SourceError, as_seekable
 from ..inference.cam_control import CamControl
 from ..inference.overlay import OverlayStyle
 from ..inference.pipeline import Pipeline, Result
@@ -70,6 +70,8 @@ class MainWindow(QMainWindow):
         trust_code: bool = False,
     ) -> None:
         super().__init__()
+        self._model_loading = False  # a model is being loaded in the background
+        self._waiting_for_model = False  # a recording waits for it before it plays
         self.setWindowTitle(self.tr("SonoLive — not for diagnostic use"))
         self.resize(1280, 800)
         self.settings = settings or QSettings("SonoLive", "SonoLive")
@@ -295,10 +297,12 @@ class MainWindow(QMainWindow):
             self.model_picker.blockSignals(False)
         if name is None:
             self.pipeline.set_segmenter(None)
+            self._model_settled()
             self.model_simulated = False
             self._set_card(None, None)
             self._update_marks()
             return
+        self._model_loading = True
         self.bridge.load_model_async(name, self.device, self.backend, trust_code=self.trust_code)
 
     def _model_picked(self, idx: int) -> None:
@@ -315,7 +319,15 @@ class MainWindow(QMainWindow):
         self.fit_docks()
 
     @Slot(object, str)
+    def _model_settled(self) -> None:
+        """The model has loaded or failed: a recording held back for it starts now."""
+        self._model_loading = False
+        if self._waiting_for_model:
+            self._waiting_for_model = False
+            self.pipeline.start()
+
     def on_model_ready(self, seg, name: str) -> None:
+        self._model_settled()
         self.model_simulated = bool(seg.card.simulated)
         self.hide_banner("model")  # a source error stays up: it is not the model's to clear
         self.hide_banner("other")
@@ -329,6 +341,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str, str)
     def on_model_failed(self, name: str, msg: str) -> None:
+        self._model_settled()
         self.model_simulated = False
         self.status_line.backend_label.setText(self.tr("no model"))
         self._set_card(None, None)
@@ -353,9 +366,17 @@ class MainWindow(QMainWindow):
         self.hide_banner("source")
         self.source = src
         self.status_line.source_label.setText(src.describe())
+        # a recording is finite: it waits for the model that is loading, so that no frame of
+        # it goes by unsegmented (a live card or the simulated scanner starts at once)
+        self._waiting_for_model = self._model_loading and as_seekable(src) is not None
+        if self._waiting_for_model:
+            self.pipeline.set_source(None)  # end a running input; the recording waits
         self.pipeline.set_source(src)
         self.ood.reset()
-        self.pipeline.start()
+        if self._waiting_for_model:
+            self.status_line.showMessage(self.tr("Loading the model before playing…"), 5000)
+        else:
+            self.pipeline.start()
         picker = getattr(self, "input_picker", None)
         if picker is not None:
             picker.sync()
