@@ -38,6 +38,7 @@ from ..capture.clip import is_url
 from ..capture.device_enum import DeviceInfo, list_devices
 from ..capture.roi import Roi
 from ..capture.roi_stage import RoiStage, SourceRoiFilter, format_roi, parse_roi
+from ..capture.source import SeekableSource, as_seekable
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +61,8 @@ def source_key(source: object) -> str | None:
     Other inputs are not saved.
     """
     if not isinstance(source, DeviceSource):
-        path = getattr(source, "path", None)  # a recorded file in review: keyed by its path
-        return file_key(path) if path is not None and getattr(source, "seekable", False) else None
+        clip = as_seekable(source)  # a recorded file in review: keyed by its path
+        return file_key(clip.location) if clip is not None else None
     info = source.device if isinstance(source.device, DeviceInfo) else None
     m = source.match
     if info is not None and info.vid_pid:
@@ -299,7 +300,7 @@ class InputPicker(QObject):
         """Show the window's running source in the picker (called after every source change)."""
         src = self.current_source()
         self.adopt(src)
-        where = getattr(src, "path", None) or getattr(src, "folder", None)
+        where = src.location if isinstance(src, SeekableSource) else None
         if where is not None and not isinstance(src, DeviceSource):
             spec = str(where)
             self._add_file_entry(spec)
@@ -318,7 +319,7 @@ class InputPicker(QObject):
 
     def _make_stage(self, src: object) -> RoiStage | None:
         """A fresh ROI stage for a non-simulated source (runs on any thread: no Qt)."""
-        if src is None or self._is_simulated(src) or getattr(src, "seekable", False):
+        if src is None or self._is_simulated(src) or as_seekable(src) is not None:
             # simulated pictures have no chrome; recorded files play whole (ROI for those
             # is `sonolive process --roi auto`), so a short clip or a few stills are never
             # held back while a region is being detected

@@ -87,9 +87,7 @@ def install_review(window) -> ReviewController:
     dock.setWidget(panel)
     window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
     dock.setVisible(False)
-    docks = getattr(window, "docks", None)
-    if isinstance(docks, dict):
-        docks["review"] = dock
+    window.docks["review"] = dock
     window.review = ctl
     window.review_panel = panel
     window.review_dock = dock
@@ -162,32 +160,23 @@ def install_review(window) -> ReviewController:
 
     def on_opened(path: str, desc: str, _count: int, _fps: float) -> None:
         add_recent_clip(window.settings, path)
-        if hasattr(window, "set_mode") and getattr(window, "mode", "review") != "review":
-            try:
-                window.set_mode("review")  # review's overlay style and panels
-            except Exception:  # noqa: BLE001 - the mode switch is cosmetic here
-                pass
+        if window.mode != "review":
+            window.set_mode("review")  # review's overlay style and panels
             ctl.refresh()  # the first frame may have been composed in the old style
         dock.setVisible(True)
         dock.raise_()
         rebuild_recent()
-        if hasattr(window, "hide_banner"):
-            window.hide_banner("source")  # a model error stays: the clip does not fix it
-        status = getattr(window, "status_line", None)
-        if status is not None and hasattr(status, "source_label"):
-            status.source_label.setText(desc)
+        window.hide_banner("source")  # a model error stays: the clip does not fix it
+        window.status_line.source_label.setText(desc)
         src = ctl.source
         if src is not None:
             window.source = src  # the simulated-data mark follows the source shown
-            if hasattr(window, "_update_marks"):
-                window._update_marks()
-            if picker is not None:
-                picker.sync()  # "Adjust ROI…" works for the clip
+            window._update_marks()
+            picker.sync()  # "Adjust ROI…" works for the clip
 
-    picker = getattr(window, "input_picker", None)
-    if picker is not None:
-        ctl.roi_lookup = picker.saved_roi_for_path
-        picker.roiChanged.connect(ctl.refresh)
+    picker = window.input_picker  # installed before review (the window's order)
+    ctl.roi_lookup = picker.saved_roi_for_path
+    picker.roiChanged.connect(ctl.refresh)
     window.open_clip = open_clip
     open_action.triggered.connect(pick_clip)
     ctl.opened.connect(on_opened)
@@ -225,12 +214,8 @@ def install_review(window) -> ReviewController:
     dock.visibilityChanged.connect(dock_visible)
 
     # --- a model or style change shows the current frame again, recomputed ---
-    panel_ = getattr(window, "overlay_panel", None)
-    if panel_ is not None and hasattr(panel_, "styleChanged"):
-        panel_.styleChanged.connect(lambda *_: ctl.refresh())
-    bridge = getattr(window, "bridge", None)
-    if bridge is not None and hasattr(bridge, "modelReady"):
-        bridge.modelReady.connect(lambda *_: ctl.refresh())
+    window.overlay_panel.styleChanged.connect(lambda *_: ctl.refresh())
+    window.bridge.modelReady.connect(lambda *_: ctl.refresh())
 
     from .snapshot import install_snapshot
 

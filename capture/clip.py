@@ -80,6 +80,10 @@ class ClipSource(SeekableSource):
         """Number of (usable) frames; 0 for a live stream or before :meth:`open`."""
         return len(self._pts)
 
+    @property
+    def location(self) -> str:
+        return self.path
+
     def _time_of(self, index: int) -> float:
         return float((self._pts[index] - self._pts[0]) * self._time_base)
 

@@ -118,6 +118,10 @@ class DicomClipSource(SeekableSource):
     def frame_count(self) -> int:
         return self._n
 
+    @property
+    def location(self) -> str:
+        return self.path
+
     def _time_of(self, index: int) -> float:
         return float(self._times[index]) if self._times is not None else index / self._fps
 

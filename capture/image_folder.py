@@ -55,6 +55,10 @@ class ImageFolderSource(SeekableSource):
     def frame_count(self) -> int:
         return len(self._files)
 
+    @property
+    def location(self) -> str:
+        return str(self.folder)
+
     def open(self) -> None:
         if not self.folder.is_dir():
             raise SourceError(f"Folder not found: {self.folder}")

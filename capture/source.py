@@ -82,6 +82,11 @@ class SeekableSource(FrameSource):
     def frame_count(self) -> int:
         """Number of (usable) frames; 0 before :meth:`open`."""
 
+    @property
+    @abc.abstractmethod
+    def location(self) -> str:
+        """The file, folder or URL read (what settings saved for this input are keyed by)."""
+
     @abc.abstractmethod
     def seek(self, index: int) -> Frame:
         """Frame ``index`` exactly; the next ``read()`` continues from ``index + 1``."""
