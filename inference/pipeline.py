@@ -85,6 +85,7 @@ class Pipeline:
         self._infer_thread: threading.Thread | None = None
         self._run: tuple[threading.Event, threading.Thread] | None = None
         self.last_error: str | None = None
+        self._source_gen = 0  # counts input switches (set_source)
         #: hides the overlay on pictures unlike the training data (0.5 s hold while frames flow)
         self.ood_gate = OodGate()
         self.show_ood = False  # "Show anyway": off by default, reset on a source or model change
@@ -163,6 +164,7 @@ class Pipeline:
             live = self._run is not None
             self._end_capture()
             self.source = source
+            self._source_gen += 1  # a frame of the old input still in flight is not shown
             self.frames_in.clear()
             self.results.clear()
             self.reset_ood()
@@ -237,6 +239,7 @@ class Pipeline:
 
     def _infer_loop(self) -> None:
         while not self._shutdown.is_set():
+            gen = self._source_gen
             frame = self.frames_in.take(timeout=0.1)
             if frame is None:
                 continue
@@ -245,8 +248,8 @@ class Pipeline:
             except Exception as e:  # noqa: BLE001 - the loop must outlive any one frame
                 self._status("error", f"A frame could not be processed: {e}")
                 continue
-            if result is None:
-                continue
+            if result is None or gen != self._source_gen:
+                continue  # the input was switched (or review took over) meanwhile
             for hook in list(self.frame_hooks):
                 try:
                     hook(result)

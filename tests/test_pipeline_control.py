@@ -107,3 +107,38 @@ def test_failed_opens_do_not_leak_inference_threads():
     assert len(infer_threads() - before) == 1
     pipe.stop(timeout=5.0)
     assert not (infer_threads() - before), "stop() must end the inference thread"
+
+
+def test_a_frame_in_flight_when_the_input_switches_is_never_shown(lite_model):
+    """The old input's frame that is inside the network when the input switches (or review
+    takes over) must not reach the view afterwards."""
+    import torch
+    from sonolive.inference.segmenter import Segmenter
+    from sonolive.models.loader import LoadedModel
+
+    inside, let_go = threading.Event(), threading.Event()
+
+    class Held(torch.nn.Module):
+        def __init__(self, net):
+            super().__init__()
+            self.net = net
+
+        def forward(self, x):
+            inside.set()
+            let_go.wait(10.0)  # the first forward waits for the switch; later ones pass
+            return self.net(x)
+
+    seg = Segmenter(LoadedModel(lite_model.card, Held(lite_model.net)), device="cpu")
+    old = [np.full((64, 64, 3), 90, np.uint8)] * 2
+    pipe = Pipeline(ReplaySource(old, fps=30, name="old"), seg)
+    seen = Seen(pipe)
+    pipe.start()
+    try:
+        assert inside.wait(20.0), "the first frame never reached the network"
+        pipe.set_source(ReplaySource([np.full((64, 64, 3), 160, np.uint8)], fps=30, name="new"))
+        let_go.set()
+        seen.wait_for(lambda: seen.sources.count("new") >= 2, timeout=20.0)
+        assert "old" not in seen.sources, "a frame of the old input was shown after the switch"
+    finally:
+        let_go.set()
+        pipe.stop(timeout=10.0)
