@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ...models.datasets import PHANTOM_TRAIN_SEED
 from .errors import fail
-from .options import add_trust_code
+from .options import add_trust_code, torch_segmenter
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,14 +38,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ...inference.backends import make_segmenter
     from ...inference.calibrate import calibrate, folder_pictures, phantom_pictures
     from ...models.datasets import DataError
 
     try:
-        seg = make_segmenter(
-            args.model, device=args.device, backend="torch", trust_code=args.trust_code
-        )
+        seg = torch_segmenter(args)
     except Exception as e:  # noqa: BLE001 - one plain line, no traceback
         return fail(e)
     if args.data is not None:

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from ...models.datasets import PHANTOM_EVAL_SEED
-from .options import add_trust_code
+from .errors import fail
+from .options import add_trust_code, torch_segmenter
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,17 +44,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ...inference.backends import make_segmenter
     from ...inference.evaluate import evaluate, format_table, phantom_samples
     from ...models.datasets import DataError, folder_pairs, load_pairs, split_pairs
 
     try:
-        seg = make_segmenter(
-            args.model, device=args.device, backend="torch", trust_code=args.trust_code
-        )
+        seg = torch_segmenter(args)
     except Exception as e:  # noqa: BLE001 - one plain line, no traceback
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return fail(e)
     if args.data is not None:
         try:
             pairs = folder_pairs(args.data)

@@ -12,3 +12,13 @@ def add_trust_code(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="allow a TorchScript model (a program that runs on this computer)",
     )
+
+
+def torch_segmenter(args: argparse.Namespace):  # noqa: ANN201 - a Segmenter (imports torch)
+    """``--model`` on ``--device`` with the PyTorch backend, honouring ``--trust-code``: what
+    ``eval`` and ``calibrate`` measure (CAM and the statistics need the PyTorch network)."""
+    from ...inference.backends import make_segmenter
+
+    return make_segmenter(
+        args.model, device=args.device, backend="torch", trust_code=args.trust_code
+    )
