@@ -92,7 +92,7 @@ def _rows(res: dict) -> list[dict]:
 
 
 def markdown(results: list[dict]) -> str:
-    head = ["run", "device", "fps", "dropped", "frames", "rss MB"]
+    head = ["run", "device", "fps", "dropped", "frames", "rss MB", "of it replay frames MB"]
     head += [f"{s} p50/p95/p99 ms" for s in STAGES]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for res in results:
@@ -107,6 +107,7 @@ def markdown(results: list[dict]) -> str:
                     str(r["dropped"]),
                     str(r["frames"]),
                     f"{r['rss_mb']:.0f}",
+                    f"{r.get('source_mb', 0):.0f}",
                 ]
                 for s in STAGES:
                     v = r.get(s, {})
@@ -137,7 +138,7 @@ def accel_run(argv: list[str]) -> int:
     configure_cpu_threads()
     seg = make_segmenter(a.model, device=a.device)
     accelerate(seg, a.accel)
-    src = bench_source("phantom", fps=a.fps, size=a.size, frames=min(a.frames, 150))
+    src = bench_source("phantom", fps=a.fps, size=a.size, frames=min(a.frames, 60))
     res = run_pipeline_bench(src, seg, a.frames)
     res.update(spec=a.model, accel=seg.accel_mode, accel_note=seg.accel_note)
     print(format_table(res))

@@ -47,6 +47,9 @@ class Frame:
     truth: np.ndarray | None = None
     source: str = ""
     timings: Timings = field(default_factory=Timings)
+    #: the network's input made ahead on the capture thread, as ``(key, array)``; the key says
+    #: which input it is (size, channels, normalisation), so another model ignores it
+    net_input: tuple[tuple, np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         p = self.pixels

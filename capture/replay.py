@@ -35,6 +35,11 @@ class ReplaySource(FrameSource):
         self._n = 0
         self._t0 = 0.0
 
+    @property
+    def nbytes(self) -> int:
+        """Memory the held frames take (a benchmark reports it apart from the pipeline's)."""
+        return sum(f.nbytes for f in self.frames) + sum(t.nbytes for t in self.truths or [])
+
     def open(self) -> None:
         self._n = 0
         self._t0 = time.perf_counter()

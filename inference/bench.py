@@ -11,6 +11,7 @@ from typing import Any
 import psutil
 import torch
 
+from ..capture.replay import ReplaySource
 from ..capture.source import FrameSource
 from .pipeline import Pipeline
 from .segmenter import Segmenter
@@ -128,6 +129,8 @@ def run_pipeline_bench(
         backend=getattr(segmenter, "backend_name", "torch") if segmenter else "none",
         device=str(segmenter.device) if segmenter else "none",
         rss_mb=round(proc.memory_info().rss / 2**20, 1),
+        # frames a replay source holds in memory are the benchmark's, not the pipeline's
+        source_mb=round(source.nbytes / 2**20, 1) if isinstance(source, ReplaySource) else 0.0,
         rss_growth_mb=round((proc.memory_info().rss - state["rss0"]) / 2**20, 1),
         gpu_mem_mb=round(torch.cuda.max_memory_allocated() / 2**20, 1)
         if torch.cuda.is_available()
@@ -184,7 +187,8 @@ def format_table(res: dict[str, Any]) -> str:
     lines.append(
         f"fps {res['fps']:.1f}  dropped {res['dropped']}  frames {res['frames']}  "
         f"model {res['model']}  backend {res['backend']}  device {res['device']}  "
-        f"rss {res['rss_mb']} MB  source {res['source']}"
+        f"rss {res['rss_mb']} MB (of it {res.get('source_mb', 0)} MB replay frames)  "
+        f"source {res['source']}"
     )
     if res.get("note"):
         lines.append(f"note: {res['note']}")

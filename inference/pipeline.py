@@ -235,7 +235,22 @@ class Pipeline:
             if frame is None:
                 continue
             frame.mark_entered()
+            self._prepare(frame)
             self.frames_in.put(frame)
+
+    def _prepare(self, frame: Frame) -> None:
+        """Make the network's input here on the capture thread, where it overlaps the
+        previous frame's forward pass (the CPU path; the device path resizes on the GPU)."""
+        seg = self.segmenter  # read once: a model swap may replace it meanwhile
+        prep = seg.host_preprocessor if seg is not None else None
+        if prep is None:
+            return
+        t0 = time.perf_counter()
+        try:
+            frame.net_input = (prep.key, prep(frame.pixels))
+        except Exception:  # noqa: BLE001 - the inference thread will try (and report) again
+            return
+        frame.timings.preprocess = (time.perf_counter() - t0) * 1000
 
     def _infer_loop(self) -> None:
         while not self._shutdown.is_set():

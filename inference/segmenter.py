@@ -34,6 +34,7 @@ from torch.nn import functional as F
 from ..capture.frame import Frame
 from ..models.card import ModelCard
 from ..models.loader import LoadedModel
+from .host_prep import HostPreprocessor
 from .segmentation import LazySegmentation, Segmentation
 from .torch_device import default_dtype, pick_device
 
@@ -134,8 +135,7 @@ class Segmenter:
         self._mean = torch.tensor(mean, device=self.device, dtype=torch.float32).view(1, c, 1, 1)
         self._std = torch.tensor(std, device=self.device, dtype=torch.float32).view(1, c, 1, 1)
         self._grey = torch.tensor([0.299, 0.587, 0.114], device=self.device).view(1, 3, 1, 1)
-        h, w = self.card.input_size
-        self._host = np.empty((h, w, c), np.float32)  # CPU preprocessing buffer, reused
+        self._host_prep = HostPreprocessor(self.card)
         self._pinned: torch.Tensor | None = None
         self._pinned_free: torch.cuda.Event | None = None  # the upload from _pinned finished
         self._pinned_out: tuple[torch.Tensor, torch.Tensor] | None = None
@@ -203,21 +203,32 @@ class Segmenter:
             x = x.contiguous(memory_format=torch.channels_last)
         return x, u8
 
+    @property
+    def host_preprocessor(self) -> HostPreprocessor | None:
+        """The thread-safe CPU preprocessing that the capture thread may run ahead of
+        :meth:`segment` (None on the device path, which resizes on the device)."""
+        return None if self.device_path else self._host_prep
+
     def preprocess(self, rgb: np.ndarray) -> torch.Tensor:
         """RGB uint8 frame -> normalised 1 x C x h x w tensor on the model's device."""
         if self.device_path:
             return self._preprocess_device(rgb)[0]
-        h, w = self.card.input_size
-        c = self.card.channels
-        img = rgb if c == 3 else cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-        if img.shape[:2] != (h, w):
-            interp = cv2.INTER_AREA if img.shape[0] > h else cv2.INTER_LINEAR
-            img = cv2.resize(img, (w, h), interpolation=interp)
-        buf = self._host
-        np.multiply(img.reshape(h, w, c), 1.0 / 255.0, out=buf, casting="unsafe")
-        x = torch.from_numpy(buf).permute(2, 0, 1)[None]
-        x = (x - self._mean) / self._std
-        return x.to(self.dtype)
+        return self._from_host(self._host_prep(rgb))
+
+    def _from_host(self, x: np.ndarray) -> torch.Tensor:
+        t = torch.from_numpy(x)
+        return t if self.dtype == torch.float32 else t.to(self.dtype)
+
+    def _input_for(self, frame: Frame) -> torch.Tensor:
+        """The frame's network input: the one the capture thread prepared when it fits this
+        model, else made now."""
+        prepared = frame.net_input
+        if prepared is not None and not self.device_path and prepared[0] == self._host_prep.key:
+            return self._from_host(prepared[1])
+        t0 = time.perf_counter()
+        x = self.preprocess(frame.pixels)
+        frame.timings.preprocess = (time.perf_counter() - t0) * 1000
+        return x
 
     def ood_inputs(
         self, x: torch.Tensor, out: torch.Tensor, force: bool = False
@@ -260,14 +271,15 @@ class Segmenter:
         with torch.inference_mode():
             return self.net(x)
 
-    def _stats(self, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per-class sum of the max probability and pixel count, at the network's size."""
+    def _stats(self, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Per-class sum of the max probability and pixel count, and the label map, at the
+        network's size (the label map comes free with the max: no second argmax)."""
         probs = out.float().softmax(1) if self.card.output == "logits" else out.float()
         conf_map, lab = probs[0].max(0)
         n = self.card.num_classes
         sums = torch.zeros(n, device=out.device).index_add_(0, lab.flatten(), conf_map.flatten())
         counts = torch.bincount(lab.flatten(), minlength=n)[:n].float()
-        return sums, counts
+        return sums, counts, lab
 
     @staticmethod
     def _labels_full(out: torch.Tensor, frame_hw: tuple[int, int]) -> torch.Tensor:
@@ -280,7 +292,7 @@ class Segmenter:
     def postprocess(self, out: torch.Tensor, frame_hw: tuple[int, int]) -> Segmentation:
         """Logits/probabilities -> label map at the frame's size plus per-class figures."""
         with torch.inference_mode():
-            sums, counts = self._stats(out)
+            sums, counts, lab = self._stats(out)
             if self.device_path:
                 lab_big = self._labels_full(out, frame_hw).to(torch.uint8)
                 stats = torch.stack([sums, counts])
@@ -299,7 +311,7 @@ class Segmenter:
                     labels = lab_big.numpy()
                     sums_np, counts_np = stats.numpy()
             else:
-                small = self._labels_cpu(out)
+                small = lab.to(torch.uint8).numpy()
                 H, W = frame_hw
                 labels = (
                     small
@@ -309,10 +321,6 @@ class Segmenter:
                 sums_np, counts_np = sums.numpy(), counts.numpy()
         return self._figures(labels, sums_np, counts_np)
 
-    @staticmethod
-    def _labels_cpu(out: torch.Tensor) -> np.ndarray:
-        return out[0].argmax(0).to(torch.uint8).numpy()
-
     def _figures(
         self,
         labels: np.ndarray | None,
@@ -321,8 +329,9 @@ class Segmenter:
         areas_full: np.ndarray | None = None,
     ) -> Segmentation:
         names = self.card.class_names
-        if areas_full is None:
-            areas_full = np.bincount(labels.ravel(), minlength=len(names))
+        if areas_full is None:  # calcHist: three times faster than bincount at 1080p
+            hist = cv2.calcHist([np.ascontiguousarray(labels)], [0], None, [256], [0, 256])
+            areas_full = hist.reshape(-1)[: len(names)].astype(np.int64)
         conf, areas = {}, {}
         for i in range(1, len(names)):
             if areas_full[i] > 0:
@@ -333,18 +342,15 @@ class Segmenter:
     # ---- whole step ----------------------------------------------------------
     def segment(self, frame: Frame) -> Segmentation:
         """Run all stages on a frame and record their durations in ``frame.timings``."""
-        t0 = time.perf_counter()
-        x = self.preprocess(frame.pixels)
+        x = self._input_for(frame)
         t1 = time.perf_counter()
         out = self.infer(x)
         staged = self.ood_inputs(x, out)  # before postprocess's sync
         seg = self.judge(self.postprocess(out, (frame.height, frame.width)), staged)
-        t3 = time.perf_counter()
-        frame.timings.preprocess = (t1 - t0) * 1000
         # on CUDA the work is asynchronous until the single sync in postprocess, so the
         # inference stage is charged with everything up to that sync (and on the CPU the
         # label map's resize counts as inference too)
-        frame.timings.infer = (t3 - t1) * 1000
+        frame.timings.infer = (time.perf_counter() - t1) * 1000
         return seg
 
     def segment_pixels(self, rgb: np.ndarray) -> Segmentation:
@@ -404,7 +410,7 @@ class Segmenter:
             t1 = time.perf_counter()
             out = self.infer(x)
             staged = self.ood_inputs(x, out)  # rides the one sync below
-            sums, counts = self._stats(out)
+            sums, counts, _lab = self._stats(out)
             idx = self._labels_full(out, (H, W))
             areas = torch.bincount(idx.flatten(), minlength=n)[:n]
             self._record(2)

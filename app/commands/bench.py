@@ -30,7 +30,7 @@ def _source(args: argparse.Namespace):
     from ...capture.bench_sources import bench_source
     from ...capture.capture_card import DeviceSource
 
-    src = bench_source(args.source, fps=args.fps, size=args.size, frames=min(args.frames, 150))
+    src = bench_source(args.source, fps=args.fps, size=args.size, frames=min(args.frames, 60))
     if isinstance(src, DeviceSource):
         src.open()  # a missing card is said now, not after the model has loaded
     return src
