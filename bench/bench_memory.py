@@ -66,10 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         return round(f() / 2**20, 1)
 
     imgs, _ = phantom_frames(a.distinct, a.size)
-    seg = make_segmenter(a.model, device=a.device)
+    seg = make_segmenter(a.model, device=a.device, route="device" if a.gpu_compose else None)
     accelerate(seg, a.accel)
-    if a.gpu_compose:
-        seg.gpu_compose = True
     pipe = Pipeline(None, seg)
     if cuda:
         torch.cuda.synchronize()
@@ -111,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         "model": a.model,
         "device": str(seg.device),
         "accel": seg.accel_mode,
-        "fast_path": bool(getattr(seg, "composes_on_device", False)),
+        "fast_path": seg.composes_on_device,
         "size": a.size,
         "fps": round(a.frames / (time.perf_counter() - t_all), 1),
         "ms_per_frame": {

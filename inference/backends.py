@@ -25,6 +25,7 @@ from pathlib import Path
 import platformdirs
 import torch
 
+from ..models.card import ModelCard
 from ..models.loader import LoadedModel, load_model
 from ..models.registry import find_model
 from .segmenter import Segmenter
@@ -43,13 +44,14 @@ def make_segmenter(
     backend: str = "auto",
     probe_runs: int = PROBE_RUNS,
     trust_code: bool = False,
+    route: str | None = None,
 ) -> Segmenter:
     """A Segmenter for ``model`` (a registry name, a model folder or a LoadedModel).
 
-    The returned segmenter has ``backend_name`` ("torch" or "onnx") and ``probe`` (a dict:
-    milliseconds per backend when ``auto`` timed them, ``chosen``, and ``note`` when a backend
-    was ruled out) set on the instance. ``trust_code`` lets a TorchScript model load
-    (see ``models.loader.load_model``).
+    The segmenter's ``backend_name`` is "torch" or "onnx" and its ``probe`` the record of
+    the choice: milliseconds per backend when ``auto`` timed them, ``chosen``, ``agreement``,
+    and ``note`` when a backend was ruled out. ``trust_code`` lets a TorchScript model load
+    (see ``models.loader.load_model``). ``route``: see :class:`Segmenter`.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend '{backend}' (known: {', '.join(BACKENDS)})")
@@ -61,52 +63,51 @@ def make_segmenter(
     dev = pick_device(device) if isinstance(device, str) else device
 
     if _is_onnx_net(loaded.net):  # an ONNX model from its card: only ONNX Runtime can run it
-        seg = _onnx_segmenter(loaded, loaded.net, dev)
         note = "an ONNX model runs in ONNX Runtime only" if backend == "torch" else None
-        return _finish(seg, {"chosen": "onnx", **({"note": note} if note else {})})
+        return _onnx_segmenter(loaded, loaded.net, dev, {"chosen": "onnx", **_note(note)}, route)
 
     if backend == "torch" or (backend == "auto" and dev.type == "cuda"):
-        return _finish(Segmenter(loaded, device=dev), {"chosen": "torch"})
+        return Segmenter(loaded, device=dev, probe={"chosen": "torch"}, route=route)
 
     if backend == "onnx":
-        seg = _onnx_segmenter(loaded, onnx_net_for(loaded, dev), dev)
-        return _finish(seg, {"chosen": "onnx"})
+        return _onnx_segmenter(loaded, onnx_net_for(loaded, dev), dev, {"chosen": "onnx"}, route)
 
     # auto on the CPU: time both, keep the faster
-    torch_seg = Segmenter(loaded, device=dev)
     try:
-        onnx_seg = _onnx_segmenter(loaded, onnx_net_for(loaded, dev), dev)
+        onnx_net = onnx_net_for(loaded, dev)
     except Exception as e:  # noqa: BLE001 - any ONNX failure means: stay on torch
-        return _finish(torch_seg, {"chosen": "torch", "note": f"ONNX Runtime not used: {_line(e)}"})
-    return probe_and_pick(torch_seg, onnx_seg, runs=probe_runs)
+        return Segmenter(loaded, device=dev, probe=_ruled_out(e), route=route)
+    probe = probe_backends(loaded.card, loaded.net.eval(), onnx_net, runs=probe_runs)
+    if probe["chosen"] == "onnx":
+        return _onnx_segmenter(loaded, onnx_net, dev, probe, route)
+    return Segmenter(loaded, device=dev, probe=probe, route=route)
 
 
-def probe_and_pick(torch_seg: Segmenter, onnx_seg: Segmenter, runs: int = PROBE_RUNS) -> Segmenter:
-    """Time both segmenters' forward pass on one dummy input and return the faster one."""
-    card = torch_seg.card
+def probe_backends(
+    card: ModelCard, torch_net: torch.nn.Module, onnx_net: torch.nn.Module, runs: int = PROBE_RUNS
+) -> dict:
+    """Time both networks' forward pass on one dummy input: the record that picks one."""
     h, w = card.input_size
     x = torch.rand(1, card.channels, h, w, generator=torch.Generator().manual_seed(0))
     try:
         with torch.inference_mode():
-            ref = torch_seg.infer(x).float()
-            got = onnx_seg.infer(x).float()
+            ref = torch_net(x).float()
+            got = onnx_net(x).float()
         if got.shape != ref.shape:
             raise ValueError(f"output shape {tuple(got.shape)} differs from {tuple(ref.shape)}")
         agree = (got.argmax(1) == ref.argmax(1)).float().mean().item()
         if agree < 0.99:
             raise ValueError(f"its masks differ from PyTorch's ({agree:.1%} of pixels agree)")
-        times = _time_interleaved({"torch": torch_seg, "onnx": onnx_seg}, x, runs)
+        times = _time_interleaved({"torch": torch_net, "onnx": onnx_net}, x, runs)
     except Exception as e:  # noqa: BLE001
-        return _finish(torch_seg, {"chosen": "torch", "note": f"ONNX Runtime not used: {_line(e)}"})
+        return _ruled_out(e)
     chosen = "onnx" if times["onnx"] < times["torch"] else "torch"
-    probe = {**times, "chosen": chosen, "agreement": round(agree, 5)}
-    return _finish(onnx_seg if chosen == "onnx" else torch_seg, probe)
+    return {**times, "chosen": chosen, "agreement": round(agree, 5)}
 
 
 def describe_backend(seg: Segmenter) -> str:
     """A short label for status lines, e.g. ``onnx (31.0 ms; torch 50.2 ms)``."""
-    name = getattr(seg, "backend_name", "torch")
-    probe = getattr(seg, "probe", {}) or {}
+    name, probe = seg.backend_name, seg.probe
     other = "torch" if name == "onnx" else "onnx"
     if isinstance(probe.get(name), float) and isinstance(probe.get(other), float):
         return f"{name} ({probe[name]:.1f} ms; {other} {probe[other]:.1f} ms)"
@@ -194,31 +195,48 @@ def _is_onnx_net(net: torch.nn.Module) -> bool:
     return isinstance(net, OnnxNet) or isinstance(inner, OnnxNet)
 
 
-def _onnx_segmenter(loaded: LoadedModel, net: torch.nn.Module, dev: torch.device) -> Segmenter:
-    seg = Segmenter(LoadedModel(loaded.card, net, loaded.path), device=dev, dtype=torch.float32)
-    seg.backend_name = "onnx"
-    seg.torch_model = loaded  # CAM needs the PyTorch network's layers
-    return seg
+def _onnx_segmenter(
+    loaded: LoadedModel,
+    net: torch.nn.Module,
+    dev: torch.device,
+    probe: dict,
+    route: str | None = None,
+) -> Segmenter:
+    """ONNX Runtime runs ``net``; CAM hooks into the PyTorch network's layers."""
+    return Segmenter(
+        LoadedModel(loaded.card, net, loaded.path),
+        device=dev,
+        dtype=torch.float32,
+        backend="onnx",
+        cam_model=loaded,
+        probe=probe,
+        route=route,
+    )
 
 
-def _time_interleaved(segs: dict[str, Segmenter], x: torch.Tensor, runs: int) -> dict[str, float]:
+def _time_interleaved(
+    nets: dict[str, torch.nn.Module], x: torch.Tensor, runs: int
+) -> dict[str, float]:
     """Median milliseconds per forward; runs alternate so background load hits both alike."""
-    for seg in segs.values():
-        for _ in range(PROBE_WARMUP):
-            seg.infer(x)
-    samples: dict[str, list[float]] = {k: [] for k in segs}
-    for _ in range(max(1, runs)):
-        for name, seg in segs.items():
-            t0 = time.perf_counter()
-            seg.infer(x)
-            samples[name].append((time.perf_counter() - t0) * 1000)
+    with torch.inference_mode():
+        for net in nets.values():
+            for _ in range(PROBE_WARMUP):
+                net(x)
+        samples: dict[str, list[float]] = {k: [] for k in nets}
+        for _ in range(max(1, runs)):
+            for name, net in nets.items():
+                t0 = time.perf_counter()
+                net(x)
+                samples[name].append((time.perf_counter() - t0) * 1000)
     return {k: round(statistics.median(v), 2) for k, v in samples.items()}
 
 
-def _finish(seg: Segmenter, probe: dict) -> Segmenter:
-    seg.probe = probe
-    seg.backend_name = probe.get("chosen", getattr(seg, "backend_name", "torch"))
-    return seg
+def _ruled_out(e: BaseException) -> dict:
+    return {"chosen": "torch", "note": f"ONNX Runtime not used: {_line(e)}"}
+
+
+def _note(note: str | None) -> dict:
+    return {"note": note} if note else {}
 
 
 def _line(e: BaseException) -> str:

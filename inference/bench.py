@@ -126,7 +126,7 @@ def run_pipeline_bench(
         fps=round(n / elapsed, 2) if elapsed > 0 and n else 0.0,
         dropped=pipe.dropped - state["drop0"],
         frames=n,
-        backend=getattr(segmenter, "backend_name", "torch") if segmenter else "none",
+        backend=segmenter.backend_name if segmenter else "none",
         device=str(segmenter.device) if segmenter else "none",
         rss_mb=round(proc.memory_info().rss / 2**20, 1),
         # frames a replay source holds in memory are the benchmark's, not the pipeline's

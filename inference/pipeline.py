@@ -289,7 +289,7 @@ class Pipeline:
     def _process(self, frame: Frame, decide_now: bool = False) -> Result | None:
         """The body of :meth:`process`.
 
-        A segmenter that composes on its device (CUDA, or ``gpu_compose = True``) takes the
+        A segmenter on the device route (CUDA, or ``route="device"``) takes the
         fast path, :meth:`Segmenter.segment_compose`; otherwise the CPU overlay composes.
         When the GPU runs out of memory or is lost, the frame is tried once more on the CPU
         segmenter that replaces it.
@@ -311,9 +311,7 @@ class Pipeline:
         for _attempt in range(2):
             if seg_model is None:
                 break
-            on_device = overlay is not None and bool(
-                getattr(seg_model, "composes_on_device", False)
-            )
+            on_device = overlay is not None and seg_model.composes_on_device
             try:
                 if on_device:
                     seg, image = seg_model.segment_compose(frame, style, heat)
@@ -376,7 +374,7 @@ class Pipeline:
         from .segmenter import cpu_fallback, gpu_failure_kind
 
         msg = str(e)
-        kind = gpu_failure_kind(e) if getattr(seg_model, "on_cuda", False) else None
+        kind = gpu_failure_kind(e) if seg_model.falls_back_to_cpu else None
         if kind is not None:
             if self.segmenter is not seg_model:
                 return None  # the model was changed meanwhile; nothing to replace

@@ -16,9 +16,12 @@ Two ways through a frame:
   ``Segmentation.labels`` (snapshots, CSV export): reading it costs one more download then,
   and nothing on frames where nobody asks.
 
-``device_path`` selects the torch code path (resize, argmax and compose on the model's
-device). It is on for CUDA, and ``gpu_compose = True`` forces it on any device: the tests
-run the very same code on the CPU in float32.
+The route is chosen once, in the constructor: ``route="device"`` (the default on CUDA) resizes,
+takes the argmax and composes with torch on the model's device; ``route="host"`` (the default
+elsewhere) preprocesses with OpenCV, on the capture thread when the pipeline can, and lets the
+CPU overlay compose. ``route="device"`` on the CPU runs the very CUDA code in float32: that
+is how the tests cover it. The backend's name, the start-up probe's record and the network
+CAM hooks into are constructor arguments too; nothing is patched on afterwards.
 """
 
 from __future__ import annotations
@@ -93,33 +96,54 @@ def cpu_fallback(seg: Segmenter) -> Segmenter:
         fresh = load_model(model.path, trust_code=True)  # the same model, already accepted
         model.net = fresh.net
     model.net.float().eval()
-    cpu = Segmenter(model, device="cpu", dtype=torch.float32)
-    cpu.backend_name = seg.backend_name  # an ONNX net stays an ONNX net
-    return cpu
+    return Segmenter(  # an ONNX net stays an ONNX net
+        model,
+        device="cpu",
+        dtype=torch.float32,
+        backend=seg.backend_name,
+        cam_model=seg.torch_model,
+        probe=seg.probe,
+    )
+
+
+ROUTES = ("host", "device")
 
 
 class Segmenter:
-    """Runs a loaded model on frames. Not thread-safe: one inference thread owns it."""
+    """Runs a loaded model on frames. Not thread-safe: one inference thread owns it.
 
-    backend_name = "torch"
+    ``backend``: what runs the network ("torch" or "onnx"); ``cam_model``: the PyTorch
+    network CAM hooks into (an ONNX segmenter's net has no layers to hook); ``probe``: the
+    start-up timing record that chose the backend (``inference.backends``); ``route``: see
+    the module's docstring.
+    """
 
     def __init__(
         self,
         model: LoadedModel,
         device: str | torch.device = "auto",
         dtype: torch.dtype | None = None,
+        *,
+        backend: str = "torch",
+        cam_model: LoadedModel | None = None,
+        probe: dict | None = None,
+        route: str | None = None,
     ) -> None:
         self.card: ModelCard = model.card
-        self.torch_model: LoadedModel = model  # what CAM hooks into (differs for ONNX)
+        self.torch_model: LoadedModel = cam_model or model
         self.model = model
+        self.backend_name = backend
+        self.probe: dict = dict(probe or {"chosen": backend})
         self.device = device if isinstance(device, torch.device) else pick_device(device)
         self.dtype = dtype or default_dtype(self.device)
-        self.on_cuda = self.device.type == "cuda"
-        # real CUDA calls (pinning, events, the sync) follow the device, not ``on_cuda``
-        self._is_cuda = self.device.type == "cuda"
-        self._channels_last = self._is_cuda
+        if route is None:
+            route = "device" if self.on_cuda else "host"
+        if route not in ROUTES:
+            raise ValueError(f"unknown route '{route}' (known: {', '.join(ROUTES)})")
+        self.route = route
+        self._channels_last = self.on_cuda
         net = model.net
-        if self._is_cuda:
+        if self.on_cuda:
             torch.backends.cudnn.benchmark = True
             net = net.to(self.device, dtype=self.dtype, memory_format=torch.channels_last)
         else:
@@ -128,7 +152,6 @@ class Segmenter:
         self.eager_net = self.net  # what ``inference.compile.accelerate`` wraps and falls back to
         self.accel_mode = "off"
         self.accel_note = ""
-        self.gpu_compose: bool | None = None  # None: compose on the device when on CUDA
         c = self.card.channels
         mean = self.card.mean * (c // len(self.card.mean))
         std = self.card.std * (c // len(self.card.std))
@@ -149,16 +172,22 @@ class Segmenter:
 
         self.reference, self.reference_note = reference_for(model)
 
-    # ---- switches ------------------------------------------------------------
+    # ---- the route -----------------------------------------------------------
     @property
-    def device_path(self) -> bool:
-        """Resize, argmax (and compose) with torch on the model's device."""
-        return self.on_cuda or bool(self.gpu_compose)
+    def on_cuda(self) -> bool:
+        """The model runs on a CUDA device (pinning, events, the one sync; GPU fallback)."""
+        return self.device.type == "cuda"
+
+    @property
+    def falls_back_to_cpu(self) -> bool:
+        """A GPU failure (out of memory, a lost device) makes the pipeline replace this
+        segmenter with a CPU one (:func:`cpu_fallback`)."""
+        return self.on_cuda
 
     @property
     def composes_on_device(self) -> bool:
-        """Whether the pipeline should call :meth:`segment_compose` for this segmenter."""
-        return self.on_cuda if self.gpu_compose is None else bool(self.gpu_compose)
+        """The device route: the pipeline calls :meth:`segment_compose` for this segmenter."""
+        return self.route == "device"
 
     def release(self) -> None:
         """Drop device buffers and any captured graph (before a CPU fallback)."""
@@ -171,7 +200,7 @@ class Segmenter:
     # ---- stages --------------------------------------------------------------
     def upload(self, rgb: np.ndarray) -> torch.Tensor:
         """The frame as an H x W x 3 uint8 tensor on the device (kept for the compositor)."""
-        if self._is_cuda:
+        if self.on_cuda:
             if self._pinned is None or self._pinned.shape != rgb.shape:
                 self._pinned = torch.empty(rgb.shape, dtype=torch.uint8).pin_memory()
                 self._pinned_free = torch.cuda.Event()
@@ -207,11 +236,11 @@ class Segmenter:
     def host_preprocessor(self) -> HostPreprocessor | None:
         """The thread-safe CPU preprocessing that the capture thread may run ahead of
         :meth:`segment` (None on the device path, which resizes on the device)."""
-        return None if self.device_path else self._host_prep
+        return None if self.composes_on_device else self._host_prep
 
     def preprocess(self, rgb: np.ndarray) -> torch.Tensor:
         """RGB uint8 frame -> normalised 1 x C x h x w tensor on the model's device."""
-        if self.device_path:
+        if self.composes_on_device:
             return self._preprocess_device(rgb)[0]
         return self._from_host(self._host_prep(rgb))
 
@@ -223,7 +252,11 @@ class Segmenter:
         """The frame's network input: the one the capture thread prepared when it fits this
         model, else made now."""
         prepared = frame.net_input
-        if prepared is not None and not self.device_path and prepared[0] == self._host_prep.key:
+        if (
+            prepared is not None
+            and not self.composes_on_device
+            and prepared[0] == self._host_prep.key
+        ):
             return self._from_host(prepared[1])
         t0 = time.perf_counter()
         x = self.preprocess(frame.pixels)
@@ -243,7 +276,7 @@ class Segmenter:
         with torch.inference_mode():
             pic = x.detach().float() * self._std + self._mean
             small = out[..., ::4, ::4].float()
-            if not self._is_cuda:
+            if not self.on_cuda:
                 return pic, small
             n = pic.numel()
             packed = torch.cat([pic.flatten(), small.flatten()])
@@ -293,10 +326,10 @@ class Segmenter:
         """Logits/probabilities -> label map at the frame's size plus per-class figures."""
         with torch.inference_mode():
             sums, counts, lab = self._stats(out)
-            if self.device_path:
+            if self.composes_on_device:
                 lab_big = self._labels_full(out, frame_hw).to(torch.uint8)
                 stats = torch.stack([sums, counts])
-                if self._is_cuda:
+                if self.on_cuda:
                     if self._pinned_out is None or self._pinned_out[0].shape != lab_big.shape:
                         self._pinned_out = (
                             torch.empty(lab_big.shape, dtype=torch.uint8).pin_memory(),
@@ -368,7 +401,7 @@ class Segmenter:
         return self._compositor
 
     def _record(self, i: int) -> None:
-        if self._is_cuda:
+        if self.on_cuda:
             if self._events is None:
                 self._events = [torch.cuda.Event(enable_timing=True) for _ in range(4)]
             self._events[i].record()
@@ -377,7 +410,7 @@ class Segmenter:
         """One device buffer and its pinned host twin, reused while the size holds."""
         if self._stage is None or self._stage.numel() != nbytes:
             self._stage = torch.empty(nbytes, dtype=torch.uint8, device=self.device)
-            if self._is_cuda:
+            if self.on_cuda:
                 self._stage_host = torch.empty(nbytes, dtype=torch.uint8).pin_memory()
             else:
                 self._stage_host = self._stage  # the CPU "download" is the buffer itself
@@ -435,7 +468,7 @@ class Segmenter:
             stage[o_centre : o_centre + 1].copy_(dc.centre)
             stage[o_small:o_img].view(hs, ws).copy_(dc.small_labels)
             stage[o_img:].view(H, W, 3).copy_(dc.image)
-            if self._is_cuda:
+            if self.on_cuda:
                 host.copy_(stage, non_blocking=True)  # the one download
                 self._record(3)
                 torch.cuda.current_stream(self.device).synchronize()  # the one sync
@@ -451,7 +484,7 @@ class Segmenter:
         self.judge(seg, staged)
         t4 = time.perf_counter()
         tm = frame.timings
-        if self._is_cuda and self._events is not None:
+        if self.on_cuda and self._events is not None:
             # the host ran ahead of the GPU until the sync; place the stage boundaries where
             # the GPU passed them (events), measured back from the sync, so the stages still
             # add up to the wall-clock time of the whole step

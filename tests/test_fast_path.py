@@ -1,6 +1,6 @@
 """The GPU fast path, run on the CPU: device compositing, acceleration fallbacks, GPU-failure
 fallback, and the thread settings. The code under test is the code CUDA runs; only the
-device is the CPU (float32), and ``gpu_compose = True`` / ``on_cuda = True`` switch it on."""
+device is the CPU (float32), and ``route="device"`` switches it on."""
 
 from __future__ import annotations
 
@@ -27,9 +27,7 @@ def wide_frames():
 
 
 def _device_segmenter(model) -> Segmenter:
-    seg = Segmenter(model, device="cpu", dtype=torch.float32)
-    seg.gpu_compose = True
-    return seg
+    return Segmenter(model, device="cpu", dtype=torch.float32, route="device")
 
 
 def _smooth_heat(h: int, w: int) -> np.ndarray:
@@ -231,11 +229,17 @@ class _FailOnce(torch.nn.Module):
         return self.net(x)
 
 
+class _PretendGpu(Segmenter):
+    """The pipeline and the fallback treat it as a CUDA segmenter; it runs on the CPU."""
+
+    falls_back_to_cpu = True
+
+
 def _fake_cuda_pipeline(lite_model, error):
     net = _FailOnce(copy.deepcopy(lite_model.net), error)
     model = LoadedModel(lite_model.card, net)
-    seg = Segmenter(model, device="cpu", dtype=torch.bfloat16)  # not float32, like fp16 on CUDA
-    seg.on_cuda = True  # the pipeline and the fallback treat it as a CUDA segmenter
+    # not float32, like fp16 on CUDA; the device route, as on CUDA
+    seg = _PretendGpu(model, device="cpu", dtype=torch.bfloat16, route="device")
     messages: list[tuple[str, str]] = []
     pipe = Pipeline(None, seg, on_status=lambda k, m: messages.append((k, m)))
     return pipe, seg, model, messages

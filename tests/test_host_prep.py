@@ -64,8 +64,8 @@ def test_input_prepared_for_another_model_is_not_used(lite_model, phantom_frames
     wrong = np.zeros((1, 1, 64, 64), np.float32)  # what a 64 x 64 model would take
     f.net_input = ((64, 64, 1, (0.0,), (1.0,)), wrong)
     assert (seg.segment(f).labels == seg.segment_pixels(rgb).labels).all()
-    seg.gpu_compose = True  # the device path resizes on the device
-    assert seg.host_preprocessor is None
+    on_device = Segmenter(seg.model, device="cpu", dtype=torch.float32, route="device")
+    assert on_device.host_preprocessor is None  # the device route resizes on the device
 
 
 def test_live_frames_arrive_with_their_input_prepared_on_the_capture_thread(lite_model):
