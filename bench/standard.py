@@ -5,6 +5,9 @@
 CPU (always):
   cpu-lite-512     fast-lite, phantom 512x512 at 30 fps, 300 frames
   cpu-lite-1080p   fast-lite, phantom letterboxed in 1920x1080 at 30 fps, 300 frames
+  cpu-lite-clip-1080p  fast-lite, a 1920x1080 H.264 clip at 30 fps (encoded first), 250 frames
+  process-1080p    ``bench/bench_process.py``: ``sonolive process`` on a 1080p clip, end to
+                   end, beside the naive one-thread loop, in the same run
 CUDA (when torch sees a GPU):
   gpu-std-1080p    fast-standard, 1920x1080 at 60 fps, 600 frames
   gpu-compare      ``--compare`` of backends (``--compare`` here; default torch against onnx)
@@ -22,6 +25,7 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -48,6 +52,10 @@ def plan(args: argparse.Namespace, cuda: bool) -> list[tuple[str, list[str]]]:
         ("cpu-lite-1080p", ["--device", "cpu", "--model", "fast-lite", "--size", "1920x1080",
                             "--fps", "30", "--frames", n(300)]),
     ]  # fmt: skip
+    clip = str(args.clip_path)
+    runs.append(("cpu-lite-clip-1080p", ["--device", "cpu", "--model", "fast-lite",
+                                          "--source", clip, "--frames", n(250)]))  # fmt: skip
+    runs.append(("process-1080p", ["--_process", "--frames", n(300), "--model", "fast-lite"]))
     if cuda and not args.cpu_only:
         gpu = ["--device", "cuda", "--size", "1920x1080", "--fps", "60", "--frames", n(600)]
         runs.append(("gpu-std-1080p", ["--model", args.gpu_model, *gpu]))
@@ -59,7 +67,9 @@ def plan(args: argparse.Namespace, cuda: bool) -> list[tuple[str, list[str]]]:
 
 def run_one(name: str, argv: list[str], out: Path, timeout: float) -> dict:
     js = out / f"{name}.json"
-    if "--accel" in argv:
+    if argv[:1] == ["--_process"]:
+        cmd = [sys.executable, str(Path(__file__).with_name("bench_process.py")), *argv[1:]]
+    elif "--accel" in argv:
         cmd = [sys.executable, str(Path(__file__).resolve()), "--_accel-run", *argv]
     else:
         cmd = [sys.executable, "-c", CLI, "bench", *argv]
@@ -91,11 +101,27 @@ def _rows(res: dict) -> list[dict]:
     return [res]
 
 
+def process_markdown(results: list[dict]) -> str:
+    """The batch rows: ``process`` end to end against the naive loop, measured together."""
+    lines = ["| run | frames | `process` fps | naive loop fps | ratio |", "|---|---|---|---|---|"]
+    for r in results:
+        if "process_fps" not in r:
+            continue
+        ratio = r["process_fps"] / r["naive_fps"] if r.get("naive_fps") else 0.0
+        lines.append(
+            f"| {r['name']} | {r['frames']} | {r['process_fps']:.1f} | "
+            f"{r['naive_fps']:.1f} | {ratio:.2f}x |"
+        )
+    return "\n".join(lines)
+
+
 def markdown(results: list[dict]) -> str:
     head = ["run", "device", "fps", "dropped", "frames", "rss MB", "of it replay frames MB"]
     head += [f"{s} p50/p95/p99 ms" for s in STAGES]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for res in results:
+        if "process_fps" in res:
+            continue  # the batch table
         for r in _rows(res):
             if "error" in r:
                 cells = [r["name"], "failed: " + r["error"]] + [""] * (len(head) - 2)
@@ -116,6 +142,16 @@ def markdown(results: list[dict]) -> str:
                     )
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def make_clip(path: Path, frames: int) -> None:
+    """A 1920x1080 H.264 clip of phantom frames at 30 fps, as a capture recording would be."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bench_process import encode
+    from sonolive.capture.bench_sources import phantom_frames
+
+    imgs, _ = phantom_frames(frames, "1920x1080")
+    encode(path, imgs)
 
 
 def accel_run(argv: list[str]) -> int:
@@ -164,8 +200,11 @@ def main(argv: list[str] | None = None) -> int:
     cuda = cuda_available()
     if not cuda and not args.cpu_only:
         print("No CUDA GPU visible to torch: running the CPU part of the standard set only.")
-    results = [run_one(name, a, out, args.timeout) for name, a in plan(args, cuda)]
-    table = markdown(results)
+    with tempfile.TemporaryDirectory() as tmp:
+        args.clip_path = Path(tmp) / "phantom_1080p.mp4"
+        make_clip(args.clip_path, 300)
+        results = [run_one(name, a, out, args.timeout) for name, a in plan(args, cuda)]
+    table = markdown(results) + "\n\n" + process_markdown(results)
     (out / "summary.md").write_text(table + "\n")
     (out / "summary.json").write_text(json.dumps(results, indent=2) + "\n")
     print()

@@ -126,15 +126,17 @@ class VideoWriter:
             self.error = self.error or e
 
 
-def _reader(src, q: queue.Queue, stop: threading.Event) -> None:
-    """Decode ahead on a thread; puts Frames, then _END or the exception that ended it."""
+def _reader(src, q: queue.Queue, stop: threading.Event, prepare: Callable[[Frame], Frame]) -> None:
+    """Decode ahead on a thread and ``prepare`` each frame there (the ROI crop and the
+    network's input, which then overlap the previous frame's forward pass); puts Frames,
+    then _END or the exception that ended it."""
     try:
         while not stop.is_set():
             try:
                 frame = src.read()
             except EndOfStream:
                 break
-            q.put(frame)
+            q.put(prepare(frame))
     except BaseException as e:  # noqa: BLE001 - handed to the consumer
         q.put(e)
         return
@@ -270,7 +272,6 @@ def _process(
     seekable = as_seekable(src)
     if roi != "none" and not (seekable is not None and seekable.stills):
         follower = initial_roi(src, float(src.fps)) or RoiFollower(float(src.fps))
-    out_size: tuple[int, int] | None = None
     rois: list[tuple[int, list[int]]] = []  # (first frame, region) each time it changed
     t_start = time.perf_counter()
     card = segmenter.card
@@ -288,9 +289,24 @@ def _process(
     total = seekable.frame_count if seekable is not None else 0
     summary = ReportSummary(names)
     reports: list[dict[str, Any]] = []
+    out_size: list[tuple[int, int]] = []  # the first region's size, set on the reader thread
+
+    def prepare(frame: Frame) -> Frame:
+        if follower is not None:
+            region = follower.update(frame.pixels)
+            frame = crop(frame, region) if region is not None else frame
+            if not out_size:
+                out_size.append((frame.width, frame.height))
+            frame = fit(frame, out_size[0])
+        frame.mark_entered()
+        prep = pipe.segmenter.host_preprocessor if pipe.segmenter is not None else None
+        if prep is not None:  # the device route resizes on the device instead
+            frame.net_input = (prep.key, prep(frame.pixels))
+        return frame
+
     q: queue.Queue = queue.Queue(maxsize=4)
     stop = threading.Event()
-    reader = threading.Thread(target=_reader, args=(src, q, stop), daemon=True)
+    reader = threading.Thread(target=_reader, args=(src, q, stop, prepare), daemon=True)
     writer = VideoWriter(outputs["video"], fps)
     reader.start()
     try:
@@ -304,14 +320,8 @@ def _process(
                 if isinstance(item, BaseException):
                     raise item
                 frame: Frame = item
-                if follower is not None:
-                    region = follower.update(item.pixels)
-                    frame = crop(item, region) if region is not None else item
-                    out_size = out_size or (frame.width, frame.height)
-                    frame = fit(frame, out_size)
                 if not rois or rois[-1][1] != list(frame.roi):
                     rois.append((frame.index, list(frame.roi)))
-                frame.mark_entered()
                 result = pipe.process(frame, decide_now=True)  # no overlay on any foreign frame
                 seg, image = result.seg, result.image
                 if seg is None:
