@@ -14,8 +14,9 @@ For one input (a video file or a DICOM cine) :func:`process_file` writes:
 temporary names and renamed only when the whole input succeeded, so a failed input leaves
 nothing behind.
 
-Decoding, inference and encoding overlap: a reader thread decodes ahead and a writer thread
-encodes behind, each behind a small bounded queue, so one file is a three-stage pipeline.
+Decoding, inference and encoding overlap: a reader thread decodes ahead (and crops the ROI and
+makes the network's input), and a writer thread composes the overlay and encodes behind, each
+behind a small bounded queue, so one file is a three-stage pipeline.
 Every frame is processed (nothing is dropped, unlike the live path).
 """
 
@@ -84,8 +85,19 @@ class VideoWriter:
     are larger.
     """
 
-    def __init__(self, path: Path, fps: float, *, preset: str = "ultrafast", crf: int = 23):
+    def __init__(
+        self,
+        path: Path,
+        fps: float,
+        *,
+        preset: str = "ultrafast",
+        crf: int = 23,
+        compose: Callable[[Any], np.ndarray] | None = None,
+    ):
         self.path = Path(path)
+        #: turns a queued item into the picture on this thread (the overlay of frame n is
+        #: composed here while the main thread infers frame n+1); None: items are pictures
+        self.compose = compose
         self.error: BaseException | None = None
         self._mp4 = Mp4Writer(self.path, fps, preset=preset, crf=crf)
         self._q: queue.Queue = queue.Queue(maxsize=4)
@@ -96,10 +108,10 @@ class VideoWriter:
     def frames(self) -> int:
         return self._mp4.frames
 
-    def write(self, rgb: np.ndarray) -> None:
+    def write(self, item: Any) -> None:
         if self.error is not None:
             raise BatchError(f"cannot write {self.path.name}: {self.error}")
-        self._q.put(rgb)
+        self._q.put(item)
 
     def close(self) -> None:
         self._q.put(_END)
@@ -114,7 +126,7 @@ class VideoWriter:
                 break
             if self.error is None:
                 try:
-                    self._mp4.write(item)
+                    self._mp4.write(item if self.compose is None else self.compose(item))
                 except Exception as e:  # noqa: BLE001 - reported by write/close
                     self.error = e
         try:
@@ -307,7 +319,9 @@ def _process(
     q: queue.Queue = queue.Queue(maxsize=4)
     stop = threading.Event()
     reader = threading.Thread(target=_reader, args=(src, q, stop, prepare), daemon=True)
-    writer = VideoWriter(outputs["video"], fps)
+    writer = VideoWriter(
+        outputs["video"], fps, compose=lambda part: pipe.compose_segmented(part).image
+    )
     reader.start()
     try:
         with open(outputs["csv"], "w", newline="", encoding="utf-8") as fcsv:
@@ -322,11 +336,13 @@ def _process(
                 frame: Frame = item
                 if not rois or rois[-1][1] != list(frame.roi):
                     rois.append((frame.index, list(frame.roi)))
-                result = pipe.process(frame, decide_now=True)  # no overlay on any foreign frame
-                seg, image = result.seg, result.image
+                # composed on the writer thread, each frame judged on its own (no overlay on
+                # any foreign frame)
+                part = pipe.segment_ahead(frame)
+                seg = part.seg
                 if seg is None:
                     raise BatchError(errors[-1] if errors else "segmentation failed")
-                writer.write(image)
+                writer.write(part)
                 rep = frame_report(
                     seg, frame.height * frame.width, index=frame.index, time_s=frame.timestamp
                 )

@@ -53,6 +53,22 @@ class Result:
             stats.add(t)
 
 
+@dataclass
+class _Segmented:
+    """A frame between segmenting and composing (see :meth:`Pipeline.segment_ahead`)."""
+
+    frame: Frame
+    seg: Segmentation | None
+    image: np.ndarray | None  # the device route's finished picture, else None
+    on_device: bool
+    seg_model: Segmenter | None
+    overlay: Overlay | None
+    heat: np.ndarray | None
+    heat_ms: float
+    cam_cls: str | None
+    cam_age: int | None
+
+
 class Pipeline:
     def __init__(
         self,
@@ -287,7 +303,11 @@ class Pipeline:
             return self._process(frame, decide_now)
 
     def _process(self, frame: Frame, decide_now: bool = False) -> Result | None:
-        """The body of :meth:`process`.
+        """The body of :meth:`process`: :meth:`_segment`, then :meth:`_finish`."""
+        return self._finish(self._segment(frame), decide_now)
+
+    def _segment(self, frame: Frame) -> _Segmented:
+        """Segment (and on the device route compose) one frame.
 
         A segmenter on the device route (CUDA, or ``route="device"``) takes the
         fast path, :meth:`Segmenter.segment_compose`; otherwise the CPU overlay composes.
@@ -325,6 +345,26 @@ class Pipeline:
                     break
                 with self._lock:
                     seg_model, overlay, style = self.segmenter, self.overlay, self.style
+        return _Segmented(
+            frame, seg, image, on_device, seg_model, overlay, heat, heat_ms, cam_cls, cam_age
+        )
+
+    def segment_ahead(self, frame: Frame) -> _Segmented:
+        """The first half of :meth:`process` (segmenting, on the device route composing too):
+        a batch job infers frame n+1 while another thread composes frame n with
+        :meth:`compose_segmented`. Each frame's gate verdict is its own (``decide_now``)."""
+        with self._infer_lock:
+            return self._segment(frame)
+
+    def compose_segmented(self, part: _Segmented) -> Result:
+        """The second half of :meth:`process` for a :meth:`segment_ahead` result."""
+        return self._finish(part, decide_now=True)
+
+    def _finish(self, part: _Segmented, decide_now: bool) -> Result:
+        """Gate and compose a segmented frame (the CPU overlay, or the device route's picture)."""
+        frame, seg, image, on_device = part.frame, part.seg, part.image, part.on_device
+        seg_model, overlay, heat, heat_ms = part.seg_model, part.overlay, part.heat, part.heat_ms
+        cam_cls, cam_age = part.cam_cls, part.cam_age
         verdict = seg.in_distribution if seg else None
         if decide_now:
             hidden = self.ood_gate.decide_now(verdict)
