@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ..inference.backends import make_segmenter
 from ..inference.pipeline import Pipeline, Result
+from ..models.loader import load_model
+from ..models.registry import find_model
+from .localize import translated_card
 
 
 class PipelineBridge(QObject):
@@ -50,28 +54,19 @@ class PipelineBridge(QObject):
 
         def work() -> None:
             try:
-                seg = make_segmenter(name, device=device, backend=backend, trust_code=trust_code)
+                loaded = load_model(find_model(name), trust_code=trust_code)
+                # organ names on the image, in the legend and in the CAM panel in the UI
+                # language, from the start: nothing is patched onto the segmenter afterwards
+                loaded = dataclasses.replace(loaded, card=translated_card(loaded.card))
+                seg = make_segmenter(loaded, device=device, backend=backend)
             except Exception as e:  # noqa: BLE001 - any failure becomes a message, never a dead thread
                 msg = str(e).strip("'\"")
                 if job == self._model_job:
                     self.pipeline.set_segmenter(None)
                     self.modelFailed.emit(name, msg)
                 return
-            _translate_names(seg)
             if job == self._model_job:
                 self.pipeline.set_segmenter(seg)
                 self.modelReady.emit(seg, name)
 
         threading.Thread(target=work, name="sonolive-model-load", daemon=True).start()
-
-
-def _translate_names(seg) -> None:
-    """Organ names on the image, in the legend and in the CAM panel in the UI language."""
-    import dataclasses
-
-    from .localize import translated_card
-
-    seg.card = translated_card(seg.card)
-    loaded = getattr(seg, "torch_model", None)
-    if dataclasses.is_dataclass(loaded):
-        seg.torch_model = dataclasses.replace(loaded, card=translated_card(loaded.card))
