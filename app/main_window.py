@@ -231,6 +231,7 @@ class MainWindow(QMainWindow):
         style = ms.style()
         self.overlay_panel.set_style(style)
         self.pipeline.set_style(style)
+        self.pipeline.set_temporal(ms.temporal)
         self.docks["overlay"].setVisible(ms.chrome)
         self.docks["legend"].setVisible(ms.legend)
         self.docks["cam"].setVisible(ms.chrome and mode != "bedside")

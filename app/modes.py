@@ -1,7 +1,8 @@
 """The three working modes and what each one shows by default.
 
 Bedside: a calm picture for a glance while holding the probe; thin outlines, a light fill and
-one large name for the organ under the centre of the sector. Teaching: filled masks, names
+one large name for the organ under the centre of the sector, and the temporal filter on (a
+steady overlay; :mod:`sonolive.inference.temporal`). Teaching: filled masks, names
 at every organ, the legend with confidences, the CAM heatmap and a raw | overlay view.
 Review: the clip tools plus everything from Teaching. Each mode keeps its own settings.
 """
@@ -30,6 +31,7 @@ class ModeSettings:
     chrome: bool  # side panels and the full toolbar
     cam_method: str = "gradcam"
     cam_class: str = "auto"
+    temporal: bool = False  # smooth the overlay over frames (inference.temporal)
 
     def style(self, base: OverlayStyle | None = None) -> OverlayStyle:
         s = base or OverlayStyle()
@@ -46,7 +48,9 @@ class ModeSettings:
 
 
 DEFAULTS = {
-    "bedside": ModeSettings(True, True, True, 0.18, True, False, False, False, False),
+    "bedside": ModeSettings(
+        True, True, True, 0.18, True, False, False, False, False, temporal=True
+    ),
     "teaching": ModeSettings(True, True, True, 0.45, False, True, True, True, True),
     "review": ModeSettings(True, True, True, 0.45, False, True, False, False, True),
 }

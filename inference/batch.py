@@ -228,20 +228,23 @@ def process_file(
     roi: str = "auto",
     name: str | None = None,
     show_ood: bool = False,
+    temporal: bool = False,
 ) -> FileSummary:
     """Segment every frame of ``path`` and write the annotated MP4, CSV, JSON and summary.
 
-    ``roi="auto"`` (the default) processes only the ultrasound image of a raw scanner
-    recording, as the live path does, so menus and burned-in text stay out; it follows a
-    depth or preset change and letterboxes the new region into the first one's size. A clip
-    that is already just the image keeps its full frame. ``roi="none"`` turns it off.
+        ``roi="auto"`` (the default) processes only the ultrasound image of a raw scanner
+        recording, as the live path does, so menus and burned-in text stay out; it follows a
+        depth or preset change and letterboxes the new region into the first one's size. A clip
+        that is already just the image keeps its full frame. ``roi="none"`` turns it off.
 
-    Frames unlike the model's training data get no overlay in the MP4, only a line saying
-    why, unless ``show_ood`` (then the overlay is drawn with an "outside training data" mark).
+        Frames unlike the model's training data get no overlay in the MP4, only a line saying
+        why, unless ``show_ood`` (then the overlay is drawn with an "outside training data" mark).
+    ``temporal``: smooth the masks over frames with the live Bedside filter
+    (:class:`~.temporal.TemporalFilter`), for a steadier annotated clip.
 
-    Raises :class:`SourceError` (unreadable input) or :class:`BatchError` (cannot write).
-    ``progress(done, total)`` is called after each frame. ``name`` is the outputs' stem
-    (default: the input's stem; see :func:`output_names`). On failure no output is left.
+        Raises :class:`SourceError` (unreadable input) or :class:`BatchError` (cannot write).
+        ``progress(done, total)`` is called after each frame. ``name`` is the outputs' stem
+        (default: the input's stem; see :func:`output_names`). On failure no output is left.
     """
     path = Path(path)
     out_dir = Path(out_dir)
@@ -255,7 +258,7 @@ def process_file(
     }
     partial = {k: v.with_name(f".{v.name}.partial") for k, v in outputs.items()}
     try:
-        result = _process(path, segmenter, style, progress, roi, partial, show_ood)
+        result = _process(path, segmenter, style, progress, roi, partial, show_ood, temporal)
         result.outputs = {k: str(v) for k, v in outputs.items()}
         with open(partial["summary"], "w", encoding="utf-8") as f:
             json.dump(result.as_dict(), f, indent=2)
@@ -276,6 +279,7 @@ def _process(
     roi: str,
     outputs: dict[str, Path],
     show_ood: bool = False,
+    temporal: bool = False,
 ) -> FileSummary:
     """:func:`process_file`'s work, writing to ``outputs`` (all but the summary)."""
     src = open_source(str(path), paced=False)
@@ -295,6 +299,7 @@ def _process(
         style,
         on_status=lambda kind, msg: kind == "error" and errors.append(msg),
     )
+    pipe.set_temporal(temporal)
     pipe.show_ood = show_ood  # frames unlike the training data: a plain line, or the marked overlay
     names = card.class_names[1:]
     fps = float(src.fps)
@@ -338,7 +343,7 @@ def _process(
                     rois.append((frame.index, list(frame.roi)))
                 # composed on the writer thread, each frame judged on its own (no overlay on
                 # any foreign frame)
-                part = pipe.segment_ahead(frame)
+                part = pipe.segment_ahead(frame, smooth=True)
                 seg = part.seg
                 if seg is None:
                     raise BatchError(errors[-1] if errors else "segmentation failed")

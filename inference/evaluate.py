@@ -111,3 +111,86 @@ def phantom_samples(
     sc = PhantomScanner(seed=seed, size=size)
     for _ in range(frames):
         yield sc.sample(rng)
+
+
+def evaluate_clip(
+    seg: Segmenter,
+    samples: Iterable[tuple[np.ndarray, np.ndarray, str]],
+    smoother=None,
+    presence_class: str = "fluid",
+) -> dict[str, Any]:
+    """A clip, frame after frame: Dice per class, the flicker ratio per class and presence
+    sensitivity/specificity (overall and per view) for ``presence_class``.
+
+    ``samples`` yields (image, class mask, view) in clip order; ``smoother`` is the live
+    pipeline's :class:`~.temporal.TemporalFilter` (None: the raw output)."""
+    from .temporal import FlickerMeter, PresenceMeter, present
+
+    names = seg.card.class_names
+    n = len(names)
+    pc = names.index(presence_class) if presence_class in names else None
+    flicker = FlickerMeter(names)
+    presence = PresenceMeter()
+    dices: list[np.ndarray] = []
+    for img, mask, view in samples:
+        rgb = cv2.cvtColor(img, cv2.COLOR_GRAY2RGB) if img.ndim == 2 else img
+        pred = seg.segment_pixels(rgb, smoother=smoother).labels
+        dices.append(dice_per_class(pred, mask, n))
+        flicker.add(pred, mask)
+        if pc is not None:
+            total = mask.size
+            presence.add(
+                present(int(np.count_nonzero(pred == pc)), total),
+                present(int(np.count_nonzero(mask == pc)), total),
+                view,
+            )
+    D = np.array(dices) if dices else np.zeros((0, n))
+    per_class = {}
+    for c in range(1, n):
+        m, lo, hi = mean_ci95(D[:, c]) if len(D) else (float("nan"),) * 3
+        per_class[names[c]] = {
+            "dice": _r(m),
+            "dice_ci95": [_r(lo), _r(hi)],
+            "n": int(np.sum(~np.isnan(D[:, c]))) if len(D) else 0,
+        }
+    out: dict[str, Any] = {
+        "model": seg.card.name,
+        "version": seg.card.version,
+        "frames": len(dices),
+        "temporal_filter": smoother is not None,
+        "per_class": per_class,
+        "flicker": flicker.result(),
+    }
+    if pc is not None:
+        out["presence"] = {"class": presence_class, **presence.result()}
+    return out
+
+
+def format_clip_table(res: dict[str, Any]) -> str:
+    filt = "on" if res["temporal_filter"] else "off"
+    lines = [
+        f"{res['model']} {res['version']}: {res['frames']} clip frames, temporal filter {filt}",
+        f"{'class':<14}{'Dice':>8}{'flicker':>10}{'n':>7}",
+    ]
+    for name, r in res["per_class"].items():
+        d = "-" if r["dice"] is None else f"{r['dice']:.3f}"
+        f = res["flicker"][name]["flicker_ratio"]
+        lines.append(f"{name:<14}{d:>8}{('-' if f is None else f'{f:.3f}'):>10}{r['n']:>7}")
+    p = res.get("presence")
+    if p:
+
+        def fmt(v: float | None) -> str:
+            return "-" if v is None else f"{v:.3f}"
+
+        o = p["overall"]
+        lines.append(
+            f"{p['class']} presence: sensitivity {fmt(o['sensitivity'])}"
+            f" ({o['positive_frames']} frames), specificity {fmt(o['specificity'])}"
+            f" ({o['negative_frames']} frames)"
+        )
+        for v, r in p["per_view"].items():
+            lines.append(
+                f"  {v:<12} sensitivity {fmt(r['sensitivity'])}"
+                f"  specificity {fmt(r['specificity'])}"
+            )
+    return "\n".join(lines)

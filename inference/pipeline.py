@@ -25,6 +25,7 @@ from .overlay import Overlay, OverlayStyle
 from .segmenter import Segmentation, Segmenter
 from .slot import LatestSlot
 from .stats import LatencyStats
+from .temporal import TemporalFilter
 
 StatusCallback = Callable[[str, str], None]  # (kind, plain-words message)
 
@@ -105,6 +106,8 @@ class Pipeline:
         #: hides the overlay on pictures unlike the training data (0.5 s hold while frames flow)
         self.ood_gate = OodGate()
         self.show_ood = False  # "Show anyway": off by default, reset on a source or model change
+        #: smooths the overlay over frames (Bedside's default); None: each frame on its own
+        self.temporal: TemporalFilter | None = None
 
     # ---- figures -------------------------------------------------------------
     @property
@@ -170,9 +173,20 @@ class Pipeline:
             self.reset_ood()
 
     def reset_ood(self) -> None:
-        """A new source or model: the gate starts afresh and "Show anyway" is off again."""
+        """A new source or model: the gate starts afresh and "Show anyway" is off again; the
+        temporal filter forgets the old picture."""
         self.ood_gate.reset()
         self.show_ood = False
+        t = self.temporal
+        if t is not None:
+            t.reset()
+
+    def set_temporal(self, on: bool) -> None:
+        """Turn the temporal filter on (a fresh one) or off; takes effect on the next frame."""
+        if on and self.temporal is None:
+            self.temporal = TemporalFilter()
+        elif not on:
+            self.temporal = None
 
     def set_source(self, source: FrameSource | None) -> None:
         """Switch input without blocking: the old run ends in the background."""
@@ -275,7 +289,7 @@ class Pipeline:
             if frame is None:
                 continue
             try:
-                result = self.process(frame)
+                result = self.process(frame, smooth=True)
             except Exception as e:  # noqa: BLE001 - the loop must outlive any one frame
                 self._status("error", f"A frame could not be processed: {e}")
                 continue
@@ -289,24 +303,24 @@ class Pipeline:
             if not self.results.put(result):
                 self.on_result()
 
-    def process(self, frame: Frame, decide_now: bool = False) -> Result | None:
+    def process(
+        self, frame: Frame, decide_now: bool = False, smooth: bool = False
+    ) -> Result | None:
         """Segment and compose one frame (also used directly by review and batch export).
 
         ``decide_now``: this frame alone decides whether it is like the training data (a
         paused or stepped review frame, an exported frame), instead of the 0.5 s hold that
-        keeps a flowing picture from blinking.
+        keeps a flowing picture from blinking. ``smooth``: the frame follows the previous one
+        (the live loop, a batch run in order), so the temporal filter, when on, applies;
+        review's random access leaves it off.
 
         Serialised: the live inference thread and a review worker never share the segmenter
         at the same moment.
         """
         with self._infer_lock:
-            return self._process(frame, decide_now)
+            return self._finish(self._segment(frame, smooth), decide_now)
 
-    def _process(self, frame: Frame, decide_now: bool = False) -> Result | None:
-        """The body of :meth:`process`: :meth:`_segment`, then :meth:`_finish`."""
-        return self._finish(self._segment(frame), decide_now)
-
-    def _segment(self, frame: Frame) -> _Segmented:
+    def _segment(self, frame: Frame, smooth: bool = False) -> _Segmented:
         """Segment (and on the device route compose) one frame.
 
         A segmenter on the device route (CUDA, or ``route="device"``) takes the
@@ -328,15 +342,16 @@ class Pipeline:
                 heat, cam_cls, cam_age = (None, None, None)
         heat_ms = (time.perf_counter() - t_heat) * 1000
         on_device = False
+        smoother = self.temporal if smooth else None  # read once: the GUI may switch it
         for _attempt in range(2):
             if seg_model is None:
                 break
             on_device = overlay is not None and seg_model.composes_on_device
             try:
                 if on_device:
-                    seg, image = seg_model.segment_compose(frame, style, heat)
+                    seg, image = seg_model.segment_compose(frame, style, heat, smoother)
                 else:
-                    seg = seg_model.segment(frame)
+                    seg = seg_model.segment(frame, smoother)
                 break
             except Exception as e:  # noqa: BLE001 - inference errors become a message
                 seg, image = None, None
@@ -349,12 +364,12 @@ class Pipeline:
             frame, seg, image, on_device, seg_model, overlay, heat, heat_ms, cam_cls, cam_age
         )
 
-    def segment_ahead(self, frame: Frame) -> _Segmented:
+    def segment_ahead(self, frame: Frame, smooth: bool = False) -> _Segmented:
         """The first half of :meth:`process` (segmenting, on the device route composing too):
         a batch job infers frame n+1 while another thread composes frame n with
         :meth:`compose_segmented`. Each frame's gate verdict is its own (``decide_now``)."""
         with self._infer_lock:
-            return self._segment(frame)
+            return self._segment(frame, smooth)
 
     def compose_segmented(self, part: _Segmented) -> Result:
         """The second half of :meth:`process` for a :meth:`segment_ahead` result."""

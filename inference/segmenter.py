@@ -27,6 +27,7 @@ CAM hooks into are constructor arguments too; nothing is patched on afterwards.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import cv2
@@ -107,6 +108,9 @@ def cpu_fallback(seg: Segmenter) -> Segmenter:
 
 
 ROUTES = ("host", "device")
+
+#: (network input, network output, card output kind) -> smoothed log-probabilities
+Smoother = Callable[[torch.Tensor, torch.Tensor, str], torch.Tensor]
 
 
 class Segmenter:
@@ -373,12 +377,18 @@ class Segmenter:
         return Segmentation(labels=labels, confidence=conf, areas=areas)
 
     # ---- whole step ----------------------------------------------------------
-    def segment(self, frame: Frame) -> Segmentation:
-        """Run all stages on a frame and record their durations in ``frame.timings``."""
+    def segment(self, frame: Frame, smoother: Smoother | None = None) -> Segmentation:
+        """Run all stages on a frame and record their durations in ``frame.timings``.
+
+        ``smoother`` (a :class:`~.temporal.TemporalFilter`) turns the network's output into
+        its smoothed log-probabilities before postprocessing; the training-data check still
+        judges the raw output."""
         x = self._input_for(frame)
         t1 = time.perf_counter()
         out = self.infer(x)
         staged = self.ood_inputs(x, out)  # before postprocess's sync
+        if smoother is not None:
+            out = smoother(x, out, self.card.output)
         seg = self.judge(self.postprocess(out, (frame.height, frame.width)), staged)
         # on CUDA the work is asynchronous until the single sync in postprocess, so the
         # inference stage is charged with everything up to that sync (and on the CPU the
@@ -386,10 +396,12 @@ class Segmenter:
         frame.timings.infer = (time.perf_counter() - t1) * 1000
         return seg
 
-    def segment_pixels(self, rgb: np.ndarray) -> Segmentation:
+    def segment_pixels(self, rgb: np.ndarray, smoother: Smoother | None = None) -> Segmentation:
         x = self.preprocess(rgb)
         out = self.infer(x)
         staged = self.ood_inputs(x, out)
+        if smoother is not None:
+            out = smoother(x, out, self.card.output)
         return self.judge(self.postprocess(out, rgb.shape[:2]), staged)
 
     # ---- the GPU fast path ----------------------------------------------------
@@ -422,6 +434,7 @@ class Segmenter:
         frame: Frame,
         style: OverlayStyle | None = None,
         heat: np.ndarray | None = None,
+        smoother: Smoother | None = None,
     ) -> tuple[Segmentation, np.ndarray]:
         """Segment and compose on the device; one download, one synchronisation.
 
@@ -443,6 +456,8 @@ class Segmenter:
             t1 = time.perf_counter()
             out = self.infer(x)
             staged = self.ood_inputs(x, out)  # rides the one sync below
+            if smoother is not None:
+                out = smoother(x, out, self.card.output)
             sums, counts, _lab = self._stats(out)
             idx = self._labels_full(out, (H, W))
             areas = torch.bincount(idx.flatten(), minlength=n)[:n]

@@ -171,7 +171,10 @@ def test_bedside_mode_is_minimal_and_switching_never_stops_the_pipeline(
     frames, truths = phantom_frames
     win = _window(qtbot, settings, frames, truths, "teaching")
     threads = list(win.pipeline._threads)
+    assert win.pipeline.temporal is None  # Teaching shows each frame on its own
     win.mode_actions["bedside"].trigger()
+    filt = win.pipeline.temporal  # Bedside smooths the overlay over frames
+    assert filt is not None
     assert win.mode == "bedside"
     assert not win.docks["legend"].isVisible() and not win.docks["overlay"].isVisible()
     assert not win.main_toolbar.isVisible() and win.mode_bar.isVisible()
@@ -180,9 +183,11 @@ def test_bedside_mode_is_minimal_and_switching_never_stops_the_pipeline(
     qtbot.waitUntil(lambda: win.pipeline.stats.frames >= n + 5, timeout=10000)
     r = win.last_result
     assert r.cam_age is None  # no heatmap at the bedside
+    qtbot.waitUntil(lambda: filt._probs is not None, timeout=10000)  # live frames went through it
     assert win.view.current_array().shape == r.frame.pixels.shape  # one picture, no split
     win.mode_actions["review"].trigger()
     win.mode_actions["teaching"].trigger()
+    assert win.pipeline.temporal is None
     assert win.pipeline._threads == threads and all(t.is_alive() for t in threads)
     win.close()
 

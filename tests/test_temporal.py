@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-
+import torch
 from sonolive.inference.temporal import (
     FlickerMeter,
     PresenceHysteresis,
@@ -75,18 +75,16 @@ def lite():
 
 
 def _run(seg, samples, filt):
-    seg.output_filter = filt
     fm = FlickerMeter(seg.card.class_names)
-    try:
-        for img, mask, _ in samples:
-            fm.add(seg.segment_pixels(cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)).labels, mask)
-    finally:
-        seg.output_filter = None
+    for img, mask, _ in samples:
+        rgb = cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
+        fm.add(seg.segment_pixels(rgb, smoother=filt).labels, mask)
     return fm.result()
 
 
 def test_filter_reduces_flicker_on_a_real_model(lite) -> None:
-    clip = list(clip_samples(seed=3, frames=48, size=128))[:12]  # one view, 12 frames
+    clip = list(clip_samples(seed=3, frames=16, size=128, views=1))  # one view, 16 frames
+    assert len({v for _, _, v in clip}) == 1
     off = _run(lite, clip, None)
     on = _run(lite, clip, TemporalFilter())
     total_off = sum(v["pred_change"] or 0.0 for v in off.values())
@@ -94,16 +92,51 @@ def test_filter_reduces_flicker_on_a_real_model(lite) -> None:
     assert total_on < total_off
 
 
-def test_filter_resets_on_a_view_change(lite) -> None:
-    clip = list(clip_samples(seed=3, frames=16, size=128))  # two frames per view
+def test_filter_resets_on_a_view_change_and_on_request(lite) -> None:
+    clip = list(clip_samples(seed=3, frames=4, size=128, views=2))  # two frames per view
+    assert clip[1][2] == clip[0][2] != clip[2][2]
     filt = TemporalFilter(alpha=0.5)
     weights = []
     for img, _, _ in clip[:3]:
         x = lite.preprocess(cv2.cvtColor(img, cv2.COLOR_GRAY2RGB))
-        filt(x, lite.infer(x), lite.card.output)
+        out = filt(x, lite.infer(x), lite.card.output)
+        assert out.shape == (1, lite.card.num_classes, *x.shape[-2:])
         weights.append(float(filt.last_weight))
     assert weights[0] == 1.0  # no history
     assert weights[1] < 0.75  # same view: smoothing
-    assert weights[2] == 1.0  # RUQ -> subxiphoid: the past is dropped
+    assert weights[2] == 1.0  # a new view: the past is dropped
     filt.reset()
-    assert filt._probs is None
+    x = lite.preprocess(cv2.cvtColor(clip[3][0], cv2.COLOR_GRAY2RGB))
+    filt(x, lite.infer(x), lite.card.output)
+    assert float(filt.last_weight) == 1.0  # a reset (new input, new model) forgets too
+
+
+def test_hysteresis_hides_a_speck_and_keeps_a_shrinking_class() -> None:
+    """A class that never reaches on_fraction is never shown; one that was shown stays
+    while it stays above off_fraction."""
+    filt = TemporalFilter(alpha=1.0, on_fraction=0.01, off_fraction=0.004)
+    x = torch.zeros(1, 1, 100, 100)
+
+    def logits(area: int) -> torch.Tensor:
+        out = torch.zeros(1, 2, 100, 100)
+        out[0, 0] = 1.0
+        out[0, 1].view(-1)[:area] = 5.0
+        return out
+
+    shown = [int((filt(x, logits(a), "logits")[0].argmax(0) == 1).sum()) for a in (50, 150, 60, 30)]
+    assert shown == [0, 150, 60, 0]
+
+
+def test_clip_eval_reports_flicker_presence_and_the_filter(lite) -> None:
+    from sonolive.inference.evaluate import evaluate_clip, format_clip_table
+
+    samples = list(clip_samples(seed=9000, frames=8, size=128, views=2))
+    res = evaluate_clip(lite, samples, smoother=TemporalFilter())
+    assert res["frames"] == 8 and res["temporal_filter"] is True
+    assert set(res["flicker"]) == set(lite.card.class_names[1:])
+    views = {v for _, _, v in samples}
+    assert set(res["presence"]["per_view"]) == views
+    o = res["presence"]["overall"]
+    assert o["positive_frames"] + o["negative_frames"] == 8
+    table = format_clip_table(res)
+    assert "flicker" in table and "fluid presence" in table

@@ -28,6 +28,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--split-seed", type=int, default=0)
     p.add_argument("--val-fraction", type=float, default=0.2)
+    p.add_argument(
+        "--clip",
+        action="store_true",
+        help="with --source phantom: run the scripted scan at 30 fps and report flicker and"
+        " fluid presence per view, with the live temporal filter off and on",
+    )
+    p.add_argument("--views", type=int, default=8, help="--clip: script views the frames span")
     p.add_argument("--cam", action="store_true", help="also score the CAM pointing game")
     p.add_argument("--cam-method", default=None)
     p.add_argument("--cam-layer", default=None)
@@ -47,10 +54,15 @@ def run(args: argparse.Namespace) -> int:
     from ...inference.evaluate import evaluate, format_table, phantom_samples
     from ...models.datasets import DataError, folder_pairs, load_pairs, split_pairs
 
+    if args.clip and args.source != "phantom":
+        print("error: --clip needs --source phantom (a scripted scan)", file=sys.stderr)
+        return 2
     try:
         seg = torch_segmenter(args)
     except Exception as e:  # noqa: BLE001 - one plain line, no traceback
         return fail(e)
+    if args.clip:
+        return _run_clip(args, seg)
     if args.data is not None:
         try:
             pairs = folder_pairs(args.data)
@@ -87,16 +99,54 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _update_card(args: argparse.Namespace, res: dict) -> None:
-    """Store the figures exactly as printed, with the command that produced them."""
+def _update_card(args: argparse.Namespace, res: dict, clip: bool = False) -> None:
+    """Store the figures exactly as printed, with the command that produced them (a clip
+    run goes under ``accuracy["clip"]`` and keeps the frame-by-frame figures)."""
     from ...models.card import ModelCard
     from ...models.registry import find_model
 
     folder = find_model(args.model)
     card = ModelCard.load(folder)
+    command = " ".join(["sonolive", *sys.argv[1:]])
+    if clip:
+        card.accuracy = {**(card.accuracy or {}), "clip": {**res, "command": command}}
+        card.save(folder / "model.json")
+        print(f"clip figures written into {folder / 'model.json'}")
+        return
     keep = ("data", "frames", "per_class", "pointing_game", "pointing_game_n", "cam")
     keep += ("in_distribution_fraction",)
+    old = card.accuracy or {}
     card.accuracy = {k: res[k] for k in keep if k in res}
-    card.accuracy["command"] = " ".join(["sonolive", *sys.argv[1:]])
+    card.accuracy["command"] = command
+    for other in ("clip", "in_distribution"):  # figures of other commands stay
+        if other in old:
+            card.accuracy[other] = old[other]
     card.save(folder / "model.json")
     print(f"accuracy written into {folder / 'model.json'}")
+
+
+def _run_clip(args: argparse.Namespace, seg) -> int:
+    from tqdm import tqdm
+
+    from ...inference.evaluate import evaluate_clip, format_clip_table
+    from ...inference.temporal import TemporalFilter, clip_samples
+
+    if args.frames < 2 or args.views < 1:
+        print("error: --clip needs at least 2 frames and 1 view", file=sys.stderr)
+        return 2
+    where = (
+        f"phantom scripted scan seed {args.seed}, {args.frames} frames at 30 fps over"
+        f" {args.views} views, {args.size}px"
+    )
+    res: dict = {"data": where}
+    for key, smoother in (("filter_off", None), ("filter_on", TemporalFilter())):
+        samples = clip_samples(args.seed, args.frames, args.size, views=args.views)
+        samples = tqdm(samples, total=args.frames, desc=key, unit="frame", disable=args.no_progress)
+        r = evaluate_clip(seg, samples, smoother=smoother)
+        print(format_clip_table(r))
+        res[key] = r
+    if args.json_out:
+        args.json_out.write_text(json.dumps(res, indent=2) + "\n")
+    if args.update_card:
+        _update_card(args, res, clip=True)
+    return 0

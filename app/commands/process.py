@@ -42,6 +42,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="draw the overlay also on frames unlike the model's training data (marked)",
     )
+    p.add_argument(
+        "--temporal",
+        action="store_true",
+        help="smooth the masks over frames (the live Bedside filter): a steadier clip",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -85,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
                 roi=args.roi,
                 name=stems[inp],
                 show_ood=args.show_ood,
+                temporal=args.temporal,
             )
         except (SourceError, BatchError, OSError) as e:
             failed.append(inp)
