@@ -6,6 +6,7 @@ CPU (always):
   cpu-lite-512     fast-lite, phantom 512x512 at 30 fps, 300 frames
   cpu-lite-1080p   fast-lite, phantom letterboxed in 1920x1080 at 30 fps, 300 frames
   cpu-lite-clip-1080p  fast-lite, a 1920x1080 H.264 clip at 30 fps (encoded first), 250 frames
+  cpu-lite-clip-1080p-bedside  the same clip with the temporal filter on (Bedside's default)
   process-1080p    ``bench/bench_process.py``: ``sonolive process`` on a 1080p clip, end to
                    end, beside the naive one-thread loop, in the same run
 CUDA (when torch sees a GPU):
@@ -55,6 +56,8 @@ def plan(args: argparse.Namespace, cuda: bool) -> list[tuple[str, list[str]]]:
     clip = str(args.clip_path)
     runs.append(("cpu-lite-clip-1080p", ["--device", "cpu", "--model", "fast-lite",
                                           "--source", clip, "--frames", n(250)]))  # fmt: skip
+    runs.append(("cpu-lite-clip-1080p-bedside", ["--device", "cpu", "--model", "fast-lite",
+                 "--source", clip, "--frames", n(250), "--temporal"]))  # fmt: skip
     runs.append(("process-1080p", ["--_process", "--frames", n(300), "--model", "fast-lite"]))
     if cuda and not args.cpu_only:
         gpu = ["--device", "cuda", "--size", "1920x1080", "--fps", "60", "--frames", n(600)]

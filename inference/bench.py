@@ -25,11 +25,14 @@ def run_pipeline_bench(
     timeout_s: float = 600.0,
     warmup: int = 10,
     cam_method: str | None = None,
+    temporal: bool = False,
 ) -> dict[str, Any]:
+    """``temporal``: run with the temporal filter on, as Bedside mode does."""
     proc = psutil.Process(os.getpid())
     done = threading.Event()
     wake = threading.Event()
     pipe = Pipeline(source, segmenter, keep_all_stats=True, on_result=wake.set)
+    pipe.set_temporal(temporal)
     # handed-off count, the measurement's start and the drop counts at that moment (reset
     # once the warm-up frames are done); "read"/"made" count frames from the source and
     # results from the inference thread, so that the end of a finite source is noticed

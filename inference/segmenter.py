@@ -304,6 +304,17 @@ class Segmenter:
         seg.in_distribution = self.reference.in_distribution(score)
         return seg
 
+    def _clean(self, x: torch.Tensor, out: torch.Tensor, smoother: Smoother | None) -> torch.Tensor:
+        """The temporal filter when one is given (its hysteresis drops specks), else the
+        card's ``min_area_fraction`` on this frame alone."""
+        if smoother is not None:
+            return smoother(x, out, self.card.output)
+        if self.card.min_area_fraction > 0:
+            from .temporal import drop_specks
+
+            return drop_specks(out, self.card.output, self.card.min_area_fraction)
+        return out
+
     def infer(self, x: torch.Tensor) -> torch.Tensor:
         with torch.inference_mode():
             return self.net(x)
@@ -387,8 +398,7 @@ class Segmenter:
         t1 = time.perf_counter()
         out = self.infer(x)
         staged = self.ood_inputs(x, out)  # before postprocess's sync
-        if smoother is not None:
-            out = smoother(x, out, self.card.output)
+        out = self._clean(x, out, smoother)
         seg = self.judge(self.postprocess(out, (frame.height, frame.width)), staged)
         # on CUDA the work is asynchronous until the single sync in postprocess, so the
         # inference stage is charged with everything up to that sync (and on the CPU the
@@ -400,8 +410,7 @@ class Segmenter:
         x = self.preprocess(rgb)
         out = self.infer(x)
         staged = self.ood_inputs(x, out)
-        if smoother is not None:
-            out = smoother(x, out, self.card.output)
+        out = self._clean(x, out, smoother)
         return self.judge(self.postprocess(out, rgb.shape[:2]), staged)
 
     # ---- the GPU fast path ----------------------------------------------------
@@ -456,8 +465,7 @@ class Segmenter:
             t1 = time.perf_counter()
             out = self.infer(x)
             staged = self.ood_inputs(x, out)  # rides the one sync below
-            if smoother is not None:
-                out = smoother(x, out, self.card.output)
+            out = self._clean(x, out, smoother)
             sums, counts, _lab = self._stats(out)
             idx = self._labels_full(out, (H, W))
             areas = torch.bincount(idx.flatten(), minlength=n)[:n]

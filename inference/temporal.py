@@ -206,12 +206,26 @@ class TemporalFilter:
         return torch.log(kept.clamp_min(1e-8))
 
 
+def drop_specks(out: torch.Tensor, output: str, min_fraction: float) -> torch.Tensor:
+    """Log-probabilities with every class that wins less than ``min_fraction`` of the map's
+    pixels set to 0 (its pixels go to the next most likely class); tensors only, no sync."""
+    q = out.float().softmax(1) if output == "logits" else out.float()
+    n = q.shape[1]
+    lab = q[0].argmax(0)
+    frac = torch.bincount(lab.flatten(), minlength=n)[:n].float() / lab.numel()
+    keep = frac >= min_fraction
+    keep[0] = True
+    return torch.log((q * keep.view(1, n, 1, 1).to(q.dtype)).clamp_min(1e-8))
+
+
 def clip_samples(
     seed: int = 0, frames: int = 240, size: int = 256, views: int = 4, fps: float = 30.0
 ) -> Iterator[tuple[np.ndarray, np.ndarray, str]]:
     """The phantom's scripted scan at ``fps``: ``frames`` frames spread over ``views``
     consecutive views of the script (equal runs, each from the start of its segment), as
-    (grey image, class mask, view) triples."""
+    (grey image, class mask, view) triples. The script goes round the four views; on every
+    second round each view has free fluid where it had none and none where it had some, so
+    that 8 views hold every view both with and without fluid."""
     from ..capture.phantom import SEGMENT_S, PhantomScanner
 
     if frames < 1 or views < 1:
@@ -220,5 +234,6 @@ def clip_samples(
     per = max(1, frames // views)
     for i in range(frames):
         k, j = divmod(i, per)
-        img, mask = sc.render(k * SEGMENT_S + j / fps)
+        fluid = None if (k // 4) % 2 == 0 else not sc.segment_info(k - 4)["fluid"]
+        img, mask = sc.render(k * SEGMENT_S + j / fps, fluid=fluid)
         yield img, mask, str(sc.current_view)

@@ -55,6 +55,9 @@ class ModelCard:
     attribution: str = ""
     accuracy: dict[str, Any] = field(default_factory=dict)  # exactly what `sonolive eval` wrote
     contains_code: bool = False  # TorchScript: installed after the user said they trust it
+    #: a class covering less of the picture than this share is not drawn (a speck, not an
+    #: organ); 0 keeps every pixel the network labels
+    min_area_fraction: float = 0.0
 
     @property
     def num_classes(self) -> int:
@@ -151,6 +154,15 @@ class ModelCard:
             )
         if not isinstance(d.get("accuracy", {}), dict):
             raise CardError(f"{where}: 'accuracy' must be a mapping (what `sonolive eval` wrote)")
+        min_area = d.get("min_area_fraction", 0.0)
+        if (
+            isinstance(min_area, bool)
+            or not isinstance(min_area, int | float)
+            or not 0.0 <= min_area <= 0.2
+        ):
+            raise CardError(
+                f"{where}: 'min_area_fraction' must be a number from 0 to 0.2, got {min_area!r}"
+            )
         if fmt == "safetensors" and not arch:
             arch = {"type": "unet", "width": 16, "depth": 4}
         return cls(
@@ -172,6 +184,7 @@ class ModelCard:
             attribution=str(d.get("attribution", "")),
             accuracy=dict(d.get("accuracy", {})),
             contains_code=d.get("contains_code") is True,
+            min_area_fraction=float(min_area),
         )
 
     def to_dict(self) -> dict[str, Any]:

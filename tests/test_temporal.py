@@ -140,3 +140,36 @@ def test_clip_eval_reports_flicker_presence_and_the_filter(lite) -> None:
     assert o["positive_frames"] + o["negative_frames"] == 8
     table = format_clip_table(res)
     assert "flicker" in table and "fluid presence" in table
+
+
+def test_drop_specks_removes_a_small_class_and_keeps_a_large_one() -> None:
+    from sonolive.inference.temporal import drop_specks
+
+    out = torch.zeros(1, 3, 100, 100)
+    out[0, 0] = 1.0
+    out[0, 1, :30, :30] = 5.0  # 9% of the map
+    out[0, 2, 90:92, 90:95] = 5.0  # 0.1%: a speck
+    lab = drop_specks(out, "logits", 0.002)[0].argmax(0)
+    assert int((lab == 1).sum()) == 900 and int((lab == 2).sum()) == 0
+
+
+def test_a_card_min_area_fraction_is_checked_and_applied(lite_model, tmp_path) -> None:
+    from sonolive.inference.segmenter import Segmenter
+    from sonolive.models.card import CardError, ModelCard
+    from sonolive.models.weights_io import LoadedModel
+
+    d = lite_model.card.to_dict()
+    for bad in (-0.1, 0.5, "0.01", True):
+        with pytest.raises(CardError, match="min_area_fraction"):
+            ModelCard.from_dict({**d, "min_area_fraction": bad})
+    rgb = cv2.cvtColor(next(clip_samples(seed=9000, frames=1, size=256))[0], cv2.COLOR_GRAY2RGB)
+    raw_card = ModelCard.from_dict({**d, "min_area_fraction": 0.0})
+    raw = Segmenter(LoadedModel(raw_card, lite_model.net, None), device="cpu").segment_pixels(rgb)
+    big = ModelCard.from_dict({**d, "min_area_fraction": 0.05})
+    seg = Segmenter(LoadedModel(big, lite_model.net, None), device="cpu").segment_pixels(rgb)
+    total = rgb.shape[0] * rgb.shape[1]
+    small = [k for k, a in raw.areas.items() if a < 0.04 * total]
+    large = [k for k, a in raw.areas.items() if a > 0.06 * total]
+    assert large  # the frame shows an organ
+    assert all(k in seg.areas for k in large)
+    assert not any(k in seg.areas for k in small)

@@ -22,6 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_trust_code(p)
     p.add_argument("--compare", default=None, help="comma list of models or model@backend")
     p.add_argument("--cam", default=None, help="also run the CAM worker with this method")
+    p.add_argument(
+        "--temporal", action="store_true", help="with the temporal filter on (Bedside mode)"
+    )
     p.add_argument("--json", dest="json_out", default=None)
     p.set_defaults(func=run)
 
@@ -81,7 +84,10 @@ def run(args: argparse.Namespace) -> int:
             seg = None if spec == "none" else _segmenter(spec, args)
         except Exception as e:  # noqa: BLE001 - a missing file, a broken model: one line
             return fail(e)
-        res = run_pipeline_bench(source, seg, args.frames, cam_method=args.cam)
+        res = run_pipeline_bench(
+            source, seg, args.frames, cam_method=args.cam, temporal=args.temporal
+        )
+        res["temporal_filter"] = args.temporal
         if "error" in res:
             return fail(res["error"])
         res["spec"] = spec
