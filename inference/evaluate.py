@@ -29,6 +29,8 @@ def evaluate(
     dices: list[np.ndarray] = []
     ious: list[np.ndarray] = []
     hits: dict[str, list[float]] = {c: [] for c in names[1:]}
+    energy: dict[str, list[float]] = {c: [] for c in names[1:]}  # heat inside the mask
+    share: dict[str, list[float]] = {c: [] for c in names[1:]}  # the mask's share of the frame
     frames = 0
     familiar: list[bool | None] = []  # the training-data check, frame by frame
     for img, mask in samples:
@@ -47,6 +49,10 @@ def evaluate(
                     continue
                 y, x = np.unravel_index(int(np.argmax(heat)), heat.shape)
                 hits[names[cls_idx]].append(1.0 if mask[y, x] == cls_idx else 0.0)
+                total = float(heat.sum())
+                inside = float(heat[mask == cls_idx].sum())
+                energy[names[cls_idx]].append(inside / total if total > 0 else 0.0)
+                share[names[cls_idx]].append(float(np.mean(mask == cls_idx)))
         frames += 1
     D, J = np.array(dices), np.array(ious)
     per_class = {}
@@ -68,6 +74,15 @@ def evaluate(
     if cam is not None:
         out["pointing_game"] = {k: (_r(float(np.mean(v))) if v else None) for k, v in hits.items()}
         out["pointing_game_n"] = {k: len(v) for k, v in hits.items()}
+        # the share of the heatmap's energy inside the true mask (fairer than the peak for
+        # thin structures), beside the share of the frame the mask covers (what a flat map
+        # would score)
+        out["cam_energy_inside"] = {
+            k: (_r(float(np.mean(v))) if v else None) for k, v in energy.items()
+        }
+        out["cam_mask_share"] = {
+            k: (_r(float(np.mean(v))) if v else None) for k, v in share.items()
+        }
         out["cam"] = {"method": cam.method, "layer": cam.layer}
     return out
 
@@ -82,8 +97,9 @@ def format_table(res: dict[str, Any]) -> str:
         f"{'class':<14}{'Dice':>8}{'95% CI':>18}{'IoU':>8}{'n':>7}",
     ]
     pg = res.get("pointing_game", {})
+    en = res.get("cam_energy_inside", {})
     if pg:
-        lines[1] += f"{'CAM pointing':>14}"
+        lines[1] += f"{'CAM pointing':>14}{'CAM energy in':>15}"
     for name, r in res["per_class"].items():
         ci = r["dice_ci95"]
         dice = "-" if r["dice"] is None else f"{r['dice']:.3f}"
@@ -92,7 +108,9 @@ def format_table(res: dict[str, Any]) -> str:
         line = f"{name:<14}{dice:>8}{ci_s:>18}{iou:>8}{r['n']:>7}"
         if pg:
             v = pg.get(name)
+            e = en.get(name)
             line += f"{('-' if v is None else f'{v:.3f}'):>14}"
+            line += f"{('-' if e is None else f'{e:.3f}'):>15}"
         lines.append(line)
     f = res.get("in_distribution_fraction")
     lines.append(

@@ -31,7 +31,7 @@ import torch
 from torch.nn import functional as F
 
 from ..models.card import ModelCard
-from .overlay import HEAT_FLOOR, HEAT_LUT, Label, Overlay, OverlayStyle
+from .overlay import HEAT_FLOOR, HEAT_LUT, Label, Overlay, OverlayStyle, centre_window
 
 
 def ellipse_rects(outline_px: int) -> list[tuple[int, int]]:
@@ -173,6 +173,7 @@ class TorchCompositor:
         s = label_stride(h, w)
         ov = self.overlay
         if st.center_label_only:
+            centre = ov.name_hold.update(centre, centre_window(small))
             anchors = (
                 [Label(ov.display[centre], w // 2, h // 2)] if 0 < centre < len(ov.display) else []
             )

@@ -28,6 +28,41 @@ class OverlayStyle:
     heat_opacity: float = 0.5
 
 
+class NameHold:
+    """Hysteresis on Bedside's one big name: it follows the organ under the centre, but a
+    change waits until the new organ has held the centre for ``frames`` frames in a row, so
+    a boundary crossing the centre does not make the name blink. A name appears at once when
+    none is shown, and the old name goes at once when its organ has left the centre's
+    neighbourhood."""
+
+    def __init__(self, frames: int = 3) -> None:
+        self.frames = frames
+        self.shown = 0
+        self._cand = 0
+        self._count = 0
+
+    def update(self, centre: int, window: np.ndarray) -> int:
+        """``centre``: the class under the centre; ``window``: the labels around it."""
+        if centre == self.shown:
+            self._count = 0
+            return self.shown
+        if centre == self._cand:
+            self._count += 1
+        else:
+            self._cand, self._count = centre, 1
+        gone = self.shown == 0 or not bool((window == self.shown).any())
+        if self._count >= self.frames or gone:
+            self.shown, self._count = centre, 0
+        return self.shown
+
+
+def centre_window(labels: np.ndarray) -> np.ndarray:
+    """The labels within a sixth of the picture's size around its centre."""
+    h, w = labels.shape
+    dy, dx = max(1, h // 12), max(1, w // 12)
+    return labels[h // 2 - dy : h // 2 + dy + 1, w // 2 - dx : w // 2 + dx + 1]
+
+
 @dataclass
 class Label:
     name: str
@@ -70,6 +105,7 @@ class Overlay:
         self._lut3 = _lut3(self.lut)
         self.display = [c.display for c in card.classes]
         self._kernel = None
+        self.name_hold = NameHold()
 
     def label_positions(self, labels: np.ndarray) -> list[Label]:
         """One anchor per present class, deepest inside its largest region."""
@@ -142,7 +178,7 @@ class Overlay:
             anchors = self.label_positions(labels)
             if st.center_label_only:
                 h, w = labels.shape
-                cls = int(labels[h // 2, w // 2])
+                cls = self.name_hold.update(int(labels[h // 2, w // 2]), centre_window(labels))
                 anchors = (
                     [Label(self.display[cls], w // 2, h // 2)]
                     if 0 < cls < len(self.display)

@@ -173,3 +173,19 @@ def test_a_card_min_area_fraction_is_checked_and_applied(lite_model, tmp_path) -
     assert large  # the frame shows an organ
     assert all(k in seg.areas for k in large)
     assert not any(k in seg.areas for k in small)
+
+
+def test_bedside_name_holds_across_a_boundary_and_leaves_with_its_organ() -> None:
+    from sonolive.inference.overlay import NameHold
+
+    def frame(centre: int, around: int) -> tuple[int, np.ndarray]:
+        w = np.full((5, 5), around, np.uint8)
+        w[2, 2] = centre
+        return centre, w
+
+    hold = NameHold(frames=3)
+    assert hold.update(*frame(1, 1)) == 1  # a name appears at once
+    # the boundary to organ 2 wobbles across the centre: the name stays
+    assert [hold.update(*frame(c, 1)) for c in (2, 1, 2, 2)] == [1, 1, 1, 1]
+    assert hold.update(*frame(2, 1)) == 2  # organ 2 held the centre three frames in a row
+    assert hold.update(*frame(0, 0)) == 0  # organ 2 is gone from around the centre: no name

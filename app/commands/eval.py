@@ -114,6 +114,7 @@ def _update_card(args: argparse.Namespace, res: dict, clip: bool = False) -> Non
         print(f"clip figures written into {folder / 'model.json'}")
         return
     keep = ("data", "frames", "per_class", "pointing_game", "pointing_game_n", "cam")
+    keep += ("cam_energy_inside", "cam_mask_share")
     keep += ("in_distribution_fraction",)
     old = card.accuracy or {}
     card.accuracy = {k: res[k] for k in keep if k in res}
