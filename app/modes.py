@@ -29,7 +29,7 @@ class ModeSettings:
     cam: bool
     side_by_side: bool
     chrome: bool  # side panels and the full toolbar
-    cam_method: str = "gradcam"
+    cam_method: str = "layercam"  # inference.cam.DEFAULT_METHOD
     cam_class: str = "auto"
     temporal: bool = False  # smooth the overlay over frames (inference.temporal)
 

@@ -92,7 +92,7 @@ def main() -> None:
         "black / menu-only screens": scanner_screens(30),
     }
     results: dict = {}
-    for name in ("fast-lite", "fast-standard", "nerve-vessel"):
+    for name in ("fast-lite", "nerve-vessel"):
         seg = make_segmenter(name, device="cpu", backend="torch")
         ref = seg.reference
         if name == "nerve-vessel":

@@ -10,9 +10,9 @@ CPU (always):
   process-1080p    ``bench/bench_process.py``: ``sonolive process`` on a 1080p clip, end to
                    end, beside the naive one-thread loop, in the same run
 CUDA (when torch sees a GPU):
-  gpu-std-1080p    fast-standard, 1920x1080 at 60 fps, 600 frames
+  gpu-lite-1080p   fast-lite, 1920x1080 at 60 fps, 600 frames
   gpu-compare      ``--compare`` of backends (``--compare`` here; default torch against onnx)
-  gpu-accel-MODE   fast-standard 1080p with ``inference.compile.accelerate`` off / cudagraphs /
+  gpu-accel-MODE   fast-lite 1080p with ``inference.compile.accelerate`` off / cudagraphs /
                    compile (``sonolive bench`` has no switch for it, so this script runs the
                    same bench function itself)
 
@@ -61,7 +61,7 @@ def plan(args: argparse.Namespace, cuda: bool) -> list[tuple[str, list[str]]]:
     runs.append(("process-1080p", ["--_process", "--frames", n(300), "--model", "fast-lite"]))
     if cuda and not args.cpu_only:
         gpu = ["--device", "cuda", "--size", "1920x1080", "--fps", "60", "--frames", n(600)]
-        runs.append(("gpu-std-1080p", ["--model", args.gpu_model, *gpu]))
+        runs.append(("gpu-lite-1080p", ["--model", args.gpu_model, *gpu]))
         runs.append(("gpu-compare", ["--compare", args.compare, *gpu]))
         for mode in ("off", "cudagraphs", "compile"):
             runs.append((f"gpu-accel-{mode}", ["--accel", mode, "--model", args.gpu_model, *gpu]))
@@ -161,7 +161,7 @@ def accel_run(argv: list[str]) -> int:
     """One ``sonolive bench``-style run with ``accelerate(mode)`` applied (a child process)."""
     p = argparse.ArgumentParser()
     p.add_argument("--accel", default="off")
-    p.add_argument("--model", default="fast-standard")
+    p.add_argument("--model", default="fast-lite")
     p.add_argument("--device", default="cuda")
     p.add_argument("--size", default="1920x1080")
     p.add_argument("--fps", type=float, default=60.0)
@@ -193,8 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--out", default="bench/results", help="folder for the JSONs and logs")
     p.add_argument("--cpu-only", action="store_true", help="skip the CUDA runs")
-    p.add_argument("--gpu-model", default="fast-standard")
-    p.add_argument("--compare", default="fast-standard@torch,fast-standard@onnx")
+    p.add_argument("--gpu-model", default="fast-lite")
+    p.add_argument("--compare", default="fast-lite@torch,fast-lite@onnx")
     p.add_argument("--frames-scale", type=float, default=1.0, help="e.g. 0.2 for a quick look")
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds per run")
     args = p.parse_args(argv)

@@ -76,7 +76,7 @@ class UNet(nn.Module):
 ARCHITECTURES = {"unet": UNet}
 #: bounds on a card's ``arch`` (a hostile card could ask for terabytes of weights)
 ARCH_LIMITS = {"width": (1, 256), "depth": (1, 8)}
-MAX_PARAMETERS = 50_000_000  # 200 MB of float32; fast-standard has about 1 M
+MAX_PARAMETERS = 50_000_000  # 200 MB of float32; fast-lite has about 0.5 M
 
 
 def check_arch(arch: dict[str, Any], in_channels: int, num_classes: int) -> None:

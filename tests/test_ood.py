@@ -30,7 +30,7 @@ def real_images() -> list[np.ndarray]:
 
 
 def test_shipped_models_carry_statistics():
-    for name in ("fast-lite", "fast-standard", "nerve-vessel"):
+    for name in ("fast-lite", "nerve-vessel"):
         seg = Segmenter(load_model(find_model(name)), device="cpu")
         assert seg.reference is not None, seg.reference_note
         assert seg.reference_note is None

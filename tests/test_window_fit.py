@@ -44,7 +44,7 @@ def test_default_window_shows_everything(qtbot, settings, tmp_path):
     finally:
         win.grab().save(str(tmp_path / "window.png"))  # to look at
     # the longest backend label, from the CPU probe of the auto backend
-    win.status_line.backend_label.setText("fast-standard · cpu · onnx (31.0 ms; torch 50.2 ms)")
+    win.status_line.backend_label.setText("fast-lite · cpu · onnx (31.0 ms; torch 50.2 ms)")
     qtbot.waitUntil(everything_shown, timeout=5000)
     win.close()
 
