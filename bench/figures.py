@@ -30,11 +30,13 @@ def screenshots(out: Path, model: str) -> None:
         QTimer.singleShot(ms, loop.quit)
         loop.exec()
 
-    for mode, name, organ in (
-        ("teaching", "teaching_cam.png", None),
-        ("bedside", "bedside.png", None),
+    samples = Path(__file__).resolve().parents[1] / "resources" / "samples" / "usgra-seg-sample"
+    for source, shot_model, mode, name, organ in (
+        ("phantom", model, "teaching", "teaching_cam.png", None),
+        ("phantom", model, "bedside", "bedside.png", None),
+        (str(samples), "nerve-vessel", "teaching", "nerve_vessel.png", 1),  # CAM for the nerve
     ):
-        win = MainWindow("phantom", model, settings, "cpu", mode, "auto")
+        win = MainWindow(source, shot_model, settings, "cpu", mode, "auto")
         win.resize(1400, 820)
         win.show()
         if organ is not None:
@@ -49,7 +51,7 @@ def screenshots(out: Path, model: str) -> None:
 
 def cam_layers(out: Path, model: str) -> None:
     from sonolive.capture.phantom import PhantomScanner
-    from sonolive.inference.cam import CamEngine, candidate_layers
+    from sonolive.inference.cam import DEFAULT_METHOD, CamEngine, candidate_layers
     from sonolive.inference.overlay import HEAT_LUT
     from sonolive.models.loader import load_model
     from sonolive.models.registry import find_model
@@ -57,7 +59,7 @@ def cam_layers(out: Path, model: str) -> None:
     m = load_model(find_model(model))
     sc = PhantomScanner(seed=9100, size=384)
     rows = []
-    for view, cls in (("ruq", 2), ("subxiphoid", 5), ("suprapubic", 4)):
+    for view, cls in (("ruq", 6), ("ruq", 2), ("subxiphoid", 5), ("suprapubic", 4)):
         img, mask = sc.render(3.0, view=view, fluid=True)
         rgb = cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
         tiles = [rgb.copy()]
@@ -72,7 +74,7 @@ def cam_layers(out: Path, model: str) -> None:
         )
         layers = [name for name in candidate_layers(m.net) if name != "inc"]
         for layer in layers:
-            eng = CamEngine(m, "gradcam", layer, device="cpu")
+            eng = CamEngine(m, DEFAULT_METHOD, layer, device="cpu")
             heat = eng.compute(rgb, cls)
             eng.close()
             hm = HEAT_LUT[(heat * 255).astype(np.uint8)]
