@@ -1,6 +1,7 @@
 """The annotate window (canvas + dataset list) and its hook into the main window's Review mode.
 
-``install_annotate(window)`` adds a "Dataset" menu: *Annotate this frame* (key A) takes the
+:class:`AnnotateControl` owns the "Annotate this frame" action (key A; the window places it in
+the "Dataset" menu, beside the quiz actions): it takes the
 frame on screen (the ROI picture the model saw, never the scanner's menus) and the model's
 mask of exactly that frame (for the pre-fill), *Dataset folder…* picks where frames are saved.
 The window is a separate top-level window so its keys (1-9, B, E, L, H, P, Ctrl+S) never
@@ -10,14 +11,20 @@ collide with the main window's shortcuts.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
+from ..capture.capture_card import DeviceSource
+from ..capture.source import SeekableSource
 from ..models.card import ClassInfo
 from .annotate_dataset_panel import DatasetPanel
 from .annotate_panel import AnnotatePanel, FrameContext
+
+if TYPE_CHECKING:
+    from .review import ReviewController
 
 SETTING_FOLDER = "annotate/dataset"
 SETTING_NAME = "annotate/annotator"
@@ -39,7 +46,7 @@ class AnnotateWindow(QWidget):
         self.train_button = QPushButton(self.tr("Train from this dataset…"), self)
         self.train_button.clicked.connect(self.open_training)
         side.addWidget(self.train_button)
-        self.base_model: Path | None = None  # the model on screen; set by install_annotate
+        self.base_model: Path | None = None  # the model on screen; set by AnnotateControl
         self.train_dialog = None
         self.side = side
         lay = QHBoxLayout(self)
@@ -80,82 +87,83 @@ class AnnotateWindow(QWidget):
         self.panel.close_io()
 
 
-def _source_path(window) -> str:
-    path = getattr(window, "_annotate_source_path", "")
-    if path:
-        return path
-    src = getattr(window, "source", None)
-    return str(getattr(src, "name", "") or "live")
+class AnnotateControl(QObject):
+    """The "Annotate this frame" action and the annotate window, made on first use (``annotate_window``)."""
 
+    def __init__(self, window, review: ReviewController) -> None:
+        super().__init__(window)
+        self.window = window
+        self.review = review
+        self.action = QAction(_tr("Annotate this frame"), window)
+        self.action.setShortcut(QKeySequence("A"))
+        self.action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.action.triggered.connect(self.annotate_frame)
+        self.annotate_window: AnnotateWindow | None = None
+        self.opened_path = ""  # the clip or folder open in review
+        review.opened.connect(self._opened)
 
-def install_annotate(window) -> AnnotateWindow | None:
-    """Add the Dataset menu to ``window``; the annotate window is made on first use."""
-    if getattr(window, "annotate_action", None) is not None:
-        return getattr(window, "annotate_window", None)
-    tr = QCoreApplication.translate
-    menu = window.menuBar().addMenu(tr("MainWindow", "&Dataset"))
-    menu.setObjectName("dataset-menu")
-    action = QAction(tr("MainWindow", "Annotate this frame"), window)
-    action.setShortcut(QKeySequence("A"))
-    action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-    menu.addAction(action)
-    window.addAction(action)
-    window.annotate_action = action
-    window.annotate_window = None
+    def _opened(self, path: str, *_args) -> None:
+        self.opened_path = str(path)
 
-    review = getattr(window, "review", None)
-    if review is not None:
-        review.opened.connect(lambda path, *_: setattr(window, "_annotate_source_path", str(path)))
+    def source_path(self) -> str:
+        if self.opened_path:
+            return self.opened_path
+        src = self.window.source  # a card by its name, a file played live by its file name
+        if isinstance(src, DeviceSource):
+            return src.name or "live"
+        if isinstance(src, SeekableSource) and src.location:
+            return Path(str(src.location)).name
+        return "live"
 
-    def ensure() -> AnnotateWindow | None:
-        if window.annotate_window is None:
-            card = getattr(window, "card", None)
+    def ensure_window(self) -> AnnotateWindow | None:
+        w = self.window
+        if self.annotate_window is None:
+            card = w.card
             if card is None:
-                window.show_banner(tr("MainWindow", "Load a model before annotating"))
+                w.show_banner(_tr("Load a model before annotating"))
                 return None
-            name = str(window.settings.value(SETTING_NAME, ""))
-            aw = AnnotateWindow(card.classes, name, window)
+            name = str(w.settings.value(SETTING_NAME, ""))
+            aw = AnnotateWindow(card.classes, name, w)
             aw.panel.annotator.editingFinished.connect(
-                lambda: window.settings.setValue(SETTING_NAME, aw.panel.annotator.text())
+                lambda: w.settings.setValue(SETTING_NAME, aw.panel.annotator.text())
             )
             aw.panel.datasetChanged.connect(
                 lambda: (
-                    window.settings.setValue(SETTING_FOLDER, str(aw.panel.store.folder))
+                    w.settings.setValue(SETTING_FOLDER, str(aw.panel.store.folder))
                     if aw.panel.store is not None
                     else None
                 )
             )
-            aw.datasets.jumpRequested.connect(lambda s, i: _jump(window, s, i))
+            aw.datasets.jumpRequested.connect(self.jump)
             try:
                 from ..models.registry import find_model
 
                 aw.base_model = find_model(card.name)
             except Exception:  # noqa: BLE001 - a model opened from a folder has no name entry
                 aw.base_model = None
-            folder = str(window.settings.value(SETTING_FOLDER, ""))
+            folder = str(w.settings.value(SETTING_FOLDER, ""))
             if folder:
                 aw.panel.set_dataset(folder)
-            window.annotate_window = aw
+            self.annotate_window = aw
             app = QCoreApplication.instance()
             if app is not None:  # pending saves finish and the I/O thread ends on quit
                 app.aboutToQuit.connect(aw.shutdown)
-        return window.annotate_window
+        return self.annotate_window
 
-    def annotate_frame() -> None:
-        result = getattr(window, "last_result", None)
+    def annotate_frame(self) -> None:
+        result = self.window.last_result
         if result is None:
-            window.show_banner(tr("MainWindow", "No frame to annotate yet"))
+            self.window.show_banner(_tr("No frame to annotate yet"))
             return
-        aw = ensure()
+        aw = self.ensure_window()
         if aw is None:
             return
-        if review is not None:
-            review.pause()
+        self.review.pause()
         f = result.frame
         pred = None
         if result.seg is not None and result.seg.labels.shape == f.pixels.shape[:2]:
             pred = result.seg.labels.copy()
-        opened = _source_path(window)
+        opened = self.source_path()
         source = opened
         if Path(opened).is_dir() and f.source:
             source = f.source  # one image of a folder: each image is its own source
@@ -166,7 +174,7 @@ def install_annotate(window) -> AnnotateWindow | None:
             timestamp=float(f.timestamp),
             roi=tuple(int(v) for v in f.roi) if f.roi is not None else None,
             prediction=pred,
-            model_name=str(getattr(result, "model_name", "")),
+            model_name=str(result.model_name),
         )
         aw.panel.set_frame(f.pixels.copy(), ctx)
         aw.show()
@@ -174,37 +182,30 @@ def install_annotate(window) -> AnnotateWindow | None:
         aw.activateWindow()
         aw.panel.canvas.setFocus()
 
-    from .quiz_window import install_quiz
+    def jump(self, source_name: str, index: int) -> None:
+        """Open the source clip named in the dataset (found among recent clips) at ``index``."""
+        from .review_window import recent_clips
 
-    install_quiz(window, menu)
-    action.triggered.connect(annotate_frame)
-    window.annotate_frame = annotate_frame
-    window.ensure_annotate_window = ensure
-    return None
+        review = self.review
+        current = self.opened_path
+        candidates = [current, *recent_clips(self.window.settings)]
+        path = next((p for p in candidates if p and Path(p).name == source_name), None)
+        if path is None:
+            self.window.show_banner(
+                _tr("Source clip %1 is not among recent clips").replace("%1", source_name)
+            )
+            return
+        if Path(current).name == source_name and review.source is not None:
+            review.seek(index)
+            return
+
+        def seek_once(*_args) -> None:
+            review.opened.disconnect(seek_once)
+            review.seek(index)
+
+        review.opened.connect(seek_once)
+        review.open(path)
 
 
-def _jump(window, source_name: str, index: int) -> None:
-    """Open the source clip named in the dataset (found among recent clips) at ``index``."""
-    from .review_window import recent_clips
-
-    current = getattr(window, "_annotate_source_path", "")
-    candidates = [current, *recent_clips(window.settings)]
-    path = next((p for p in candidates if p and Path(p).name == source_name), None)
-    review = getattr(window, "review", None)
-    if path is None or review is None:
-        window.show_banner(
-            QCoreApplication.translate(
-                "MainWindow", "Source clip %1 is not among recent clips"
-            ).replace("%1", source_name)
-        )
-        return
-    if Path(current).name == source_name and review.source is not None:
-        review.seek(index)
-        return
-
-    def seek_once(*_args) -> None:
-        review.opened.disconnect(seek_once)
-        review.seek(index)
-
-    review.opened.connect(seek_once)
-    window.open_clip(path)
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("MainWindow", text)

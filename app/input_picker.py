@@ -1,7 +1,7 @@
 """The input picker: simulated scanner, capture cards (re-enumerated in the background), a
 video file or a stream URL, plus what a live capture card needs in the window.
 
-``install_input_picker(window)`` wires everything to a :class:`~.main_window.MainWindow`:
+:class:`InputPicker`, made by the window with its review controller:
 
 * fills ``window.source_picker`` - "Simulated scanner", one entry per capture device
   (``DeviceInfo.label``; item data ``device:<VID:PID or name>``), "Open video file…" and
@@ -15,7 +15,8 @@ video file or a stream URL, plus what a live capture card needs in the window.
   threads, marshalled here by a queued signal): *lost* shows the no-signal screen with the
   reason, *live* puts the device, size, rate and pixel format (MJPG = compressed, or
   uncompressed) in the status line;
-* adds the "Adjust ROI…" action (:mod:`.roi_editor`).
+* owns the "Adjust ROI…" action (``roi_action``, :mod:`.roi_editor`; the window places it in
+  the main toolbar) and the editor while it is open (``roi_editor``).
 
 Sources set by other code (``window.set_source(...)``, the command line) get the same ROI
 stage and state display: the filter looks up the current source itself, and the picker
@@ -29,6 +30,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit
@@ -38,7 +40,11 @@ from ..capture.clip import is_url
 from ..capture.device_enum import DeviceInfo, list_devices
 from ..capture.roi import Roi
 from ..capture.roi_stage import RoiStage, SourceRoiFilter, format_roi, parse_roi
-from ..capture.source import SeekableSource, as_seekable
+from ..capture.source import FrameSource, SeekableSource, as_seekable
+from .roi_editor import RoiEditor, roi_action
+
+if TYPE_CHECKING:
+    from .review import ReviewController
 
 log = logging.getLogger(__name__)
 
@@ -92,11 +98,13 @@ class InputPicker(QObject):
     def __init__(
         self,
         window,
+        review: ReviewController,
         enumerate_fn: Callable[[], Iterable[DeviceInfo]] | None = None,
         interval: float = 3.0,
     ) -> None:
         super().__init__(window)
         self.window = window
+        self.review = review
         self.combo = window.source_picker
         self.settings = window.settings
         self.interval = float(interval)
@@ -107,6 +115,8 @@ class InputPicker(QObject):
         self._extra_items: list[str] = []  # files and URLs opened this session
         self._hooked: weakref.WeakSet = weakref.WeakSet()
         self._stop = threading.Event()
+        self.roi_action = roi_action(window, self)
+        self.roi_editor: RoiEditor | None = None
 
         # ROIs saved per device, read once here so the capture thread never touches QSettings
         self.roi_cache: dict[str, Roi] = {}
@@ -130,10 +140,6 @@ class InputPicker(QObject):
         self.roiNotice.connect(window.show_banner, Qt.ConnectionType.QueuedConnection)
         window.bridge.status.connect(self._on_pipeline_status)
         window.installEventFilter(self)
-
-        from .roi_editor import install_roi_editor
-
-        self.roi_action = install_roi_editor(window, self)
         self.adopt(self.current_source())
 
         self._thread = threading.Thread(
@@ -311,11 +317,11 @@ class InputPicker(QObject):
 
     # ------------------------------------------------------------------ sources
     def current_source(self):
-        return getattr(self.window, "source", None)
+        return self.window.source
 
     @staticmethod
     def _is_simulated(src: object) -> bool:
-        return bool(getattr(src, "simulated", False))
+        return isinstance(src, FrameSource) and src.simulated
 
     def _make_stage(self, src: object) -> RoiStage | None:
         """A fresh ROI stage for a non-simulated source (runs on any thread: no Qt)."""
@@ -339,10 +345,9 @@ class InputPicker(QObject):
     def stage(self) -> RoiStage | None:
         """The ROI stage of the running source (``None`` for simulated input), or of the clip
         open in review while it is the source shown."""
-        review = getattr(self.window, "review", None)
-        clip = review.source if review is not None else None
+        clip = self.review.source
         if clip is not None and clip is self.current_source():
-            return review.roi_stage
+            return self.review.roi_stage
         return self.roi_filter.stage
 
     def saved_roi_for_path(self, path: str) -> Roi | None:
@@ -419,32 +424,8 @@ class InputPicker(QObject):
         self.roiChanged.emit()
 
     def _update_action(self) -> None:
-        act = getattr(self, "roi_action", None)
-        if act is not None:
-            src = self.current_source()
-            act.setEnabled(self.stage is not None or self._make_stage(src) is not None)
+        src = self.current_source()
+        self.roi_action.setEnabled(self.stage is not None or self._make_stage(src) is not None)
 
 
-def install_input_picker(
-    window,
-    enumerate_fn: Callable[[], Iterable[DeviceInfo]] | None = None,
-    interval: float = 3.0,
-) -> InputPicker:
-    """Fill ``window.source_picker`` and wire capture-card input into ``window``.
-
-    Adds ``window.input_picker`` (the :class:`InputPicker`), ``window.roi_action`` (the
-    "Adjust ROI…" action, in the main toolbar) and sets ``window.pipeline.frame_filter``.
-    Call it once, ideally before the window's first ``set_source`` so that even the first
-    frames of a capture card are cropped; ``interval`` is the device re-enumeration period
-    in seconds and ``enumerate_fn`` replaces :func:`list_devices`.
-    """
-    existing = getattr(window, "input_picker", None)
-    if isinstance(existing, InputPicker):
-        return existing
-    picker = InputPicker(window, enumerate_fn=enumerate_fn, interval=interval)
-    window.input_picker = picker
-    window.roi_action = picker.roi_action
-    return picker
-
-
-__all__ = ["InputPicker", "device_spec", "install_input_picker", "source_key"]
+__all__ = ["InputPicker", "device_spec", "source_key"]

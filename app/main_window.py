@@ -6,13 +6,11 @@ import sys
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QLabel,
     QMainWindow,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -22,19 +20,24 @@ from ..inference.cam_control import CamControl
 from ..inference.overlay import OverlayStyle
 from ..inference.pipeline import Pipeline, Result
 from ..models.registry import DEFAULT_MODEL, list_models
+from .annotate_window import AnnotateControl
 from .bridge import PipelineBridge
 from .cam_panel import CamPanel
+from .input_picker import InputPicker
 from .legend_panel import LegendPanel
+from .menus import compose_menus, main_toolbar, mode_bar
+from .model_import_action import ModelImporter
 from .modes import MODES, ModeSettings, load_mode, save_mode
+from .ood_control import OodControl
 from .overlay_panel import OverlayPanel
 from .presenter import PresenterWindow
+from .quiz_window import QuizControl
+from .recording import RecordingController
+from .review import ReviewController
+from .review_window import ReviewWindowing
+from .snapshot import SnapshotController
 from .status_line import StatusLine
 from .video_view import VideoView
-
-BIG_BUTTONS = (
-    "QToolBar QToolButton{min-height:44px;min-width:72px;font-size:16px;padding:4px 8px}"
-    "QToolBar QToolButton:checked{background:#1f5f8b;color:white}"
-)
 
 
 def make_source(spec: str) -> FrameSource:
@@ -81,6 +84,7 @@ class MainWindow(QMainWindow):
         self.model_name: str | None = None
         self.model_simulated = False
         self.card = None
+        self.source: FrameSource | None = None  # the source shown (live, or a clip in review)
         self.mode = mode or str(self.settings.value("app/mode", "teaching"))
         if self.mode not in MODES:
             self.mode = "teaching"
@@ -137,53 +141,15 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
 
         # ---- toolbars -------------------------------------------------------------
-        self.source_picker = QComboBox()
-        self.source_picker.addItem(self.tr("Simulated scanner"), "phantom")
+        self.source_picker = QComboBox()  # filled by the input picker
         self.model_picker = QComboBox()
         self.model_picker.setMinimumWidth(140)
         self.refresh_models()
         self.model_picker.currentIndexChanged.connect(self._model_picked)
-        tb = QToolBar(self.tr("Input and model"))
-        tb.setObjectName("main-toolbar")
-        tb.addWidget(QLabel(self.tr(" Input ")))
-        tb.addWidget(self.source_picker)
-        tb.addWidget(QLabel(self.tr(" Model ")))
-        tb.addWidget(self.model_picker)
-        self.addToolBar(tb)
-        self.main_toolbar = tb
-
-        self.mode_bar = QToolBar(self.tr("Mode"))
-        self.mode_bar.setObjectName("mode-toolbar")
-        self.mode_bar.setStyleSheet(BIG_BUTTONS)
-        group = QActionGroup(self)
-        self.mode_actions: dict[str, QAction] = {}
-        for m, label in (
-            ("bedside", self.tr("Bedside")),
-            ("teaching", self.tr("Teaching")),
-            ("review", self.tr("Review")),
-        ):
-            a = QAction(label, self, checkable=True)
-            a.triggered.connect(lambda _=False, m=m: self.set_mode(m))
-            group.addAction(a)
-            self.mode_bar.addAction(a)
-            self.mode_actions[m] = a
-        self.mode_bar.addSeparator()
-        self.fullscreen_action = QAction(self.tr("Fullscreen"), self, checkable=True)
-        self.fullscreen_action.setShortcut(QKeySequence(Qt.Key.Key_F11))
-        self.fullscreen_action.triggered.connect(self.toggle_fullscreen)
-        self.presenter_action = QAction(self.tr("Presenter view"), self, checkable=True)
-        self.presenter_action.setShortcut(QKeySequence("Ctrl+P"))
-        self.presenter_action.triggered.connect(self.toggle_presenter)
-        self.side_action = QAction(self.tr("Raw | overlay"), self, checkable=True)
-        self.side_action.toggled.connect(self._side_by_side)
-        self.mode_bar.addAction(self.side_action)
-        self.mode_bar.addAction(self.fullscreen_action)
-        self.mode_bar.addAction(self.presenter_action)
-        # the mode row gets a row of its own: at 1280 px the big buttons and the pickers
-        # together would be cut off
-        self.addToolBarBreak()
-        self.addToolBar(self.mode_bar)
-        self.addAction(self.fullscreen_action)
+        self.main_toolbar = main_toolbar(self)
+        bar = mode_bar(self)
+        self.mode_bar, self.mode_actions, self.side_action = bar.bar, bar.modes, bar.side
+        self.fullscreen_action, self.presenter_action = bar.fullscreen, bar.presenter
         self.presenter: PresenterWindow | None = None
 
         self.last_result: Result | None = None
@@ -191,23 +157,20 @@ class MainWindow(QMainWindow):
         self._timer.timeout.connect(self._refresh_status)
         self._timer.start(500)
 
-        from .input_picker import install_input_picker
-
-        install_input_picker(self)
-        from .model_import_action import install_model_import
-
-        install_model_import(self)
-        from .recording import install_recording
-        from .review_window import install_review
-
-        install_review(self)
-        install_recording(self)
-        from .ood_control import install_ood
-
-        install_ood(self)
-        from .annotate_window import install_annotate
-
-        install_annotate(self)
+        # ---- controllers: each owns its actions; menus.compose_menus places them -----------
+        self.review = ReviewController(self.pipeline, self)
+        self.input_picker = InputPicker(self, self.review)
+        self.review_windowing = ReviewWindowing(self, self.review, self.input_picker)
+        self.review_panel = self.review_windowing.panel
+        self.recording = RecordingController(self, self.review)
+        self.pipeline.frame_hooks.append(self.recording.hook)
+        self.snapshots = SnapshotController(self)
+        self.model_importer = ModelImporter(self)
+        self.ood = OodControl(self, self.review)
+        self.bridge.modelReady.connect(self.ood.reset)
+        self.annotate = AnnotateControl(self, self.review)
+        self.quiz = QuizControl(self)
+        self.menus = compose_menus(self)
         self.set_mode(self.mode)
         if model:
             self.select_model(model)
@@ -215,7 +178,7 @@ class MainWindow(QMainWindow):
             self.review.open(source)  # stepped and seeked in Review, not played live
         else:
             self.set_source(source)
-        self._update_marks()  # the permanent marks show even before any source runs
+        self.update_marks()  # the permanent marks show even before any source runs
 
     # ---- modes -----------------------------------------------------------------------
     def set_mode(self, mode: str) -> None:
@@ -244,13 +207,11 @@ class MainWindow(QMainWindow):
         self.cam_panel.enabled.blockSignals(True)
         self.cam_panel.enabled.setChecked(ms.cam)
         self.cam_panel.enabled.blockSignals(False)
-        review = getattr(self, "review", None)
-        if review is not None and "review" in self.docks:
-            self.docks["review"].setVisible(mode == "review")
+        self.docks["review"].setVisible(mode == "review")
         self.view.setStyleSheet("")
         self._cam_changed()
 
-    def _side_by_side(self, on: bool) -> None:
+    def set_side_by_side(self, on: bool) -> None:
         self.mode_settings.side_by_side = on
         save_mode(self.settings, self.mode, self.mode_settings)
 
@@ -301,7 +262,7 @@ class MainWindow(QMainWindow):
             self._model_settled()
             self.model_simulated = False
             self._set_card(None, None)
-            self._update_marks()
+            self.update_marks()
             return
         self._model_loading = True
         self.bridge.load_model_async(name, self.device, self.backend, trust_code=self.trust_code)
@@ -338,7 +299,7 @@ class MainWindow(QMainWindow):
         # the probe's timings are detail: on hover, so the line fits a 1280 px window
         self.status_line.backend_label.setToolTip(describe_backend(seg))
         self._set_card(seg.card, seg.torch_model)
-        self._update_marks()
+        self.update_marks()
 
     @Slot(str, str)
     def on_model_failed(self, name: str, msg: str) -> None:
@@ -352,7 +313,7 @@ class MainWindow(QMainWindow):
             .replace("%2", msg),
             "model",
         )
-        self._update_marks()
+        self.update_marks()
 
     # ---- sources ---------------------------------------------------------------------
     def set_source(self, source: str | FrameSource | None) -> None:
@@ -378,10 +339,8 @@ class MainWindow(QMainWindow):
             self.status_line.showMessage(self.tr("Loading the model before playing…"), 5000)
         else:
             self.pipeline.start()
-        picker = getattr(self, "input_picker", None)
-        if picker is not None:
-            picker.sync()
-        self._update_marks()
+        self.input_picker.sync()
+        self.update_marks()
 
     # ---- pipeline events -------------------------------------------------------------
     @Slot(object)
@@ -433,8 +392,8 @@ class MainWindow(QMainWindow):
                 self.show_banner(self.cam.worker.error)
                 self.cam.worker.error = None
 
-    def _update_marks(self) -> None:
-        src_sim = bool(getattr(getattr(self, "source", None), "simulated", False))
+    def update_marks(self) -> None:
+        src_sim = self.source is not None and self.source.simulated
         sim = src_sim or self.model_simulated
         why = []
         if src_sim:
@@ -466,6 +425,10 @@ class MainWindow(QMainWindow):
             self.resizeDocks(right, [need_w] * len(right), Qt.Orientation.Horizontal)
         if any(d.widget().height() < d.widget().sizeHint().height() for d in right):
             self.resizeDocks(right, [d.sizeHint().height() for d in right], Qt.Orientation.Vertical)
+
+    def open_clip(self, path: str) -> None:
+        """Open a clip, DICOM cine or image folder in Review (stepped and seeked there)."""
+        self.review.open(path)
 
     # ---- windows -----------------------------------------------------------------------
     def toggle_fullscreen(self, on: bool | None = None) -> None:
@@ -507,10 +470,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, e) -> None:  # noqa: N802 - Qt API
         self._timer.stop()
-        rec = getattr(self, "recording", None)
-        if rec is not None and rec.recording:
-            rec.stop()  # the last fragment is written, so the file plays to its end
-            rec.wait_closed(3.0)
+        if self.recording.recording:
+            self.recording.stop()  # the last fragment is written, so the file plays to its end
+            self.recording.wait_closed(3.0)
         self._save_mode_from_panels()
         self.cam.configure(False)
         self.pipeline.stop()

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 
 class ModelImporter(QObject):
-    """TorchScript is a program: before it is imported the user confirms, in a dialog that
+    """The "Open model…" action (the window places it in the main toolbar). TorchScript is a program: before it is imported the user confirms, in a dialog that
     names the risk, that they trust it. The dialog is window-modal but never blocks the GUI
     thread (``open()``, not ``exec()``); ``trust_box`` is the one being shown."""
 
@@ -94,10 +94,3 @@ class ModelImporter(QObject):
     def _use(self, name: str) -> None:
         self.window.refresh_models()
         self.window.select_model(name)
-
-
-def install_model_import(window) -> ModelImporter:
-    imp = ModelImporter(window)
-    window.model_importer = imp
-    window.main_toolbar.addAction(imp.action)
-    return imp

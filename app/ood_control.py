@@ -6,7 +6,7 @@ The pipeline (Qt-free) decides, with hysteresis, when the overlay gives way to t
 picture itself, so Bedside, Teaching, Review, the presenter view and recordings all show it.
 Here the window gets:
 
-* ``window.show_ood_action``: "Show anyway", checkable, off by default and unchecked again on
+* ``action``: "Show anyway", checkable, off by default and unchecked again on
   every source or model change (the pipeline resets its own flag at the same moments);
 * a gauge in the status line and in the legend: how familiar the picture looks to the model
   (a bar that empties as the score nears and passes the threshold), or "not checked" with the
@@ -15,11 +15,16 @@ Here the window gets:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QCoreApplication, QObject
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QProgressBar
 
 from ..inference.pipeline import Result
+
+if TYPE_CHECKING:
+    from .review import ReviewController
 
 
 def _tr(text: str) -> str:
@@ -60,9 +65,13 @@ class OodGauge(QProgressBar):
 
 
 class OodControl(QObject):
-    def __init__(self, window) -> None:
+    """The "Show anyway" action and the two gauges (the window places them in the mode bar,
+    the status line and the legend); a new source or model resets it (:meth:`reset`)."""
+
+    def __init__(self, window, review: ReviewController) -> None:
         super().__init__(window)
         self.window = window
+        self.review = review
         self.action = QAction(_tr("Show anyway"), window, checkable=True)
         self.action.setToolTip(
             _tr("Draw the overlay even on pictures unlike the model's training data (marked)")
@@ -77,8 +86,8 @@ class OodControl(QObject):
         w = self.window
         w.pipeline.show_ood = bool(on)
         # the frame on screen follows at once, even when no new frame is coming
-        if w.review.active:
-            w.review.refresh()
+        if self.review.active:
+            self.review.refresh()
         elif w.last_result is not None:
             w.pipeline.redo(w.last_result.frame)
 
@@ -115,19 +124,3 @@ class OodControl(QObject):
             self.action.blockSignals(True)
             self.action.setChecked(self.window.pipeline.show_ood)
             self.action.blockSignals(False)
-
-
-def install_ood(window) -> OodControl:
-    """Add the gauge, the legend gauge and "Show anyway" to ``window`` (``window.ood``)."""
-    ctl = OodControl(window)
-    window.ood = ctl
-    window.show_ood_action = ctl.action
-    window.mode_bar.addSeparator()
-    window.mode_bar.addAction(ctl.action)
-    window.status_line.addPermanentWidget(ctl.gauge)
-    lay = window.legend.layout()
-    if lay is not None:
-        lay.addWidget(ctl.legend_label)
-        lay.addWidget(ctl.legend_gauge)
-    window.bridge.modelReady.connect(ctl.reset)
-    return ctl

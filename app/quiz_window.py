@@ -245,49 +245,59 @@ class _Loader(QObject):
             self.done.emit([], str(e))
 
 
-def install_quiz(window, menu) -> None:
-    """Quiz actions in ``menu``: from a dataset folder, or from the frame on screen."""
-    tr = QCoreApplication.translate
-    from_folder = QAction(tr("MainWindow", "Quiz from a dataset folder…"), window)
-    from_frame = QAction(tr("MainWindow", "Quiz on this frame, or add it to the open quiz"), window)
-    menu.addSeparator()
-    menu.addAction(from_folder)
-    menu.addAction(from_frame)
-    window.quiz_window = None
+class QuizControl(QObject):
+    """The quiz actions (the window places them in the Dataset menu): a quiz from a dataset
+    folder, or from the frame on screen (added to the open quiz when one is showing)."""
 
-    def open_quiz(items: list[QuizItem]) -> None:
-        card = getattr(window, "card", None)
-        if card is None or not items:
-            window.show_banner(tr("MainWindow", "Nothing to quiz on"))
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        tr = QCoreApplication.translate
+        self.from_folder_action = QAction(tr("MainWindow", "Quiz from a dataset folder…"), window)
+        self.from_frame_action = QAction(
+            tr("MainWindow", "Quiz on this frame, or add it to the open quiz"), window
+        )
+        self.quiz_window: QuizWindow | None = None
+        self.loader = _Loader(self)
+        self.loader.done.connect(
+            lambda items, err: window.show_banner(err) if err else self.open_quiz(items)
+        )
+        self.from_folder_action.triggered.connect(self.pick_folder)
+        self.from_frame_action.triggered.connect(self.from_frame)
+
+    def open_quiz(self, items: list[QuizItem]) -> None:
+        w = self.window
+        tr = QCoreApplication.translate
+        if w.card is None or not items:
+            w.show_banner(tr("MainWindow", "Nothing to quiz on"))
             return
-        if hasattr(window, "set_mode") and getattr(window, "mode", "") != "teaching":
-            window.set_mode("teaching")
-        window.quiz_window = QuizWindow(QuizSession(items), card.classes, window)
-        window.quiz_window.show()
+        if w.mode != "teaching":
+            w.set_mode("teaching")
+        self.quiz_window = QuizWindow(QuizSession(items), w.card.classes, w)
+        self.quiz_window.show()
 
-    loader = _Loader(window)
-    loader.done.connect(lambda items, err: window.show_banner(err) if err else open_quiz(items))
-
-    def pick_folder() -> None:
+    def pick_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(
-            window,
-            tr("MainWindow", "Dataset folder for the quiz"),
+            self.window,
+            QCoreApplication.translate("MainWindow", "Dataset folder for the quiz"),
             str(Path.home()),
             options=QFileDialog.Option.DontUseNativeDialog,
         )
         if folder:
-            loader.load(folder)
+            self.loader.load(folder)
 
-    def freeze() -> None:
-        res = getattr(window, "last_result", None)
-        card = getattr(window, "card", None)
+    def from_frame(self) -> None:
+        """Freeze the frame on screen into a quiz item: the model's largest organ."""
+        w = self.window
+        tr = QCoreApplication.translate
+        res, card = w.last_result, w.card
         if res is None or res.seg is None or card is None:
-            window.show_banner(tr("MainWindow", "No model mask for this frame"))
+            w.show_banner(tr("MainWindow", "No model mask for this frame"))
             return
         labels = res.seg.labels
         counts = np.bincount(labels.ravel(), minlength=card.num_classes)[1:]
         if counts.max() == 0:
-            window.show_banner(tr("MainWindow", "The model found no organ to trace here"))
+            w.show_banner(tr("MainWindow", "The model found no organ to trace here"))
             return
         k = int(counts.argmax()) + 1
         c = card.classes[k]
@@ -295,14 +305,8 @@ def install_quiz(window, menu) -> None:
         item = QuizItem(
             res.frame.pixels.copy(), labels == k, c.name, c.display, "model", label, labels.copy()
         )
-        quiz = window.quiz_window
+        quiz = self.quiz_window
         if quiz is not None and quiz.isVisible():
             quiz.add_item(item)  # the teacher freezes several frames into one session
         else:
-            open_quiz([item])
-
-    from_folder.triggered.connect(pick_folder)
-    from_frame.triggered.connect(freeze)
-    window.quiz_from_frame = freeze
-    window.quiz_loader = loader
-    window.open_quiz = open_quiz
+            self.open_quiz([item])

@@ -16,6 +16,7 @@ import threading
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
@@ -23,6 +24,9 @@ from PySide6.QtWidgets import QLabel, QMenu
 
 from ..capture.recorder import RECORD_CONTENTS, Recorder
 from ..inference.pipeline import Result
+
+if TYPE_CHECKING:
+    from .review import ReviewController
 
 
 def parse_redact(text) -> list[tuple[int, int, int, int]]:
@@ -60,16 +64,26 @@ def _to_bool(v) -> bool:
     return bool(v)
 
 
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("MainWindow", text)
+
+
 class RecordingController(QObject):
-    """Starts and stops a Recorder for the window; signals arrive in the GUI thread."""
+    """Starts and stops a Recorder for the window; signals arrive in the GUI thread.
+
+    Owns the Record action (checkable, R), the "Record" menu with the raw / overlay / both
+    choice and "Watermark", and the "● REC mm:ss" label (the window places the menu and the
+    label). Frames arrive through :meth:`hook`, a pipeline frame hook the window installs.
+    """
 
     started = Signal(str)  # path
     stopped = Signal(str, int)  # path, frames written (after the file is closed)
     failed = Signal(str)  # from the recorder's thread: queued to the GUI
 
-    def __init__(self, window) -> None:
+    def __init__(self, window, review: ReviewController) -> None:
         super().__init__(window)
         self.window = window
+        self.review = review
         self.settings = window.settings
         self.recorder: Recorder | None = None
         self.last_recorder: Recorder | None = None
@@ -77,6 +91,7 @@ class RecordingController(QObject):
         self._lock = threading.Lock()
         self._closers: list[threading.Thread] = []
         self.failed.connect(self._on_failed, Qt.ConnectionType.QueuedConnection)
+        self._build_controls()
 
     # -- settings --
     @property
@@ -97,11 +112,10 @@ class RecordingController(QObject):
         return Path(str(v)) if v else default_record_folder()
 
     def _fps(self) -> float:
-        review = getattr(self.window, "review", None)
-        if review is not None and getattr(review, "active", False) and review.fps:
-            return float(review.fps)
-        src = getattr(self.window.pipeline, "source", None) or getattr(self.window, "source", None)
-        fps = float(getattr(src, "fps", 0) or 0)
+        if self.review.active and self.review.fps:
+            return float(self.review.fps)
+        src = self.window.pipeline.source or self.window.source
+        fps = float(src.fps or 0) if src is not None else 0.0
         return fps if 0 < fps <= 240 else 30.0
 
     # -- control --
@@ -165,93 +179,67 @@ class RecordingController(QObject):
 
     def _on_failed(self, msg: str) -> None:
         self.window.show_banner(msg)
-        action = getattr(self.window, "record_action", None)
-        if action is not None and action.isChecked():
-            action.setChecked(False)  # -> stop()
+        if self.action.isChecked():
+            self.action.setChecked(False)  # -> stop()
         else:
             self.stop()
 
+    # -- the action, the menu and the REC label --
+    def _build_controls(self) -> None:
+        w = self.window
+        self.action = QAction(_tr("Record"), w, checkable=True)
+        self.action.setShortcut(QKeySequence("R"))
+        self.action.setToolTip(_tr("Start or stop recording (R)"))
+        self.action.toggled.connect(self._toggled)
+        self.menu = QMenu(_tr("&Record"), w)
+        self.menu.setObjectName("record-menu")
+        self.menu.addAction(self.action)
+        self.menu.addSeparator()
+        group = QActionGroup(self.menu)
+        self.mode_actions: dict[str, QAction] = {}
+        labels = {
+            "raw": _tr("Raw picture"),
+            "overlay": _tr("Picture with overlay"),
+            "both": _tr("Both (two files)"),
+        }
+        for m in RECORD_CONTENTS:
+            a = QAction(labels[m], self.menu, checkable=True)
+            a.setChecked(m == self.mode)
+            a.triggered.connect(lambda _=False, m=m: self.settings.setValue("recording/mode", m))
+            group.addAction(a)
+            self.menu.addAction(a)
+            self.mode_actions[m] = a
+        self.menu.addSeparator()
+        self.watermark_action = QAction(
+            _tr("Watermark “Not for diagnostic use”"), self.menu, checkable=True
+        )
+        self.watermark_action.setChecked(self.watermark)
+        self.watermark_action.toggled.connect(
+            lambda on: self.settings.setValue("recording/watermark", on)
+        )
+        self.menu.addAction(self.watermark_action)
+        self.label = QLabel("")
+        self.label.setStyleSheet("QLabel{color:#ff4040;font-weight:bold;padding:0 8px}")
+        self.label.setVisible(False)
+        self._timer = QTimer(self)
+        self._timer.setInterval(500)
+        self._timer.timeout.connect(self._tick)
 
-def install_recording(window) -> RecordingController:
-    """Add recording to ``window``; returns the controller (also ``window.recording``).
+    def _tick(self) -> None:
+        s = int(time.perf_counter() - self.t_start)
+        self.label.setText(f"● REC {s // 60:02d}:{s % 60:02d}")
 
-    Adds: ``window.record_action`` (checkable, shortcut R) in a "Record" menu with the
-    raw / overlay / both choice and "Watermark";
-    a pipeline frame hook; and "● REC mm:ss" as a permanent status-bar widget while
-    recording.
-    """
-    existing = getattr(window, "recording", None)
-    if isinstance(existing, RecordingController):
-        return existing
-    ctl = RecordingController(window)
-    window.recording = ctl
-    window.pipeline.frame_hooks.append(ctl.hook)
-
-    action = QAction(QCoreApplication.translate("MainWindow", "Record"), window, checkable=True)
-    action.setShortcut(QKeySequence("R"))
-    action.setToolTip(QCoreApplication.translate("MainWindow", "Start or stop recording (R)"))
-    window.addAction(action)
-    window.record_action = action
-
-    menu = QMenu(QCoreApplication.translate("MainWindow", "&Record"), window)
-    menu.setObjectName("record-menu")
-    menu.addAction(action)
-    menu.addSeparator()
-    group = QActionGroup(menu)
-    window.record_mode_actions = {}
-    labels = {
-        "raw": QCoreApplication.translate("MainWindow", "Raw picture"),
-        "overlay": QCoreApplication.translate("MainWindow", "Picture with overlay"),
-        "both": QCoreApplication.translate("MainWindow", "Both (two files)"),
-    }
-    for m in RECORD_CONTENTS:
-        a = QAction(labels[m], menu, checkable=True)
-        a.setChecked(m == ctl.mode)
-        a.triggered.connect(lambda _=False, m=m: window.settings.setValue("recording/mode", m))
-        group.addAction(a)
-        menu.addAction(a)
-        window.record_mode_actions[m] = a
-    menu.addSeparator()
-    wm = QAction(
-        QCoreApplication.translate("MainWindow", "Watermark “Not for diagnostic use”"),
-        menu,
-        checkable=True,
-    )
-    wm.setChecked(ctl.watermark)
-    wm.toggled.connect(lambda on: window.settings.setValue("recording/watermark", on))
-    menu.addAction(wm)
-    window.record_watermark_action = wm
-    window.menuBar().addMenu(menu)
-    window.record_menu = menu
-
-    label = QLabel("")
-    label.setStyleSheet("QLabel{color:#ff4040;font-weight:bold;padding:0 8px}")
-    label.setVisible(False)
-    window.statusBar().addPermanentWidget(label)
-    window.rec_label = label
-    timer = QTimer(window)
-    timer.setInterval(500)
-
-    def tick() -> None:
-        s = int(time.perf_counter() - ctl.t_start)
-        label.setText(f"● REC {s // 60:02d}:{s % 60:02d}")
-
-    timer.timeout.connect(tick)
-
-    def toggled(on: bool) -> None:
+    def _toggled(self, on: bool) -> None:
         if on:
-            if ctl.start() is None:
-                action.blockSignals(True)
-                action.setChecked(False)
-                action.blockSignals(False)
+            if self.start() is None:
+                self.action.blockSignals(True)
+                self.action.setChecked(False)
+                self.action.blockSignals(False)
                 return
-            tick()
-            label.setVisible(True)
-            timer.start()
+            self._tick()
+            self.label.setVisible(True)
+            self._timer.start()
         else:
-            ctl.stop()
-            timer.stop()
-            label.setVisible(False)
-
-    action.toggled.connect(toggled)
-    return ctl
+            self.stop()
+            self._timer.stop()
+            self.label.setVisible(False)

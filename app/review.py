@@ -3,8 +3,8 @@
 The work (decoding, seeking, pacing, the result cache) is done by the Qt-free
 :class:`~..inference.player.ClipPlayer` on its own worker thread. :class:`ReviewController`
 only posts commands and turns the player's events into signals, so the GUI never waits on
-decoding or inference. ``review_window.install_review`` adds the panel (a dock), "Open
-clip…", "Recent clips", drag and drop and keyboard shortcuts to the main window.
+decoding or inference. :class:`~.review_window.ReviewWindowing` holds the panel (a dock),
+"Open clip…", "Recent clips", drag and drop and the keyboard shortcuts.
 """
 
 from __future__ import annotations

@@ -250,7 +250,8 @@ class RoiEditor(QDialog):
 
 
 def open_roi_editor(window, picker) -> RoiEditor | None:
-    """Open the editor (window-modal, non-blocking) for the running source's ROI stage."""
+    """Open the editor (window-modal, non-blocking) for the running source's ROI stage; the
+    picker holds it as ``picker.roi_editor`` while it is open."""
     stage = picker.stage
     if stage is None:
         window.show_banner(
@@ -264,21 +265,23 @@ def open_roi_editor(window, picker) -> RoiEditor | None:
             )
         )
         return None
-    old = getattr(window, "roi_editor", None)
-    if old is not None:
-        old.close()
+    if picker.roi_editor is not None:
+        picker.roi_editor.close()
     dlg = RoiEditor(stage, picker, picker.current_source(), window)
     dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    dlg.finished.connect(
-        lambda *_: window.roi_editor is dlg and setattr(window, "roi_editor", None)
-    )
-    window.roi_editor = dlg
+
+    def closed(*_args) -> None:
+        if picker.roi_editor is dlg:
+            picker.roi_editor = None
+
+    dlg.finished.connect(closed)
+    picker.roi_editor = dlg
     dlg.open()
     return dlg
 
 
-def install_roi_editor(window, picker) -> QAction:
-    """Add "Adjust ROI…" to the main toolbar (and the window, for its shortcut)."""
+def roi_action(window, picker) -> QAction:
+    """The "Adjust ROI…" action (the window places it in the main toolbar)."""
     act = QAction(QCoreApplication.translate("MainWindow", "Adjust ROI…"), window)
     act.setObjectName("adjust-roi")
     act.setToolTip(
@@ -287,12 +290,7 @@ def install_roi_editor(window, picker) -> QAction:
         )
     )
     act.triggered.connect(lambda _=False: open_roi_editor(window, picker))
-    tb = getattr(window, "main_toolbar", None)
-    if tb is not None:
-        tb.addAction(act)
-    window.addAction(act)
-    window.roi_editor = None
     return act
 
 
-__all__ = ["RoiCanvas", "RoiEditor", "install_roi_editor", "open_roi_editor"]
+__all__ = ["RoiCanvas", "RoiEditor", "open_roi_editor", "roi_action"]

@@ -3,7 +3,7 @@
 :func:`capture_snapshot` takes what is needed on the GUI thread (a copy of the view's
 composed picture and the Result's figures: cheap); :func:`write_snapshot` writes the files
 on any thread; :func:`save_snapshot` does both at once (scripts, tests). The "Snapshot"
-action installed by :func:`install_snapshot` writes on a thread pool, so the GUI never waits
+action (:class:`SnapshotController`, placed in the File menu by the window) writes on a thread pool, so the GUI never waits
 on the disk; a failure reaches the window's banner through a queued signal.
 """
 
@@ -35,9 +35,8 @@ class SnapshotData:
 
 
 def _model_version(window, name: str) -> str | None:
-    pipeline = getattr(window, "pipeline", None) if window is not None else None
-    seg = getattr(pipeline, "segmenter", None)
-    card = getattr(seg, "card", None)
+    seg = window.pipeline.segmenter if window is not None else None
+    card = seg.card if seg is not None else None
     if card is not None and (not name or card.name == name):
         return str(card.version)
     return None
@@ -50,7 +49,7 @@ def capture_snapshot(window_or_result) -> SnapshotData:
         image = result.image
     else:
         window = window_or_result
-        result = getattr(window, "last_result", None)
+        result = window.last_result
         image = window.view.current_array()
         if image is None and result is not None:
             image = result.image
@@ -65,7 +64,7 @@ def capture_snapshot(window_or_result) -> SnapshotData:
     src_name = ""
     if frame is not None and frame.source:
         src_name = frame.source
-    elif window is not None and getattr(window, "source", None) is not None:
+    elif window is not None and window.source is not None:
         try:
             src_name = window.source.describe()
         except Exception:  # noqa: BLE001
@@ -129,7 +128,8 @@ def default_snapshot_folder() -> Path:
 
 
 class SnapshotController(QObject):
-    """The Snapshot action's worker side: a thread pool and queued result signals."""
+    """The "Snapshot" action (S, Ctrl+S) and its worker side: a thread pool and queued result
+    signals; ``take()`` returns a Future of ``(png, json, seconds)``."""
 
     saved = Signal(str, str)  # png, json
     failed = Signal(str)
@@ -140,6 +140,11 @@ class SnapshotController(QObject):
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sonolive-snapshot")
         self.saved.connect(self._on_saved, Qt.ConnectionType.QueuedConnection)
         self.failed.connect(window.show_banner, Qt.ConnectionType.QueuedConnection)
+        tr = QCoreApplication.translate
+        self.action = QAction(tr("MainWindow", "Snapshot"), window)
+        self.action.setShortcuts([QKeySequence("S"), QKeySequence("Ctrl+S")])
+        self.action.setToolTip(tr("MainWindow", "Save the picture on screen with its figures (S)"))
+        self.action.triggered.connect(lambda: self.take())
 
     def folder(self) -> Path:
         v = self.window.settings.value("snapshot/folder", "")
@@ -174,29 +179,3 @@ class SnapshotController(QObject):
             )
         except Exception:  # noqa: BLE001
             pass
-
-
-def install_snapshot(window) -> SnapshotController:
-    """Add the "Snapshot" action (S, Ctrl+S) to ``window``; idempotent.
-
-    Sets ``window.snapshot_action`` and ``window.snapshots`` (the controller; its
-    ``take()`` returns a Future of ``(png, json, seconds)``).
-    """
-    existing = getattr(window, "snapshots", None)
-    if isinstance(existing, SnapshotController):
-        return existing
-    ctl = SnapshotController(window)
-    action = QAction(QCoreApplication.translate("MainWindow", "Snapshot"), window)
-    action.setShortcuts([QKeySequence("S"), QKeySequence("Ctrl+S")])
-    action.setToolTip(
-        QCoreApplication.translate("MainWindow", "Save the picture on screen with its figures (S)")
-    )
-    action.triggered.connect(lambda: ctl.take())
-    window.addAction(action)
-    for act in window.menuBar().actions():
-        m = act.menu()
-        if m is not None and m.objectName() == "file-menu":
-            m.addAction(action)
-    window.snapshot_action = action
-    window.snapshots = ctl
-    return ctl

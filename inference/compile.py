@@ -30,7 +30,7 @@ import torch
 if TYPE_CHECKING:
     from .segmenter import Segmenter
 
-MODES = ("off", "compile", "cudagraphs")
+ACCEL_MODES = ("off", "compile", "cudagraphs")  # what accelerate() takes
 
 
 class _Guarded:
@@ -157,8 +157,8 @@ def accelerate(
     seg.accel_note = ""
     if mode in (None, "", "off", "eager"):
         return seg
-    if mode not in MODES:
-        seg.accel_note = f"Unknown acceleration '{mode}' (known: {', '.join(MODES)}); eager."
+    if mode not in ACCEL_MODES:
+        seg.accel_note = f"Unknown acceleration '{mode}' (known: {', '.join(ACCEL_MODES)}); eager."
         return seg
     t0 = time.perf_counter()
     try:

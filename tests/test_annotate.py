@@ -249,8 +249,12 @@ def test_annotate_from_review_window_dataset_panel(qtbot, tmp_path, settings):
     result = win.last_result
     win.activateWindow()
     qtbot.keyClick(win, Qt.Key.Key_A)
-    qtbot.waitUntil(lambda: win.annotate_window is not None and win.annotate_window.isVisible())
-    aw = win.annotate_window
+    qtbot.waitUntil(
+        lambda: (
+            win.annotate.annotate_window is not None and win.annotate.annotate_window.isVisible()
+        )
+    )
+    aw = win.annotate.annotate_window
     canvas = aw.panel.canvas
     np.testing.assert_array_equal(canvas.image, result.frame.pixels)
     assert canvas.mask.max() == 0
@@ -287,16 +291,16 @@ def test_annotate_from_review_window_dataset_panel(qtbot, tmp_path, settings):
     # the same frame as a quiz, the model's mask as its reference (Teaching mode)
     win.review.seek(2)
     qtbot.waitUntil(lambda: win.last_result.frame.index == 2, timeout=10000)
-    win.quiz_from_frame()
-    quiz = win.quiz_window
+    win.quiz.from_frame()
+    quiz = win.quiz.quiz_window
     assert quiz is not None and win.mode == "teaching"
     item = quiz.session.items[0]
     assert item.reference_kind == "model" and "MODEL" in quiz.reference_note.text()
     k = [c.name for c in win.card.classes].index(item.organ)
     np.testing.assert_array_equal(item.reference, win.last_result.seg.labels == k)
     # a quiz from the dataset folder, read off the GUI thread; a broken folder is named
-    with qtbot.waitSignal(win.quiz_loader.done, timeout=10000) as got:
-        win.quiz_loader.load(tmp_path / "nowhere")
+    with qtbot.waitSignal(win.quiz.loader.done, timeout=10000) as got:
+        win.quiz.loader.load(tmp_path / "nowhere")
     assert (
         got.args[1]
         == f"{tmp_path / 'nowhere' / 'dataset.json'}: missing (not a SonoLive dataset folder)"

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from fake_capture_card import FakeCaptureCard, encode_barcode_clip, read_barcode
 from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
-from sonolive.app.input_picker import OPEN_FILE, OPEN_URL, PHANTOM, install_input_picker
+from sonolive.app.input_picker import OPEN_FILE, OPEN_URL, PHANTOM
 from sonolive.capture.capture_card import DeviceSource
 from sonolive.capture.device_enum import DeviceInfo
 from sonolive.capture.replay import ReplaySource
@@ -36,8 +36,7 @@ def _window(qtbot, settings, interval=3.0):
     win = MainWindow(source=None, model=None, settings=settings, device="cpu", mode="teaching")
     qtbot.addWidget(win)
     win.show()
-    picker = install_input_picker(win)  # the window installed it already: same picker
-    assert picker is win.input_picker
+    picker = win.input_picker
     picker.interval = interval
     return win, picker
 
@@ -213,8 +212,8 @@ def test_roi_editor_drag_applies_and_persists_per_device(qtbot, tmp_path, clip):
     assert stage.state == FULL and stage.roi is None
     assert win.last_result.frame.pixels.shape == (240, 320, 3)
 
-    win.roi_action.trigger()
-    dlg = win.roi_editor
+    win.input_picker.roi_action.trigger()
+    dlg = win.input_picker.roi_editor
     assert dlg is not None and dlg.isVisible()
     canvas = dlg.canvas
     corner = canvas.to_widget(320, 240).toPoint() - QPoint(1, 1)
@@ -244,8 +243,8 @@ def test_roi_editor_drag_applies_and_persists_per_device(qtbot, tmp_path, clip):
     assert picker2.stage.roi == roi and picker2.stage.held_back == 0
     assert win2.last_result.frame.pixels.shape == (roi[3], roi[2], 3)
     # "Detect again" forgets it
-    win2.roi_action.trigger()
-    win2.roi_editor.detect_button.click()
+    win2.input_picker.roi_action.trigger()
+    win2.input_picker.roi_editor.detect_button.click()
     assert picker2.stage.state in (DETECTING, FULL) and picker2.stage.roi is None
     assert not picker2.stage.user_set
     assert QSettings(ini, QSettings.Format.IniFormat).value("roi/fake card") is None
@@ -266,7 +265,7 @@ def test_picker_entries_background_enumeration_and_simulated_source(qtbot, setti
     c.activated.emit(0)  # the user picks the simulated scanner
     assert win.source.simulated and c.currentData() == PHANTOM
     qtbot.waitUntil(lambda: win.last_result is not None, timeout=10000)
-    assert picker.stage is None and not win.roi_action.isEnabled()
+    assert picker.stage is None and not win.input_picker.roi_action.isEnabled()
 
     # enumeration results (as list_devices reports cards) arrive from a worker thread and
     # become entries without disturbing the current choice

@@ -44,24 +44,39 @@ class Recorder:
         self.errors: list[tuple[float, str]] = []
         self.states: list[tuple[float, str, str]] = []
         src.on_state(lambda s, r: self.states.append((time.perf_counter(), s, r)))
-        self._stop = threading.Event()
+        self._until = lambda: False
+        self._done = threading.Event()
         self._t = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        while not self._stop.is_set():
+        while not self._done.is_set():
             try:
                 f = self.src.read()
             except SourceError as e:
                 self.errors.append((time.perf_counter(), str(e)))
                 continue
             self.frames.append((time.perf_counter(), f.index, read_barcode(f.pixels)))
+            if self._until():
+                self._done.set()
 
-    def run_until(self, t_end: float) -> None:
+    def run_until(self, until, timeout: float) -> None:
+        """Read frames until ``until()`` holds after a frame (checked on the reader thread)."""
+        self._until = until
         self._t.start()
-        while time.perf_counter() < t_end:
-            time.sleep(0.05)
-        self._stop.set()
+        reached = self._done.wait(timeout)
+        self._done.set()
         self._t.join(2.0)
+        assert reached, "the condition was not reached in time"
+
+    def live_frames_after(self, t: float, seconds: float = 0.0):
+        """A condition: the source went live after ``t`` and frames have flowed ``seconds``
+        since."""
+
+        def cond() -> bool:
+            back = self.first_state(LIVE, after=t)
+            return back is not None and self.frames[-1][0] > max(back, t) + seconds
+
+        return cond
 
     def first_state(self, state: str, after: float) -> float | None:
         return next((t for t, s, _ in self.states if s == state and t >= after), None)
@@ -88,7 +103,7 @@ def test_freeze_then_error_then_back(clip):
     out_start, _ = _bounds(card, "freeze")
     _, back = _bounds(card, "error")
     try:
-        rec.run_until(back + 2.3)
+        rec.run_until(rec.live_frames_after(back, 1.6), timeout=10)
     finally:
         src.close()
 
@@ -121,7 +136,7 @@ def test_blocked_read_is_lost_and_stale_buffer_dropped(clip):
     src.open()
     b_start, b_end = _bounds(card, "block")
     try:
-        rec.run_until(b_end + 2.2)
+        rec.run_until(rec.live_frames_after(b_end), timeout=10)
     finally:
         src.close()
     t_lost = rec.first_state(LOST, after=b_start)
@@ -148,7 +163,7 @@ def test_unplug_and_replug(clip):
     src.open()
     u_start, u_end = _bounds(card, "unplugged")
     try:
-        rec.run_until(u_end + 2.1)
+        rec.run_until(rec.live_frames_after(u_end), timeout=10)
     finally:
         src.close()
     t_lost = rec.first_state(LOST, after=u_start)

@@ -171,7 +171,6 @@ def test_gif_plays_in_process_and_as_a_source_with_every_frame(tmp_path, capsys)
 def test_gif_opens_in_review_with_its_frame_count(qtbot, settings, tmp_path):
     from sonolive.app.main_window import MainWindow
     from sonolive.app.review import CLIP_EXTENSIONS
-    from sonolive.app.review_window import install_review
     from sonolive.capture.replay import ReplaySource
 
     assert ".gif" in CLIP_EXTENSIONS  # offered by the Open clip dialog and drag-and-drop
@@ -180,8 +179,6 @@ def test_gif_opens_in_review_with_its_frame_count(qtbot, settings, tmp_path):
         ReplaySource([make_frame(i) for i in range(3)], fps=30), None, settings, "cpu", "review"
     )
     qtbot.addWidget(win)
-    if getattr(win, "review", None) is None:
-        install_review(win)
     win.show()
     with qtbot.waitSignal(win.review.opened, timeout=15000) as opened:
         win.review.open(str(gif))

@@ -41,16 +41,16 @@ def test_overlay_hidden_on_foreign_input_and_show_anyway_resets(qtbot, settings,
     r = last()
     assert r.cam_class is None and r.seg.in_distribution is False
     assert "hidden" in win.ood.gauge.toolTip() and win.ood.gauge.value() < 50
-    assert not win.show_ood_action.isChecked()
+    assert not win.ood.action.isChecked()
 
-    win.show_ood_action.trigger()  # "Show anyway": the overlay returns, marked
+    win.ood.action.trigger()  # "Show anyway": the overlay returns, marked
     qtbot.waitUntil(lambda: last().ood_shown_anyway, timeout=20000)
     r = last()
     h = r.image.shape[0]
     assert not np.array_equal(r.image[: h * 3 // 4], r.frame.pixels[: h * 3 // 4])
 
     win.set_source(ReplaySource(frames, fps=20, truths=truths))  # a new source resets it
-    assert not win.show_ood_action.isChecked() and not win.pipeline.show_ood
+    assert not win.ood.action.isChecked() and not win.pipeline.show_ood
     qtbot.waitUntil(
         lambda: last().seg is not None and last().seg.in_distribution and not last().ood_hidden,
         timeout=20000,
@@ -92,7 +92,7 @@ def test_review_judges_a_paused_frame_alone_and_show_anyway_redraws_it(qtbot, se
     assert r.frame.index == 0 and r.seg.in_distribution is False
     assert r.ood_hidden and not r.ood_shown_anyway, "a paused foreign frame must be gated"
     assert np.array_equal(r.image, draw_gate_line(r.frame.pixels, win.pipeline.segmenter.card))
-    win.show_ood_action.trigger()
+    win.ood.action.trigger()
     qtbot.waitUntil(lambda: win.last_result.ood_shown_anyway, timeout=20000)
     assert win.last_result.frame.index == 0  # the same frame, drawn again with the mark
     win.close()

@@ -147,6 +147,23 @@ def test_crash_leaves_a_playable_file(tmp_path):
     assert len(frames) >= 0.9 * written, (len(frames), written)
 
 
+class _Calls(list):
+    """An ``on_error`` sink: keeps the messages and sets an event on the first."""
+
+    def __init__(self, event: threading.Event) -> None:
+        super().__init__()
+        self.event = event
+
+    def append(self, msg: str) -> None:  # the recorder's thread
+        super().append(msg)
+        self.event.set()
+
+
+def _error_sink() -> tuple[_Calls, threading.Event]:
+    event = threading.Event()
+    return _Calls(event), event
+
+
 def _assert_stopped_cleanly(rec: Recorder, calls: list[str], path: Path) -> None:
     assert rec.error and "disk is full" in rec.error and str(path) in rec.error
     assert "kept and playable" in rec.error
@@ -169,14 +186,12 @@ def test_disk_full_stops_cleanly_injected(tmp_path, monkeypatch):
         return real_write(self, rgb)
 
     monkeypatch.setattr(recorder_mod.Mp4Writer, "write", failing_write)
-    calls: list[str] = []
+    calls, failed = _error_sink()
     path = tmp_path / "full.mp4"
     rec = Recorder(path, fps=30, on_error=calls.append, queue_size=64)
     for i in range(20):
         rec.write(None, make_frame(i))
-    deadline = time.time() + 5
-    while rec.error is None and time.time() < deadline:
-        time.sleep(0.01)
+    assert failed.wait(5), "the full disk was never reported"
     assert rec.frames_written == 10
     _assert_stopped_cleanly(rec, calls, path)
 
@@ -201,17 +216,17 @@ def tiny_disk(tmp_path):
 def test_disk_full_stops_cleanly_real(tiny_disk):
     """A real full disk (256 KiB tmpfs), filled with incompressible frames."""
     path = tiny_disk / "full.mp4"
-    calls: list[str] = []
-    rec = Recorder(path, fps=30, on_error=calls.append, crf=5, queue_size=64)
+    calls, failed = _error_sink()
+    # the queue holds every frame, so none is dropped before the disk fills (no pacing needed)
+    rec = Recorder(path, fps=30, on_error=calls.append, crf=5, queue_size=256)
     rng = np.random.default_rng(0)
     for i in range(200):
         f = make_frame(i, 320, 240)
         f[130:] = rng.integers(0, 256, (110, 320, 3), np.uint8)
-        rec.write(None, f)
-        time.sleep(0.005)
-        if rec.error:
-            break
-    assert rec.error is not None, "the tiny disk never filled up"
+        if not rec.write(None, f):
+            break  # the disk filled up while frames were still coming
+    assert failed.wait(30), "the tiny disk never filled up"
+    assert rec.frames_dropped == 0
     _assert_stopped_cleanly(rec, calls, path)
 
 

@@ -50,8 +50,6 @@ def _ungated_model() -> str:
 
 def _window(qtbot, settings, source=None, model=None):
     from sonolive.app.main_window import MainWindow
-    from sonolive.app.recording import install_recording
-    from sonolive.app.review_window import install_review
 
     if source is None:
         source = ReplaySource([make_frame(i) for i in range(4)], fps=30, name="live")
@@ -66,9 +64,6 @@ def _window(qtbot, settings, source=None, model=None):
         backend="torch",
     )
     qtbot.addWidget(win)
-    # the window installs review and recording itself; installing again is harmless
-    assert install_review(win) is win.review
-    assert install_recording(win) is win.recording
     win.show()
     qtbot.waitExposed(win)
     win.activateWindow()
@@ -142,7 +137,7 @@ def test_seek_step_keys_cache_and_latest_wins(qtbot, settings, clip):
     assert opened.args[2] == N_FRAMES and opened.args[3] == pytest.approx(30.0)
     _show(qtbot, win, 0)
     assert not win.pipeline.running, "the live capture must stop in review"
-    assert win.findChild(type(win.review_dock), "review-dock").isVisible()
+    assert win.findChild(type(win.docks["review"]), "review-dock").isVisible()
     calls = _count_segment_calls(win)
 
     ctl.seek(20)
@@ -253,12 +248,12 @@ def test_corrupt_file_gives_message_then_good_file_opens(qtbot, settings, clip, 
     # Qt delivers Drop only inside a platform drag session; hand it to the filter directly
     drop = QDropEvent(QPointF(50, 50), *args)
     with qtbot.waitSignal(win.review.opened, timeout=15000):
-        assert win._review_filter.eventFilter(win, drop)
+        assert win.review_windowing.eventFilter(win, drop)
     _show(qtbot, win, 0)
     _check_shown(win, 0)
     assert not win.banner.isVisible()
     assert win.settings.value("review/recent") == [str(clip)]
-    assert [a.data() for a in win.recent_menu.actions()] == [str(clip)]
+    assert [a.data() for a in win.review_windowing.recent_menu.actions()] == [str(clip)]
     win.close()
 
 
@@ -323,13 +318,15 @@ def test_record_review_frames_shown(qtbot, settings, clip, tmp_path):
     win.review.open(str(clip))
     _show(qtbot, win, 0)
     qtbot.keyClick(win, Qt.Key.Key_R)
-    assert win.record_action.isChecked() and win.recording.recording
-    qtbot.waitUntil(lambda: win.rec_label.isVisible() and "REC 00:0" in win.rec_label.text())
+    assert win.recording.action.isChecked() and win.recording.recording
+    qtbot.waitUntil(
+        lambda: win.recording.label.isVisible() and "REC 00:0" in win.recording.label.text()
+    )
     for i in range(1, 11):
         win.review.seek(i)
         _show(qtbot, win, i)
     qtbot.keyClick(win, Qt.Key.Key_R)
-    assert not win.record_action.isChecked() and not win.rec_label.isVisible()
+    assert not win.recording.action.isChecked() and not win.recording.label.isVisible()
     assert win.recording.wait_closed(10)
     rec = win.recording.last_recorder
     assert rec.error is None and rec.frames_written == 10
@@ -348,10 +345,10 @@ def test_record_live_and_write_error_unchecks(qtbot, settings, tmp_path):
     settings.setValue("recording/mode", "both")
     frames, truths = phantom_frames(6, 128, seed=1)
     win = _window(qtbot, settings, ReplaySource(frames, fps=30, truths=truths))
-    win.record_action.trigger()
+    win.recording.action.trigger()
     rec = win.recording.recorder
     qtbot.waitUntil(lambda: rec.frames_written >= 8, timeout=20000)
-    win.record_action.trigger()
+    win.recording.action.trigger()
     assert win.recording.wait_closed(10)
     raw = decode_all(rec.paths["raw"])
     over = decode_all(rec.paths["overlay"])
@@ -361,11 +358,11 @@ def test_record_live_and_write_error_unchecks(qtbot, settings, tmp_path):
     # the output folder is a file: the recorder fails on its thread -> banner, unchecked
     (tmp_path / "blocker").write_text("x")
     settings.setValue("recording/folder", str(tmp_path / "blocker" / "rec"))
-    win.record_action.trigger()
-    assert win.record_action.isChecked()
-    qtbot.waitUntil(lambda: not win.record_action.isChecked(), timeout=15000)
+    win.recording.action.trigger()
+    assert win.recording.action.isChecked()
+    qtbot.waitUntil(lambda: not win.recording.action.isChecked(), timeout=15000)
     assert "Recording stopped" in win.banner.text()
-    assert not win.rec_label.isVisible()
+    assert not win.recording.label.isVisible()
     t0 = time.perf_counter()
     win.close()
     assert time.perf_counter() - t0 < 5

@@ -67,11 +67,11 @@ def test_review_shows_the_region_and_adjust_roi_is_remembered_per_file(
     assert coverage(roi, scr.truth) >= 0.95, (roi, scr.truth)
     assert not any(overlaps(roi, b) for b in scr.boxes + scr.clock_boxes())
     assert r.image.shape == (roi[3], roi[2], 3)
-    assert win.roi_action.isEnabled()
+    assert win.input_picker.roi_action.isEnabled()
 
     # Adjust ROI… on the file: drag the right edge inwards by about 200 px
-    win.roi_action.trigger()
-    dlg = win.roi_editor
+    win.input_picker.roi_action.trigger()
+    dlg = win.input_picker.roi_editor
     assert dlg is not None and dlg.canvas.roi == roi
     x, y, w, h = roi
     edge = dlg.canvas.to_widget(x + w, y + h // 2).toPoint() - QPoint(1, 0)
@@ -89,9 +89,9 @@ def test_review_shows_the_region_and_adjust_roi_is_remembered_per_file(
     # a new window opening the same file uses the saved region; "Detect again" forgets it
     win2 = _window(qtbot, QSettings(ini, QSettings.Format.IniFormat))
     assert _open(qtbot, win2, path).frame.roi == new
-    win2.roi_action.trigger()
+    win2.input_picker.roi_action.trigger()
     with qtbot.waitSignal(win2.review.frameShown, timeout=20000) as shown:
-        win2.roi_editor.detect_button.click()
+        win2.input_picker.roi_editor.detect_button.click()
     assert shown.args[0].frame.roi == roi
     assert not any(
         k.startswith("roi/file_") for k in QSettings(ini, QSettings.Format.IniFormat).allKeys()

@@ -23,7 +23,7 @@ def test_review_mode_with_a_clip_opens_it_in_review(qtbot, settings, tmp_path):
     assert win.review.path == str(clip) and win.review.count == 20
     assert not win.pipeline.running  # not played live behind the panel
     assert "frame 1 / 20" in panel.position_label.text()
-    assert win.review_dock.isVisible()
+    assert win.docks["review"].isVisible()
     panel.step_fwd.click()  # the panel's controls drive this clip
     qtbot.waitUntil(lambda: win.review.index == 1, timeout=10000)
     assert "frame 2 / 20" in panel.position_label.text()

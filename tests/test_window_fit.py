@@ -61,7 +61,7 @@ def test_review_mode_keeps_the_default_size(qtbot, settings):
     win.show()
     qtbot.waitExposed(win)
     qtbot.waitUntil(lambda: win.card is not None, timeout=30000)  # the legend is filled
-    qtbot.waitUntil(lambda: win.review_dock.isVisible(), timeout=5000)
+    qtbot.waitUntil(lambda: win.docks["review"].isVisible(), timeout=5000)
     panel = win.review_panel
     qtbot.waitUntil(
         lambda: win.height() <= 800 and _fully_shown(win, panel.clear_ab_button), timeout=5000

@@ -1,0 +1,125 @@
+"""The main window is composed explicitly: its controllers are attributes declared by
+``MainWindow`` itself, no other module sets attributes on the window or probes it with
+``getattr`` / ``hasattr``, and the menus hold the controllers' own actions."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+APP = Path(__file__).resolve().parents[1] / "app"
+WINDOW_NAMES = {"window", "win", "w"}
+
+
+def _declared(app: Path = APP) -> set[str]:
+    """Attributes ``MainWindow`` assigns on ``self`` (in ``__init__`` or its methods)."""
+    tree = ast.parse((app / "main_window.py").read_text(encoding="utf-8"))
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "MainWindow")
+    names = set()
+    for node in ast.walk(cls):
+        for el in _targets(node):
+            if isinstance(el, ast.Attribute) and isinstance(el.value, ast.Name):
+                if el.value.id == "self":
+                    names.add(el.attr)
+    return names
+
+
+def _targets(node: ast.AST) -> list[ast.expr]:
+    if isinstance(node, ast.Assign):
+        targets = node.targets
+    elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+        targets = [node.target]
+    else:
+        return []
+    return [el for t in targets for el in (t.elts if isinstance(t, ast.Tuple) else [t])]
+
+
+def _is_window(node: ast.expr) -> bool:
+    if isinstance(node, ast.Name):
+        return node.id in WINDOW_NAMES
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "window"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+    )
+
+
+def _violations(app: Path) -> list[str]:
+    """``file:line`` of every undeclared window attribute set, and every getattr/hasattr/
+    setattr on the window, outside main_window.py."""
+    declared = _declared(app)
+    found = []
+    for f in sorted(app.rglob("*.py")):
+        if f.name == "main_window.py":
+            continue
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            for el in _targets(node):
+                if isinstance(el, ast.Attribute) and _is_window(el.value):
+                    if el.attr not in declared:
+                        found.append(f"{f.name}:{node.lineno} window.{el.attr} = …")
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                if node.func.id in ("getattr", "hasattr", "setattr") and node.args:
+                    if _is_window(node.args[0]):
+                        found.append(f"{f.name}:{node.lineno} {node.func.id}(window, …)")
+    return found
+
+
+def test_no_module_patches_or_probes_the_window():
+    found = _violations(APP)
+    assert not found, "the window patched or probed from outside MainWindow:\n" + "\n".join(found)
+
+
+def test_the_check_sees_patching_and_probing(tmp_path):
+    (tmp_path / "main_window.py").write_text(
+        "class MainWindow:\n    def __init__(self):\n        self.review = None\n"
+    )
+    (tmp_path / "plugin.py").write_text(
+        "def install(window):\n"
+        "    window.review = 1\n"  # declared: fine
+        "    window.extra = 1\n"
+        "    return getattr(window, 'review', None)\n"
+    )
+    assert _violations(tmp_path) == [
+        "plugin.py:3 window.extra = …",
+        "plugin.py:4 getattr(window, …)",
+    ]
+
+
+def test_window_holds_only_declared_attributes_and_places_the_controllers_actions(qtbot, settings):
+    from PySide6.QtCore import SignalInstance
+    from sonolive.app.main_window import MainWindow
+
+    win = MainWindow(source=None, model=None, settings=settings, device="cpu", mode="teaching")
+    qtbot.addWidget(win)
+    # nothing added attributes at run time that MainWindow does not declare itself (PySide
+    # keeps bound signals in the instance dict: those are Qt's, not attributes)
+    attrs = {
+        k
+        for k, v in vars(win).items()
+        if not k.startswith("__") and not isinstance(v, SignalInstance)
+    }
+    assert attrs and attrs <= _declared(), attrs - _declared()
+    menus = {a.menu().objectName(): a.menu() for a in win.menuBar().actions() if a.menu()}
+    assert set(menus) == {"file-menu", "record-menu", "dataset-menu"}
+    file_actions = menus["file-menu"].actions()
+    assert win.review_windowing.open_action in file_actions
+    assert win.review_windowing.folder_action in file_actions
+    assert win.snapshots.action in file_actions
+    assert win.review_windowing.recent_menu.menuAction() in file_actions
+    assert menus["record-menu"] is win.recording.menu
+    assert win.recording.action in win.recording.menu.actions()
+    dataset = menus["dataset-menu"].actions()
+    assert win.annotate.action in dataset and win.quiz.from_frame_action in dataset
+    assert win.input_picker.roi_action in win.main_toolbar.actions()
+    assert win.model_importer.action in win.main_toolbar.actions()
+    assert win.ood.action in win.mode_bar.actions()
+    # the window-wide shortcuts hold even while the toolbars and menus are hidden
+    for a in (win.recording.action, win.snapshots.action, win.annotate.action):
+        assert a in win.actions()
+    assert set(win.review_windowing.transport.values()) <= set(win.actions())
+    assert win.docks["review"] is win.review_windowing.dock
+    assert win.recording.hook in win.pipeline.frame_hooks
+    # the controllers share the one review controller the window made
+    assert win.input_picker.review is win.recording.review is win.ood.review is win.review
+    win.close()
