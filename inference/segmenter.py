@@ -21,13 +21,13 @@ takes the argmax and composes with torch on the model's device; ``route="host"``
 elsewhere) preprocesses with OpenCV, on the capture thread when the pipeline can, and lets the
 CPU overlay compose. ``route="device"`` on the CPU runs the very CUDA code in float32: that
 is how the tests cover it. The backend's name, the start-up probe's record and the network
-CAM hooks into are constructor arguments too; nothing is patched on afterwards.
+CAM hooks into are constructor arguments too; nothing is patched on afterwards. The device
+route's own buffers and step live in :mod:`.device_route`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import cv2
@@ -38,12 +38,12 @@ from torch.nn import functional as F
 from ..capture.frame import Frame
 from ..models.card import ModelCard
 from ..models.loader import LoadedModel
+from .device_route import DeviceRoute, Smoother
 from .host_prep import HostPreprocessor
-from .segmentation import LazySegmentation, Segmentation
+from .segmentation import Segmentation
 from .torch_device import default_dtype, pick_device
 
 if TYPE_CHECKING:
-    from .gpu_compose import TorchCompositor
     from .overlay import OverlayStyle
 
 
@@ -109,9 +109,6 @@ def cpu_fallback(seg: Segmenter) -> Segmenter:
 
 ROUTES = ("host", "device")
 
-#: (network input, network output, card output kind) -> smoothed log-probabilities
-Smoother = Callable[[torch.Tensor, torch.Tensor, str], torch.Tensor]
-
 
 class Segmenter:
     """Runs a loaded model on frames. Not thread-safe: one inference thread owns it.
@@ -163,20 +160,20 @@ class Segmenter:
         self._std = torch.tensor(std, device=self.device, dtype=torch.float32).view(1, c, 1, 1)
         self._grey = torch.tensor([0.299, 0.587, 0.114], device=self.device).view(1, 3, 1, 1)
         self._host_prep = HostPreprocessor(self.card)
-        self._pinned: torch.Tensor | None = None
-        self._pinned_free: torch.cuda.Event | None = None  # the upload from _pinned finished
         self._pinned_out: tuple[torch.Tensor, torch.Tensor] | None = None
-        self._frame_dev: torch.Tensor | None = None  # the last uploaded frame, H x W x 3 uint8
-        self._compositor: TorchCompositor | None = None
-        self._stage: torch.Tensor | None = None  # device side of the packed download
-        self._stage_host: torch.Tensor | None = None  # its pinned host side
-        self._events: list[torch.cuda.Event] | None = None
+        #: the device route's buffers and its one step (None on the host route)
+        self._device_route = DeviceRoute(self) if route == "device" else None
         self._ood_host: torch.Tensor | None = None  # pinned host side of the check's inputs
         from .ood import reference_for
 
         self.reference, self.reference_note = reference_for(model)
 
     # ---- the route -----------------------------------------------------------
+    @property
+    def device_route(self) -> DeviceRoute | None:
+        """The device route's state (its compositor, buffers); None on the host route."""
+        return self._device_route
+
     @property
     def on_cuda(self) -> bool:
         """The model runs on a CUDA device (pinning, events, the one sync; GPU fallback)."""
@@ -196,46 +193,11 @@ class Segmenter:
     def release(self) -> None:
         """Drop device buffers and any captured graph (before a CPU fallback)."""
         self.net = self.eager_net
-        self._pinned = self._pinned_out = self._frame_dev = None
-        self._stage = self._stage_host = self._ood_host = None
-        self._compositor = None
-        self._events = None
+        self._pinned_out = self._ood_host = None
+        if self._device_route is not None:
+            self._device_route = DeviceRoute(self)
 
     # ---- stages --------------------------------------------------------------
-    def upload(self, rgb: np.ndarray) -> torch.Tensor:
-        """The frame as an H x W x 3 uint8 tensor on the device (kept for the compositor)."""
-        if self.on_cuda:
-            if self._pinned is None or self._pinned.shape != rgb.shape:
-                self._pinned = torch.empty(rgb.shape, dtype=torch.uint8).pin_memory()
-                self._pinned_free = torch.cuda.Event()
-            elif self._pinned_free is not None:
-                self._pinned_free.synchronize()  # the previous upload has left the buffer
-            self._pinned.numpy()[...] = rgb
-            t = self._pinned.to(self.device, non_blocking=True)
-            if self._pinned_free is not None:
-                self._pinned_free.record()
-        else:
-            t = torch.from_numpy(np.ascontiguousarray(rgb)).to(self.device)
-        self._frame_dev = t
-        return t
-
-    def _preprocess_device(self, rgb: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        h, w = self.card.input_size
-        u8 = self.upload(rgb)
-        x = u8.permute(2, 0, 1)[None].float()
-        if self.card.channels == 1:
-            x = (x * self._grey).sum(1, keepdim=True)
-        if x.shape[-2:] != (h, w):
-            if x.shape[-2] > h:
-                x = F.interpolate(x, size=(h, w), mode="area")
-            else:
-                x = F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False)
-        x = (x / 255.0 - self._mean) / self._std
-        x = x.to(self.dtype)
-        if self._channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        return x, u8
-
     @property
     def host_preprocessor(self) -> HostPreprocessor | None:
         """The thread-safe CPU preprocessing that the capture thread may run ahead of
@@ -244,8 +206,8 @@ class Segmenter:
 
     def preprocess(self, rgb: np.ndarray) -> torch.Tensor:
         """RGB uint8 frame -> normalised 1 x C x h x w tensor on the model's device."""
-        if self.composes_on_device:
-            return self._preprocess_device(rgb)[0]
+        if self._device_route is not None:
+            return self._device_route.preprocess(rgb)[0]
         return self._from_host(self._host_prep(rgb))
 
     def _from_host(self, x: np.ndarray) -> torch.Tensor:
@@ -413,31 +375,6 @@ class Segmenter:
         out = self._clean(x, out, smoother)
         return self.judge(self.postprocess(out, rgb.shape[:2]), staged)
 
-    # ---- the GPU fast path ----------------------------------------------------
-    def compositor(self, style: OverlayStyle | None = None) -> TorchCompositor:
-        if self._compositor is None:
-            from .gpu_compose import TorchCompositor
-
-            self._compositor = TorchCompositor(self.card, style, self.device, self.dtype)
-        return self._compositor
-
-    def _record(self, i: int) -> None:
-        if self.on_cuda:
-            if self._events is None:
-                self._events = [torch.cuda.Event(enable_timing=True) for _ in range(4)]
-            self._events[i].record()
-
-    def _staging(self, nbytes: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """One device buffer and its pinned host twin, reused while the size holds."""
-        if self._stage is None or self._stage.numel() != nbytes:
-            self._stage = torch.empty(nbytes, dtype=torch.uint8, device=self.device)
-            if self.on_cuda:
-                self._stage_host = torch.empty(nbytes, dtype=torch.uint8).pin_memory()
-            else:
-                self._stage_host = self._stage  # the CPU "download" is the buffer itself
-        assert self._stage_host is not None
-        return self._stage, self._stage_host
-
     def segment_compose(
         self,
         frame: Frame,
@@ -445,80 +382,7 @@ class Segmenter:
         heat: np.ndarray | None = None,
         smoother: Smoother | None = None,
     ) -> tuple[Segmentation, np.ndarray]:
-        """Segment and compose on the device; one download, one synchronisation.
-
-        Returns the segmentation (its ``labels`` downloaded lazily, see
-        :class:`LazySegmentation`) and the finished H x W x 3 uint8 picture, names drawn.
-        Records ``preprocess``, ``infer`` and ``compose`` in ``frame.timings``.
-        """
-        from .gpu_compose import label_stride
-
-        comp = self.compositor(style)
-        st = style or comp.style
-        H, W = frame.height, frame.width
-        n = self.card.num_classes
-        t0 = time.perf_counter()
-        with torch.inference_mode():
-            self._record(0)
-            x, u8 = self._preprocess_device(frame.pixels)
-            self._record(1)
-            t1 = time.perf_counter()
-            out = self.infer(x)
-            staged = self.ood_inputs(x, out)  # rides the one sync below
-            out = self._clean(x, out, smoother)
-            sums, counts, _lab = self._stats(out)
-            idx = self._labels_full(out, (H, W))
-            areas = torch.bincount(idx.flatten(), minlength=n)[:n]
-            self._record(2)
-            t2 = time.perf_counter()
-            heat_dev = None
-            if heat is not None:
-                if heat.shape != (H, W):
-                    heat = cv2.resize(heat, (W, H), interpolation=cv2.INTER_LINEAR)
-                heat_dev = comp.heat_on_device(heat)
-            dc = comp.compose(u8, idx, heat_dev, st)
-            lab_u8 = idx.to(torch.uint8)  # kept on the device for a later labels read
-            # pack: [3n float64 stats | 8 bytes: centre class | small labels | picture]
-            s = label_stride(H, W)
-            hs, ws = dc.small_labels.shape
-            o_centre = 3 * n * 8
-            o_small = o_centre + 8
-            o_img = o_small + hs * ws
-            stage, host = self._staging(o_img + H * W * 3)
-            stage[:o_centre].view(torch.float64).view(3, n).copy_(
-                torch.stack([sums.double(), counts.double(), areas.double()])
-            )
-            stage[o_centre : o_centre + 1].copy_(dc.centre)
-            stage[o_small:o_img].view(hs, ws).copy_(dc.small_labels)
-            stage[o_img:].view(H, W, 3).copy_(dc.image)
-            if self.on_cuda:
-                host.copy_(stage, non_blocking=True)  # the one download
-                self._record(3)
-                torch.cuda.current_stream(self.device).synchronize()  # the one sync
-        t3 = time.perf_counter()
-        hn = host.numpy()
-        stats = hn[:o_centre].view(np.float64).reshape(3, n)
-        centre = int(hn[o_centre])
-        small = hn[o_small:o_img].reshape(hs, ws).copy()
-        image = hn[o_img:].reshape(H, W, 3).copy()  # the pinned buffer is reused next frame
-        comp.draw_names(image, small, centre, st)
-        seg0 = self._figures(None, stats[0], stats[1], stats[2].astype(np.int64))
-        seg = LazySegmentation(lab_u8, small, s, seg0.confidence, seg0.areas)
-        self.judge(seg, staged)
-        t4 = time.perf_counter()
-        tm = frame.timings
-        if self.on_cuda and self._events is not None:
-            # the host ran ahead of the GPU until the sync; place the stage boundaries where
-            # the GPU passed them (events), measured back from the sync, so the stages still
-            # add up to the wall-clock time of the whole step
-            ev = self._events
-            b1 = t3 - ev[1].elapsed_time(ev[3]) / 1000
-            b2 = t3 - ev[2].elapsed_time(ev[3]) / 1000
-            b1 = min(max(b1, t0), t3)
-            b2 = min(max(b2, b1), t3)
-        else:
-            b1, b2 = t1, t2
-        tm.preprocess = (b1 - t0) * 1000
-        tm.infer = (b2 - b1) * 1000
-        tm.compose = (t4 - b2) * 1000
-        return seg, image
+        """The device route's whole step (:meth:`DeviceRoute.segment_compose`)."""
+        if self._device_route is None:
+            raise RuntimeError("segment_compose needs route='device'")
+        return self._device_route.segment_compose(frame, style, heat, smoother)

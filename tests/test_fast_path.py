@@ -16,7 +16,8 @@ from sonolive.inference.compile import accelerate
 from sonolive.inference.gpu_compose import ellipse_rects
 from sonolive.inference.overlay import Overlay, OverlayStyle
 from sonolive.inference.pipeline import Pipeline
-from sonolive.inference.segmenter import LazySegmentation, Segmenter
+from sonolive.inference.segmentation import LazySegmentation
+from sonolive.inference.segmenter import Segmenter
 from sonolive.models.loader import LoadedModel
 
 
@@ -108,7 +109,7 @@ def test_device_compose_matches_cpu_overlay(lite_model, wide_frames, style):
         assert r.image.shape == rgb.shape
         assert _close(r.image, ref.image, 3) >= 0.99
         assert _close(r.image, ref.image, 1) >= 0.995  # rounding as OpenCV's, not just close
-        assert seg.compositor().last_anchors == ref.labels  # names at the same places
+        assert seg.device_route.compositor().last_anchors == ref.labels  # names at the same places
         checked += (r.seg.labels > 0).any()
     assert checked, "no organ found: the comparison did not cover fill and outlines"
 
