@@ -13,8 +13,8 @@ from pathlib import Path
 
 from ..models.registry import DEFAULT_MODEL
 from .commands.options import add_trust_code
+from .modes import MODES
 
-MODES = ("bedside", "teaching", "review")  # as app/modes.py (which imports Qt; a test checks)
 BACKENDS = ("auto", "torch", "onnx")  # as inference/backends.py (which imports torch)
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "resources" / "translations"
 

@@ -10,10 +10,12 @@ Review: the clip tools plus everything from Teaching. Each mode keeps its own se
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-
-from PySide6.QtCore import QSettings
+from typing import TYPE_CHECKING
 
 from ..inference.overlay import OverlayStyle
+
+if TYPE_CHECKING:  # the settings object is passed in: the command line reads MODES Qt-free
+    from PySide6.QtCore import QSettings
 
 MODES = ("bedside", "teaching", "review")
 
