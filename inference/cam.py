@@ -106,7 +106,7 @@ class CamEngine:
         x = self.pre.preprocess(rgb).float()
         with torch.enable_grad():
             out = self.net(x)
-            labels = out[0].argmax(0)
+            labels = out[0].max(0).indices
             if class_idx is None:
                 areas = torch.bincount(labels.flatten(), minlength=out.shape[1])
                 areas[0] = 0

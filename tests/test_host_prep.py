@@ -77,9 +77,9 @@ def test_live_frames_arrive_with_their_input_prepared_on_the_capture_thread(lite
     pipe = Pipeline(src, seg, on_result=got.set)
     original = seg.segment
 
-    def spy(frame):
+    def spy(frame, *rest):
         seen.append((frame.net_input is not None, threading.current_thread().name))
-        return original(frame)
+        return original(frame, *rest)
 
     seg.segment = spy
     pipe.start()

@@ -79,9 +79,9 @@ def _count_segment_calls(win) -> list[int]:
     calls: list[int] = []
     real = seg.segment
 
-    def counting(frame):
+    def counting(frame, *rest):
         calls.append(frame.index)
-        return real(frame)
+        return real(frame, *rest)
 
     seg.segment = counting
     return calls
