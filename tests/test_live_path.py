@@ -127,7 +127,10 @@ def test_slow_model_drops_frames_and_gui_keeps_running(qtbot, settings, lite_mod
     # the newest result is recent: frames are not queued behind the slow model
     produced = win.source._n
     lag = produced - 1 - win.last_result.frame.index
-    assert lag <= 0.15 * 60 * 3, f"the picture on screen is {lag} frames behind the source"
+    # within three of the model's measured periods (0.15 s and more on a loaded machine); a
+    # queue would leave it about 150 - shown frames behind
+    period = max(0.15, elapsed / shown)
+    assert lag <= period * 60 * 3, f"the picture on screen is {lag} frames behind the source"
     win.close()
 
 
