@@ -4,6 +4,12 @@ Gain and time-gain compensation change brightness with depth, as knobs on a scan
 multiplicative speckle mimics a different transducer; a depth crop mimics a shallower depth
 setting; a small rotation about the probe mimics a tilt. Left-right flips are off for the
 FAST views (organ sides are anatomy) and may be switched on for symmetric anatomy.
+
+``strong=True`` (``sonolive train --aug strong``) adds, on top of those: a blur (a softer
+focus or a lower-frequency probe), acoustic shadows (dark vertical bands below a random
+depth, as under bone or gas), motion blur along a random direction (probe moving during
+the frame), contrast and gamma changes (dynamic range and grey map settings), and an
+elastic warp with a scale change (tissue compressed under the probe, another zoom).
 """
 
 from __future__ import annotations
@@ -13,7 +19,11 @@ import numpy as np
 
 
 def augment(
-    img: np.ndarray, mask: np.ndarray, rng: np.random.Generator, flip: bool = False
+    img: np.ndarray,
+    mask: np.ndarray,
+    rng: np.random.Generator,
+    flip: bool = False,
+    strong: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     h, w = img.shape
     x = img.astype(np.float32)
@@ -41,4 +51,54 @@ def augment(
         m = cv2.warpAffine(m, M, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
     if flip and rng.random() < 0.5:
         x, m = x[:, ::-1], m[:, ::-1]
+    if strong:
+        x, m = _strong(np.ascontiguousarray(x), np.ascontiguousarray(m), rng)
     return np.clip(x, 0, 255).astype(np.uint8), np.ascontiguousarray(m)
+
+
+def _strong(
+    x: np.ndarray, m: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """The extra ``--aug strong`` transforms on a float picture (0-255) and its mask."""
+    h, w = x.shape
+    # elastic warp and scale (geometry first, so the picture and mask move together)
+    if rng.random() < 0.4:
+        s = rng.uniform(0.85, 1.2)
+        alpha = rng.uniform(0.0, 0.03) * w  # displacement, pixels
+        gh, gw = 5, 5
+        dx = cv2.resize(rng.normal(0, 1, (gh, gw)).astype(np.float32), (w, h))
+        dy = cv2.resize(rng.normal(0, 1, (gh, gw)).astype(np.float32), (w, h))
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        cx, cy = w / 2, h / 2
+        mapx = (xx - cx) / s + cx + alpha * dx
+        mapy = (yy - cy) / s + cy + alpha * dy
+        x = cv2.remap(x, mapx, mapy, cv2.INTER_LINEAR, borderValue=0)
+        m = cv2.remap(m, mapx, mapy, cv2.INTER_NEAREST, borderValue=0)
+    # contrast about the mean, then gamma
+    if rng.random() < 0.5:
+        mu = float(x.mean())
+        x = (x - mu) * rng.uniform(0.7, 1.4) + mu
+    if rng.random() < 0.5:
+        x = 255.0 * (np.clip(x, 0, 255) / 255.0) ** rng.uniform(0.65, 1.5)
+    # acoustic shadow: a dark band from a random depth down, soft edges
+    if rng.random() < 0.3:
+        bw = int(w * rng.uniform(0.05, 0.25))
+        x0 = int(rng.integers(0, max(1, w - bw)))
+        y0 = int(h * rng.uniform(0.2, 0.8))
+        band = np.ones((h, w), np.float32)
+        band[y0:, x0 : x0 + bw] = rng.uniform(0.15, 0.6)
+        band = cv2.GaussianBlur(band, (0, 0), max(1.0, bw / 6))
+        x = x * band
+    # blur, or motion blur along a random direction
+    r = rng.random()
+    if r < 0.25:
+        x = cv2.GaussianBlur(x, (0, 0), rng.uniform(0.5, 1.6))
+    elif r < 0.45:
+        k = int(rng.integers(3, 8))
+        ker = np.zeros((k, k), np.float32)
+        ker[k // 2, :] = 1.0 / k
+        rot = cv2.getRotationMatrix2D(((k - 1) / 2, (k - 1) / 2), rng.uniform(0, 180), 1.0)
+        ker = cv2.warpAffine(ker, rot, (k, k))
+        ker /= max(float(ker.sum()), 1e-6)
+        x = cv2.filter2D(x, -1, ker)
+    return x, m

@@ -87,6 +87,37 @@ def split_pairs(
     return train, val
 
 
+def split_three(
+    pairs: list[tuple[Path, Path]],
+    val_fraction: float = 0.2,
+    test_fraction: float = 0.0,
+    seed: int = 0,
+) -> tuple[list[tuple[Path, Path]], list[tuple[Path, Path]], list[tuple[Path, Path]]]:
+    """A fixed, seeded train / validation / test split (both fractions of the whole folder).
+
+    One seeded permutation is cut in order: the test images first, then the validation
+    images, the rest for training. The test images therefore depend only on the folder, the
+    seed and ``test_fraction`` (never on ``val_fraction``), so changing the validation share
+    never moves an image between test and training. ``test_fraction=0`` gives exactly the
+    split of :func:`split_pairs` (and no test images).
+    """
+    if not 0.0 <= test_fraction < 1.0 or not 0.0 <= val_fraction < 1.0:
+        raise ValueError("val and test fractions must each be in [0, 1)")
+    order = np.random.default_rng(seed).permutation(len(pairs))
+    n_test = int(round(len(pairs) * test_fraction))
+    if test_fraction > 0:
+        n_test = max(1, n_test)
+    n_val = max(1, int(round(len(pairs) * val_fraction)))
+    if n_test + n_val >= len(pairs):
+        raise DataError(
+            f"{len(pairs)} images: {n_test} test + {n_val} validation leave none for training"
+        )
+    test = sorted(pairs[i] for i in order[:n_test])
+    val = sorted(pairs[i] for i in order[n_test : n_test + n_val])
+    train = sorted(pairs[i] for i in order[n_test + n_val :])
+    return train, val, test
+
+
 def load_pairs(pairs: list[tuple[Path, Path]]) -> tuple[list[np.ndarray], list[np.ndarray]]:
     imgs, masks = [], []
     for ip, mp in pairs:

@@ -30,10 +30,10 @@ from .datasets import (
     load_pairs,
     phantom_set,
     read_class_list,
-    split_pairs,
+    split_three,
 )
 from .loader import apply_state, load_model, save_model
-from .losses import dice_ce_loss
+from .losses import make_loss
 from .metrics import dice_per_class
 from .unet import build_network, count_parameters
 
@@ -46,6 +46,7 @@ class TrainConfig:
     phantom_frames: int = 2000
     val_frames: int = 200
     val_fraction: float = 0.2
+    test_fraction: float = 0.0  # held out first; never trained on nor used to choose
     split_seed: int = 0
     input_size: int = 192
     width: int = 8
@@ -54,6 +55,9 @@ class TrainConfig:
     batch_size: int = 8
     lr: float = 3e-3
     flip: bool = False
+    aug: str = "basic"  # "basic" (gain, TGC, speckle, depth, rotation) or "strong" (+ more)
+    loss: str = "dice-ce"  # see models/losses.py: dice-ce, dice-focal, tversky-focal
+    class_weight: dict[str, float] = field(default_factory=dict)  # e.g. {"vessel": 2.0}
     init: Path | None = None  # start from these weights (matching tensors only)
     resume: bool = False
     device: str = "auto"
@@ -86,7 +90,7 @@ def _resize_set(imgs, masks, size: int):
     return [fit(i, cv2.INTER_AREA) for i in imgs], [fit(m, cv2.INTER_NEAREST) for m in masks]
 
 
-def _batches(imgs, masks, bs, rng, flip, rank, world, epoch, seed):
+def _batches(imgs, masks, bs, rng, flip, rank, world, epoch, seed, strong=False):
     """This rank's batches for one epoch. The permutation is shared by all ranks (seeded by
     the epoch) and cut to a whole number of global batches, so every rank takes the same
     number of steps and DDP never waits on a rank that ran out of data."""
@@ -96,13 +100,35 @@ def _batches(imgs, masks, bs, rng, flip, rank, world, epoch, seed):
     for s in range(0, len(order) - bs + 1, bs):
         xs, ys = [], []
         for i in order[s : s + bs]:
-            x, y = augment(imgs[i], masks[i], rng, flip)
+            x, y = augment(imgs[i], masks[i], rng, flip, strong=strong)
             xs.append(x)
             ys.append(y)
         yield (
             torch.from_numpy(np.stack(xs)).float().div_(255.0)[:, None],
             torch.from_numpy(np.stack(ys)).long(),
         )
+
+
+def _split_description(folder: Path, tr, va, te, cfg: TrainConfig) -> str:
+    """Which images trained, validated (chose the checkpoint) and were held out for test."""
+
+    def names(pairs) -> str:
+        return ", ".join(p[0].stem for p in pairs)
+
+    text = (
+        f"{len(tr)} training / {len(va)} validation"
+        + (f" / {len(te)} test" if te else "")
+        + f" images from {folder.name} (seeded split, seed {cfg.split_seed}, validation "
+        f"fraction {cfg.val_fraction:g}"
+        + (f", test fraction {cfg.test_fraction:g}" if te else "")
+        + "). The checkpoint was chosen on the validation images (best mean foreground Dice "
+        "after an epoch)"
+        + (", never on the test images, which were not used for training either" if te else "")
+        + f". Validation: {names(va)}."
+    )
+    if te:
+        text += f" Test: {names(te)}."
+    return text + " Training: the rest."
 
 
 def evaluate_arrays(net, imgs, masks, n_classes, device, bs: int = 16) -> np.ndarray:
@@ -134,16 +160,17 @@ def train(cfg: TrainConfig) -> dict:
     # ---- data ------------------------------------------------------------------
     if cfg.data is not None:
         pairs = folder_pairs(cfg.data)
-        tr_pairs, va_pairs = split_pairs(pairs, cfg.val_fraction, cfg.split_seed)
+        tr_pairs, va_pairs, te_pairs = split_three(
+            pairs, cfg.val_fraction, cfg.test_fraction, cfg.split_seed
+        )
         tr_imgs, tr_masks = load_pairs(tr_pairs)
         va_imgs, va_masks = load_pairs(va_pairs)
         classes = cfg.classes or read_class_list(Path(cfg.data))
         if classes is None:
             top = max(int(m.max()) for m in tr_masks + va_masks)
             classes = ["background"] + [f"class{i}" for i in range(1, top + 1)]
-        data_desc = cfg.training_data or (
-            f"{len(tr_pairs)} training / {len(va_pairs)} validation images from {Path(cfg.data).name} "
-            f"(seeded split, seed {cfg.split_seed})"
+        data_desc = cfg.training_data or _split_description(
+            Path(cfg.data), tr_pairs, va_pairs, te_pairs, cfg
         )
     else:
         from ..capture.phantom import PHANTOM_CLASSES, PHANTOM_COLORS
@@ -168,6 +195,14 @@ def train(cfg: TrainConfig) -> dict:
         raise ValueError(
             f"masks hold class index {bad} but only {n_classes} classes are named: {classes}"
         )
+
+    unknown = sorted(set(cfg.class_weight) - set(classes))
+    if unknown:
+        raise ValueError(f"class weight for unknown class(es) {unknown}; classes are {classes}")
+    if cfg.aug not in ("basic", "strong"):
+        raise ValueError(f"unknown augmentation {cfg.aug!r}; choose basic or strong")
+    weights = [float(cfg.class_weight.get(c, 1.0)) for c in classes] if cfg.class_weight else None
+    loss_fn = make_loss(cfg.loss, weights)
 
     # ---- model -------------------------------------------------------------------
     arch = {"type": "unet", "width": cfg.width, "depth": cfg.depth}
@@ -239,13 +274,22 @@ def train(cfg: TrainConfig) -> dict:
     last_loss = math.nan
     while step < total_steps:
         for x, y in _batches(
-            tr_imgs, tr_masks, cfg.batch_size, rng, cfg.flip, rank, world, epoch, cfg.seed
+            tr_imgs,
+            tr_masks,
+            cfg.batch_size,
+            rng,
+            cfg.flip,
+            rank,
+            world,
+            epoch,
+            cfg.seed,
+            strong=cfg.aug == "strong",
         ):
             x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
             if dev.type == "cuda":
                 x = x.contiguous(memory_format=torch.channels_last)
             with torch.autocast(dev.type, dtype=torch.float16, enabled=dev.type == "cuda"):
-                loss = dice_ce_loss(model(x), y)
+                loss = loss_fn(model(x), y)
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(opt)

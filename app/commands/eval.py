@@ -24,10 +24,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--frames", type=int, default=300)
     p.add_argument("--size", type=int, default=512, help="phantom frame size")
     p.add_argument(
-        "--split", choices=["all", "val", "train"], default="all", help="part of --data to use"
+        "--split",
+        choices=["all", "val", "train", "test"],
+        default="all",
+        help="part of --data to use (the split of 'sonolive train' with the same --split-seed,"
+        " --val-fraction and --test-fraction)",
     )
     p.add_argument("--split-seed", type=int, default=0)
     p.add_argument("--val-fraction", type=float, default=0.2)
+    p.add_argument(
+        "--test-fraction",
+        type=float,
+        default=0.0,
+        help="share held out first as the test split (as given to 'sonolive train')",
+    )
     p.add_argument(
         "--clip",
         action="store_true",
@@ -52,7 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ...inference.evaluate import evaluate, format_table, phantom_samples
-    from ...models.datasets import DataError, folder_pairs, load_pairs, split_pairs
+    from ...models.datasets import DataError, folder_pairs, load_pairs, split_three
 
     if args.clip and args.source != "phantom":
         print("error: --clip needs --source phantom (a scripted scan)", file=sys.stderr)
@@ -66,9 +76,13 @@ def run(args: argparse.Namespace) -> int:
     if args.data is not None:
         try:
             pairs = folder_pairs(args.data)
+            if args.split == "test" and args.test_fraction <= 0:
+                raise DataError("--split test needs the --test-fraction the model was trained with")
             if args.split != "all":
-                tr, va = split_pairs(pairs, args.val_fraction, args.split_seed)
-                pairs = va if args.split == "val" else tr
+                tr, va, te = split_three(
+                    pairs, args.val_fraction, args.test_fraction, args.split_seed
+                )
+                pairs = {"train": tr, "val": va, "test": te}[args.split]
             imgs, masks = load_pairs(pairs)
         except DataError as e:
             print(f"error: {e}", file=sys.stderr)

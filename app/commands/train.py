@@ -17,6 +17,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--frames", type=int, default=2000, help="phantom training frames")
     p.add_argument("--val-frames", type=int, default=200)
     p.add_argument("--val-fraction", type=float, default=0.2)
+    p.add_argument(
+        "--test-fraction",
+        type=float,
+        default=0.0,
+        help="share of --data held out first as a test split: never trained on and never used"
+        " to choose the checkpoint (default 0: no test split, the old train/val split)",
+    )
     p.add_argument("--split-seed", type=int, default=0)
     p.add_argument("--input-size", type=int, default=192)
     p.add_argument("--width", type=int, default=8)
@@ -26,6 +33,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--flip", action="store_true", help="allow left-right flips")
+    p.add_argument(
+        "--aug",
+        choices=["basic", "strong"],
+        default="basic",
+        help="augmentation: basic = gain, TGC, speckle, depth crop, rotation (default);"
+        " strong = basic + blur, shadows, motion blur, contrast/gamma, elastic warp and scale",
+    )
+    p.add_argument(
+        "--loss",
+        choices=["dice-ce", "dice-focal", "tversky-focal"],
+        default="dice-ce",
+        help="dice-ce = cross-entropy + soft Dice (default); dice-focal = focal + soft Dice;"
+        " tversky-focal = focal + Tversky (misses cost more than extra pixels)",
+    )
+    p.add_argument(
+        "--class-weight",
+        action="append",
+        default=[],
+        metavar="CLASS=W",
+        help="weight a class in the loss, e.g. vessel=2 (repeat for more; default 1 each)",
+    )
     p.add_argument(
         "--init", default=None, help="start from a model's weights (a model name or folder)"
     )
@@ -48,6 +76,11 @@ def run(args: argparse.Namespace) -> int:
         init = find_model(args.init) if args.init else None  # a registry name, as --model
     except KeyError as e:
         return fail(e)
+    try:
+        weights = _class_weights(args.class_weight)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     cfg = TrainConfig(
         out=args.out,
         name=args.name,
@@ -55,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         phantom_frames=args.frames,
         val_frames=args.val_frames,
         val_fraction=args.val_fraction,
+        test_fraction=args.test_fraction,
         split_seed=args.split_seed,
         input_size=args.input_size,
         width=args.width,
@@ -64,6 +98,9 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         lr=args.lr,
         flip=args.flip,
+        aug=args.aug,
+        loss=args.loss,
+        class_weight=weights,
         init=init,
         resume=args.resume,
         classes=args.classes.split(",") if args.classes else None,
@@ -85,10 +122,39 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _class_weights(items: list[str]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for item in items:
+        for part in item.split(","):
+            name, sep, value = part.partition("=")
+            try:
+                w = float(value)
+            except ValueError:
+                w = -1.0
+            if not sep or not name.strip() or w < 0:
+                raise ValueError(f"--class-weight wants CLASS=WEIGHT (e.g. vessel=2), got {part!r}")
+            out[name.strip()] = w
+    return out
+
+
+def _train_pictures(args: argparse.Namespace):
+    """The training split's images, each also mirrored (as training with --flip sees them):
+    the same split the run trained on, test images (--test-fraction) left out."""
+    from ...models.datasets import folder_pairs, read_grey, split_three
+
+    tr, _va, _te = split_three(
+        folder_pairs(args.data), args.val_fraction, args.test_fraction, args.split_seed
+    )
+    for ip, _ in tr:
+        img = read_grey(ip)
+        yield img
+        yield img[:, ::-1].copy()
+
+
 def _reference_statistics(args: argparse.Namespace) -> None:
     """Write the training data's reference statistics next to the new weights (the app's
     "unlike the training data" check); a failure here never fails the training."""
-    from ...inference.calibrate import calibrate, folder_pictures, phantom_pictures
+    from ...inference.calibrate import calibrate, phantom_pictures
     from ...inference.segmenter import Segmenter
     from ...models.loader import load_model
 
@@ -96,7 +162,7 @@ def _reference_statistics(args: argparse.Namespace) -> None:
     try:
         seg = Segmenter(load_model(best), device="cpu")
         if args.data is not None:
-            pics = folder_pictures(args.data, "train", args.split_seed, args.val_fraction)
+            pics = _train_pictures(args)
             where = f"{args.data} (train split, each image and its mirror)"
         else:
             n = min(args.frames, 1200)
