@@ -149,6 +149,7 @@ class CamState:
     class_idx: int
     class_name: str
     ms: float
+    timestamp: float = 0.0  # the frame's own time (s)
 
 
 class CamWorker:
@@ -164,11 +165,15 @@ class CamWorker:
         class_idx: int | None = None,
         max_hz: float = 5.0,
         max_age: int = 60,
+        max_age_s: float = 0.75,
     ) -> None:
         self.engine = engine
         self.class_idx = class_idx  # None = auto (the most prominent organ)
         self.max_hz = max_hz
         self.max_age = max_age  # frames; an older map is not drawn (the probe has moved on)
+        #: nor one older than this in the source's own time: on an image folder or a slow
+        #: clip the next frame is another picture, so its map would sit on the wrong anatomy
+        self.max_age_s = max_age_s
         self.slot: LatestSlot[Frame] = LatestSlot()
         self.state: CamState | None = None
         self.computed = 0
@@ -191,7 +196,7 @@ class CamWorker:
         if s is None:
             return None, None, None
         age = max(0, frame.index - s.frame_index)
-        if age > self.max_age:
+        if age > self.max_age or abs(frame.timestamp - s.timestamp) > self.max_age_s:
             return None, s.class_name, age
         heat = s.heat
         if heat.shape != frame.pixels.shape[:2]:
@@ -228,6 +233,11 @@ class CamWorker:
                 continue
             c = self.engine.last_class
             self.state = CamState(
-                heat, frame.index, c, self.engine.card.classes[c].display, (last - t0) * 1000
+                heat,
+                frame.index,
+                c,
+                self.engine.card.classes[c].display,
+                (last - t0) * 1000,
+                frame.timestamp,
             )
             self.computed += 1
