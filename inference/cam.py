@@ -24,6 +24,7 @@ import copy
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -166,6 +167,7 @@ class CamWorker:
         max_hz: float = 5.0,
         max_age: int = 60,
         max_age_s: float = 0.75,
+        on_map: Callable[[Frame], None] | None = None,
     ) -> None:
         self.engine = engine
         self.class_idx = class_idx  # None = auto (the most prominent organ)
@@ -174,6 +176,8 @@ class CamWorker:
         #: nor one older than this in the source's own time: on an image folder or a slow
         #: clip the next frame is another picture, so its map would sit on the wrong anatomy
         self.max_age_s = max_age_s
+        #: called on the worker's thread with the frame each new map was made for
+        self.on_map = on_map
         self.slot: LatestSlot[Frame] = LatestSlot()
         self.state: CamState | None = None
         self.computed = 0
@@ -241,3 +245,8 @@ class CamWorker:
                 frame.timestamp,
             )
             self.computed += 1
+            if self.on_map is not None:
+                try:
+                    self.on_map(frame)
+                except Exception:  # noqa: BLE001 - a listener must not stop the worker
+                    pass

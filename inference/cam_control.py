@@ -20,6 +20,8 @@ class CamControl:
         self._hook = self._offer
         self._t0 = time.perf_counter()
         self._n0 = 0
+        self._shown = None  # the newest frame composed (live or review)
+        self._redone = None  # the last frame recomposed for its own map
 
     def set_model(self, model: LoadedModel | None) -> None:
         self.model = model
@@ -48,7 +50,9 @@ class CamControl:
         except Exception as e:  # noqa: BLE001 - CAM is optional: say why and carry on
             self.error = f"CAM is off: {e}"
             return
-        self.worker = CamWorker(engine, class_idx, max_hz=2.0 if review else 5.0)
+        self.worker = CamWorker(
+            engine, class_idx, max_hz=2.0 if review else 5.0, on_map=self._map_ready
+        )
         self.pipeline.heat_provider = self.worker.latest_for
         self.pipeline.frame_hooks.append(self._hook)
         self._key = key
@@ -62,8 +66,17 @@ class CamControl:
 
     def _offer(self, result: Result) -> None:
         w = self.worker
-        if w is not None:
+        self._shown = result.frame
+        if w is not None and result.frame is not self._redone:
             w.offer(result.frame)
+
+    def _map_ready(self, frame) -> None:
+        """A map is done for the frame still on screen (a paused or ended clip, an image
+        folder, a frozen source): compose that frame once more so its own map is drawn. On
+        a flowing source newer frames are on screen by then, and nothing is redone."""
+        if frame is self._shown and frame is not self._redone:
+            self._redone = frame
+            self.pipeline.redo(frame)
 
     def _stop(self) -> None:
         if self._hook in self.pipeline.frame_hooks:

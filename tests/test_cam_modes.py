@@ -240,3 +240,39 @@ def test_a_map_from_another_still_is_never_drawn(lite_model, phantom_frames):
         assert heat is None
     finally:
         worker.stop()
+
+
+def test_the_last_frame_of_an_ended_clip_gets_its_own_map(lite_model, phantom_frames):
+    """At 2 pictures a second every map is for a picture no longer on screen when it is done
+    (so it is hidden); once the clip has ended, the last picture is composed again with its
+    own map, once."""
+    from sonolive.capture.replay import ReplaySource
+    from sonolive.inference.cam_control import CamControl
+    from sonolive.inference.pipeline import Pipeline
+    from sonolive.inference.segmenter import Segmenter
+
+    frames, _ = phantom_frames
+    src = ReplaySource(frames[:4], fps=2.0, loop=False)
+    results = []
+    got = threading.Event()
+    pipe = Pipeline(src, Segmenter(lite_model, device="cpu"), on_result=got.set)
+    pipe.frame_hooks.append(results.append)
+    cam = CamControl(pipe, device="cpu")
+    cam.set_model(lite_model)
+    cam.configure(True, None, "layercam", None)
+    pipe.start()
+    try:
+        deadline = time.monotonic() + 60
+
+        def own_map_on_last() -> bool:
+            return any(r.frame.index == 3 and r.cam_age == 0 for r in results)
+
+        while not own_map_on_last() and time.monotonic() < deadline:
+            got.wait(0.1)
+            got.clear()
+        assert own_map_on_last()
+        last = [r for r in results if r.frame.index == 3]
+        assert len(last) == 2  # composed once as it came, once more with its own map
+    finally:
+        cam.configure(False)
+        pipe.stop()
