@@ -54,37 +54,45 @@ def evaluate(
                 energy[names[cls_idx]].append(inside / total if total > 0 else 0.0)
                 share[names[cls_idx]].append(float(np.mean(mask == cls_idx)))
         frames += 1
-    D, J = np.array(dices), np.array(ious)
-    per_class = {}
-    for c in range(1, n):
-        m, lo, hi = mean_ci95(D[:, c]) if frames else (float("nan"),) * 3
-        per_class[names[c]] = {
-            "dice": _r(m),
-            "dice_ci95": [_r(lo), _r(hi)],
-            "iou": _r(mean_ci95(J[:, c])[0]) if frames else None,
-            "n": int(np.sum(~np.isnan(D[:, c]))) if frames else 0,
-        }
     out: dict[str, Any] = {
         "model": seg.card.name,
         "version": seg.card.version,
         "frames": frames,
-        "per_class": per_class,
+        "per_class": _per_class(names, dices, ious),
         "in_distribution_fraction": fraction_in_distribution(familiar),
     }
     if cam is not None:
-        out["pointing_game"] = {k: (_r(float(np.mean(v))) if v else None) for k, v in hits.items()}
+        out["pointing_game"] = _means(hits)
         out["pointing_game_n"] = {k: len(v) for k, v in hits.items()}
         # the share of the heatmap's energy inside the true mask (fairer than the peak for
         # thin structures), beside the share of the frame the mask covers (what a flat map
         # would score)
-        out["cam_energy_inside"] = {
-            k: (_r(float(np.mean(v))) if v else None) for k, v in energy.items()
-        }
-        out["cam_mask_share"] = {
-            k: (_r(float(np.mean(v))) if v else None) for k, v in share.items()
-        }
+        out["cam_energy_inside"] = _means(energy)
+        out["cam_mask_share"] = _means(share)
         out["cam"] = {"method": cam.method, "layer": cam.layer}
     return out
+
+
+def _per_class(
+    names: list[str], dices: list[np.ndarray], ious: list[np.ndarray] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Mean Dice (and IoU) per foreground class over frames, its 95% interval and the number
+    of frames behind it."""
+    D = np.array(dices) if dices else np.zeros((0, len(names)))
+    J = np.array(ious) if ious else None
+    out = {}
+    for c in range(1, len(names)):
+        m, lo, hi = mean_ci95(D[:, c]) if len(D) else (float("nan"),) * 3
+        row: dict[str, Any] = {"dice": _r(m), "dice_ci95": [_r(lo), _r(hi)]}
+        if ious is not None:
+            row["iou"] = _r(mean_ci95(J[:, c])[0]) if J is not None else None
+        row["n"] = int(np.sum(~np.isnan(D[:, c]))) if len(D) else 0
+        out[names[c]] = row
+    return out
+
+
+def _means(values: dict[str, list[float]]) -> dict[str, float | None]:
+    return {k: (_r(float(np.mean(v))) if v else None) for k, v in values.items()}
 
 
 def _r(x: float) -> float | None:
@@ -162,21 +170,12 @@ def evaluate_clip(
                 present(int(np.count_nonzero(mask == pc)), total),
                 view,
             )
-    D = np.array(dices) if dices else np.zeros((0, n))
-    per_class = {}
-    for c in range(1, n):
-        m, lo, hi = mean_ci95(D[:, c]) if len(D) else (float("nan"),) * 3
-        per_class[names[c]] = {
-            "dice": _r(m),
-            "dice_ci95": [_r(lo), _r(hi)],
-            "n": int(np.sum(~np.isnan(D[:, c]))) if len(D) else 0,
-        }
     out: dict[str, Any] = {
         "model": seg.card.name,
         "version": seg.card.version,
         "frames": len(dices),
         "temporal_filter": smoother is not None,
-        "per_class": per_class,
+        "per_class": _per_class(names, dices),
         "flicker": flicker.result(),
     }
     if pc is not None:

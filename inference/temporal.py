@@ -108,22 +108,6 @@ class PresenceMeter:
         }
 
 
-class PresenceHysteresis:
-    """A presence verdict that switches on at ``on_fraction`` and off below ``off_fraction``
-    (host-side; :class:`TemporalFilter` does the same with tensors)."""
-
-    def __init__(self, on_fraction: float, off_fraction: float) -> None:
-        if off_fraction > on_fraction:
-            raise ValueError("off_fraction must not exceed on_fraction")
-        self.on_fraction, self.off_fraction = on_fraction, off_fraction
-        self.state = False
-
-    def update(self, area: int, total: int) -> bool:
-        f = area / total if total else 0.0
-        self.state = f >= (self.off_fraction if self.state else self.on_fraction)
-        return self.state
-
-
 class TemporalFilter:
     """Smooths class probabilities across frames for a steadier overlay.
 
@@ -191,9 +175,7 @@ class TemporalFilter:
             shown = self._shown & ~cut  # a cut forgets what was shown
         self._probs, self._thumb, self.last_weight = q, thumb, w
         # hysteresis on presence, from the smoothed map's own label counts
-        n = q.shape[1]
-        lab = q[0].max(0).indices  # max's index: torch's argmax is 8x slower on the CPU
-        frac = torch.bincount(lab.flatten(), minlength=n)[:n].float() / lab.numel()
+        frac = _class_shares(q)
         need = torch.where(
             shown,
             torch.full_like(frac, self.off_fraction),
@@ -202,21 +184,30 @@ class TemporalFilter:
         keep = frac >= need
         keep[0] = True  # background is always there
         self._shown = keep
-        kept = q * keep.view(1, n, 1, 1).to(q.dtype)
-        return torch.log(kept.clamp_min(1e-8))
+        return torch.log(_only(q, keep, 0.0).clamp_min(1e-8))
 
 
 def drop_specks(out: torch.Tensor, output: str, min_fraction: float) -> torch.Tensor:
     """The network's output with every class that wins less than ``min_fraction`` of the map's
     pixels taken out (its pixels go to the next most likely class), in the same kind
     (logits or probabilities); tensors only, no sync."""
-    n = out.shape[1]
-    lab = out[0].max(0).indices  # max's index: torch's argmax is 8x slower on the CPU
-    frac = torch.bincount(lab.flatten(), minlength=n)[:n].float() / lab.numel()
-    keep = frac >= min_fraction
+    keep = _class_shares(out) >= min_fraction
     keep[0] = True
     floor = -1e4 if output == "logits" else 0.0  # far below any logit, and fp16-safe
-    return torch.where(keep.view(1, n, 1, 1), out, torch.full((), floor, dtype=out.dtype))
+    return _only(out, keep, floor)
+
+
+def _class_shares(scores: torch.Tensor) -> torch.Tensor:
+    """The share of the map each class wins (1 x C x h x w scores -> C fractions)."""
+    n = scores.shape[1]
+    lab = scores[0].max(0).indices  # max's index: torch's argmax is 8x slower on the CPU
+    return torch.bincount(lab.flatten(), minlength=n)[:n].float() / lab.numel()
+
+
+def _only(scores: torch.Tensor, keep: torch.Tensor, floor: float) -> torch.Tensor:
+    """``scores`` with the classes not in ``keep`` (a bool per class) set to ``floor``."""
+    mask = keep.view(1, -1, 1, 1)
+    return torch.where(mask, scores, torch.full((), floor, dtype=scores.dtype))
 
 
 def clip_samples(
