@@ -41,6 +41,7 @@ from ..models.loader import LoadedModel
 from .device_route import DeviceRoute, Smoother
 from .host_prep import HostPreprocessor
 from .segmentation import Segmentation
+from .temporal import drop_specks
 from .torch_device import default_dtype, pick_device
 
 if TYPE_CHECKING:
@@ -272,8 +273,6 @@ class Segmenter:
         if smoother is not None:
             return smoother(x, out, self.card.output)
         if self.card.min_area_fraction > 0:
-            from .temporal import drop_specks
-
             return drop_specks(out, self.card.output, self.card.min_area_fraction)
         return out
 
