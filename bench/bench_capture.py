@@ -5,7 +5,7 @@ it in real time at 60 fps. For every Frame that ``DeviceSource.read()`` returns,
 is measured from the instant the fake card made that frame available (its due time on the
 card's clock, i.e. when a real driver's buffer would be complete) to the moment ``read()``
 returned it; this covers driver wake-up, the BGR->RGB conversion, the latest-wins hand-off
-and the consumer's wake-up. ``capture`` is the conversion alone (``Frame.timings.capture``).
+and the consumer's wake-up. ``capture`` is the conversion alone (``Frame.capture_ms``).
 
     python bench/bench_capture.py --frames 600 --json capture.json
 """
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             due, ret = card.deliveries[k]
             lat_due.append((t_read - due) * 1e3)
             lat_ret.append((t_read - ret) * 1e3)
-            conv.append(f.timings.capture)
+            conv.append(f.capture_ms)
             indices.append(f.index)
         elapsed = time.perf_counter() - (t_start or time.perf_counter())
     finally:

@@ -379,7 +379,7 @@ class DeviceSource(FrameSource):
                         break
                     frame.index = self._next_index
                     self._next_index += 1
-                    frame.timings.capture = (time.perf_counter() - t_got) * 1e3
+                    frame.capture_ms = (time.perf_counter() - t_got) * 1e3
                     frame.mark_entered()
                     self._latest = frame
                     if self._state != LIVE:

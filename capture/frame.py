@@ -3,31 +3,9 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
-
-STAGES = ("capture", "preprocess", "infer", "compose", "handoff")
-
-
-@dataclass
-class Timings:
-    """Per-frame stage durations in milliseconds, filled in as the frame moves on.
-
-    ``t_enter`` is the ``perf_counter`` instant the frame entered the pipeline (the end of
-    capture); ``total`` is the added latency from there to the hand-off to the view.
-    """
-
-    capture: float = 0.0
-    preprocess: float = 0.0
-    infer: float = 0.0
-    compose: float = 0.0
-    handoff: float = 0.0
-    t_enter: float = 0.0
-    total: float = 0.0
-
-    def as_dict(self) -> dict[str, float]:
-        return {s: getattr(self, s) for s in (*STAGES, "total")}
 
 
 @dataclass
@@ -46,10 +24,15 @@ class Frame:
     roi: tuple[int, int, int, int] | None = None
     truth: np.ndarray | None = None
     source: str = ""
-    timings: Timings = field(default_factory=Timings)
-    #: the network's input made ahead on the capture thread, as ``(key, array)``; the key says
-    #: which input it is (size, channels, normalisation), so another model ignores it
-    net_input: tuple[tuple, np.ndarray] | None = None
+    #: what the source spent making this frame (conversion, ROI crop), in milliseconds
+    capture_ms: float = 0.0
+    #: the ``perf_counter`` instant the frame entered the pipeline; the pipeline's added
+    #: latency (its stage timings: ``inference/stats.py``) is counted from here
+    t_enter: float = 0.0
+    #: the network's input made ahead on the capture thread, as ``(key, array, ms)``; the key
+    #: says which input it is (size, channels, normalisation), so another model ignores it,
+    #: and ``ms`` is what making it cost
+    net_input: tuple[tuple, np.ndarray, float] | None = None
 
     def __post_init__(self) -> None:
         p = self.pixels
@@ -67,4 +50,4 @@ class Frame:
         return int(self.pixels.shape[1])
 
     def mark_entered(self) -> None:
-        self.timings.t_enter = time.perf_counter()
+        self.t_enter = time.perf_counter()

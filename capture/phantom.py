@@ -364,7 +364,7 @@ class PhantomSource(FrameSource):
             truth=mask,
             source=self.describe(),
         )
-        frame.timings.capture = (time.perf_counter() - t_start) * 1000.0
+        frame.capture_ms = (time.perf_counter() - t_start) * 1000.0
         frame.mark_entered()
         self._n = n + 1
         return frame

@@ -64,7 +64,7 @@ class ReplaySource(FrameSource):
             truth=self.truths[i] if self.truths is not None else None,
             source=self.name,
         )
-        frame.timings.capture = (time.perf_counter() - t0) * 1000
+        frame.capture_ms = (time.perf_counter() - t0) * 1000
         self._n += 1
         return frame
 

@@ -207,7 +207,7 @@ class RoiStage:
             elif self._user_roi is None:
                 out = fit(out, self._out_size)  # a new region keeps the first one's size
         self.last_ms = (time.perf_counter() - t0) * 1e3
-        out.timings.capture += self.last_ms
+        out.capture_ms += self.last_ms
         return out
 
     def _is_whole(self, roi: Roi, shape: tuple[int, int] | None = None) -> bool:

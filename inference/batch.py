@@ -316,9 +316,7 @@ def _process(
                 out_size.append((frame.width, frame.height))
             frame = fit(frame, out_size[0])
         frame.mark_entered()
-        prep = pipe.segmenter.host_preprocessor if pipe.segmenter is not None else None
-        if prep is not None:  # the device route resizes on the device instead
-            frame.net_input = (prep.key, prep(frame.pixels))
+        pipe.prepare_input(frame)  # here on the reader thread (none on the device route)
         return frame
 
     q: queue.Queue = queue.Queue(maxsize=4)

@@ -20,6 +20,7 @@ from torch.nn import functional as F
 
 from ..capture.frame import Frame
 from .segmentation import LazySegmentation, Segmentation
+from .stats import Timings
 
 if TYPE_CHECKING:
     from .gpu_compose import TorchCompositor
@@ -107,15 +108,16 @@ class DeviceRoute:
     def segment_compose(
         self,
         frame: Frame,
-        style: OverlayStyle | None = None,
-        heat: np.ndarray | None = None,
-        smoother: Smoother | None = None,
+        style: OverlayStyle | None,
+        heat: np.ndarray | None,
+        smoother: Smoother | None,
+        tm: Timings,
     ) -> tuple[Segmentation, np.ndarray]:
         """Segment and compose on the device; one download, one synchronisation.
 
         Returns the segmentation (its ``labels`` downloaded lazily, see
         :class:`LazySegmentation`) and the finished H x W x 3 uint8 picture, names drawn.
-        Records ``preprocess``, ``infer`` and ``compose`` in ``frame.timings``.
+        Records ``preprocess``, ``infer`` and ``compose`` in ``tm``.
         """
         from .gpu_compose import label_stride
 
@@ -172,7 +174,6 @@ class DeviceRoute:
         seg = LazySegmentation(lab_u8, small, s, seg0.confidence, seg0.areas)
         self.seg.judge(seg, staged)
         t4 = time.perf_counter()
-        tm = frame.timings
         if self.seg.on_cuda and self._events is not None:
             # the host ran ahead of the GPU until the sync; place the stage boundaries where
             # the GPU passed them (events), measured back from the sync, so the stages still

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -24,7 +24,7 @@ from .ood import OodGate, draw_gate_line, draw_lines, draw_mark, gate_lines
 from .overlay import Overlay, OverlayStyle
 from .segmenter import Segmentation, Segmenter
 from .slot import LatestSlot
-from .stats import LatencyStats
+from .stats import LatencyStats, Timings
 from .temporal import TemporalFilter
 
 StatusCallback = Callable[[str, str], None]  # (kind, plain-words message)
@@ -43,11 +43,12 @@ class Result:
     t_composed: float = 0.0
     ood_hidden: bool = False  # the picture has been unlike the training data for a while
     ood_shown_anyway: bool = False  # ... and the user asked to see the overlay all the same
+    timings: Timings = field(default_factory=Timings)
 
     def finish_handoff(self, stats: LatencyStats | None = None) -> None:
         """Call when the view has the frame: closes the timing record."""
         now = time.perf_counter()
-        t = self.frame.timings
+        t = self.timings
         t.handoff = (now - self.t_composed) * 1000
         t.total = t.capture + (now - t.t_enter) * 1000
         if stats is not None:
@@ -68,6 +69,7 @@ class _Segmented:
     heat_ms: float
     cam_cls: str | None
     cam_age: int | None
+    timings: Timings
 
 
 class Pipeline:
@@ -265,22 +267,22 @@ class Pipeline:
             if frame is None:
                 continue
             frame.mark_entered()
-            self._prepare(frame)
+            self.prepare_input(frame)
             self.frames_in.put(frame)
 
-    def _prepare(self, frame: Frame) -> None:
-        """Make the network's input here on the capture thread, where it overlaps the
-        previous frame's forward pass (the CPU path; the device path resizes on the GPU)."""
+    def prepare_input(self, frame: Frame) -> None:
+        """Make the network's input ahead, on the thread that reads frames, where it overlaps
+        the previous frame's forward pass (the CPU path; the device path resizes on the GPU)."""
         seg = self.segmenter  # read once: a model swap may replace it meanwhile
         prep = seg.host_preprocessor if seg is not None else None
         if prep is None:
             return
         t0 = time.perf_counter()
         try:
-            frame.net_input = (prep.key, prep(frame.pixels))
+            x = prep(frame.pixels)
         except Exception:  # noqa: BLE001 - the inference thread will try (and report) again
             return
-        frame.timings.preprocess = (time.perf_counter() - t0) * 1000
+        frame.net_input = (prep.key, x, (time.perf_counter() - t0) * 1000)
 
     def _infer_loop(self) -> None:
         while not self._shutdown.is_set():
@@ -343,15 +345,16 @@ class Pipeline:
         heat_ms = (time.perf_counter() - t_heat) * 1000
         on_device = False
         smoother = self.temporal if smooth else None  # read once: the GUI may switch it
+        tm = Timings.of(frame)
         for _attempt in range(2):
             if seg_model is None:
                 break
             on_device = overlay is not None and seg_model.composes_on_device
             try:
                 if on_device:
-                    seg, image = seg_model.segment_compose(frame, style, heat, smoother)
+                    seg, image = seg_model.segment_compose(frame, style, heat, smoother, tm)
                 else:
-                    seg = seg_model.segment(frame, smoother)
+                    seg = seg_model.segment(frame, smoother, tm)
                 break
             except Exception as e:  # noqa: BLE001 - inference errors become a message
                 seg, image = None, None
@@ -361,7 +364,7 @@ class Pipeline:
                 with self._lock:
                     seg_model, overlay, style = self.segmenter, self.overlay, self.style
         return _Segmented(
-            frame, seg, image, on_device, seg_model, overlay, heat, heat_ms, cam_cls, cam_age
+            frame, seg, image, on_device, seg_model, overlay, heat, heat_ms, cam_cls, cam_age, tm
         )
 
     def segment_ahead(self, frame: Frame, smooth: bool = False) -> _Segmented:
@@ -379,7 +382,7 @@ class Pipeline:
         """Gate and compose a segmented frame (the CPU overlay, or the device route's picture)."""
         frame, seg, image, on_device = part.frame, part.seg, part.image, part.on_device
         seg_model, overlay, heat, heat_ms = part.seg_model, part.overlay, part.heat, part.heat_ms
-        cam_cls, cam_age = part.cam_cls, part.cam_age
+        cam_cls, cam_age, tm = part.cam_cls, part.cam_age, part.timings
         verdict = seg.in_distribution if seg else None
         if decide_now:
             hidden = self.ood_gate.decide_now(verdict)
@@ -391,10 +394,10 @@ class Pipeline:
             t0 = time.perf_counter()  # masks, names and CAM give way to one plain line
             image = draw_gate_line(frame.pixels, seg_model.card)
             t1 = time.perf_counter()
-            frame.timings.compose = heat_ms + (t1 - t0) * 1000
+            tm.compose = heat_ms + (t1 - t0) * 1000
             cam_cls = cam_age = None
         elif on_device and image is not None:
-            frame.timings.compose += heat_ms  # segment_compose timed the rest
+            tm.compose += heat_ms  # segment_compose timed the rest
             t1 = time.perf_counter()
         else:
             t0 = time.perf_counter()
@@ -403,7 +406,7 @@ class Pipeline:
             else:
                 image = frame.pixels
             t1 = time.perf_counter()
-            frame.timings.compose = heat_ms + (t1 - t0) * 1000
+            tm.compose = heat_ms + (t1 - t0) * 1000
         if anyway and image is not None:
             image = draw_mark(np.array(image))
         elif 0.0 < weight < 1.0 and image is not None and seg_model is not None:
@@ -421,6 +424,7 @@ class Pipeline:
             t_composed=t1,
             ood_hidden=hidden,
             ood_shown_anyway=anyway,
+            timings=tm,
         )
 
     def _inference_failed(self, seg_model: Segmenter, e: Exception) -> Segmenter | None:

@@ -41,6 +41,7 @@ from ..models.loader import LoadedModel
 from .device_route import DeviceRoute, Smoother
 from .host_prep import HostPreprocessor
 from .segmentation import Segmentation
+from .stats import Timings
 from .temporal import drop_specks
 from .torch_device import default_dtype, pick_device
 
@@ -215,7 +216,7 @@ class Segmenter:
         t = torch.from_numpy(x)
         return t if self.dtype == torch.float32 else t.to(self.dtype)
 
-    def _input_for(self, frame: Frame) -> torch.Tensor:
+    def _input_for(self, frame: Frame, timings: Timings) -> torch.Tensor:
         """The frame's network input: the one the capture thread prepared when it fits this
         model, else made now."""
         prepared = frame.net_input
@@ -224,10 +225,11 @@ class Segmenter:
             and not self.composes_on_device
             and prepared[0] == self._host_prep.key
         ):
+            timings.preprocess = prepared[2]  # timed where it ran, on the capture thread
             return self._from_host(prepared[1])
         t0 = time.perf_counter()
         x = self.preprocess(frame.pixels)
-        frame.timings.preprocess = (time.perf_counter() - t0) * 1000
+        timings.preprocess = (time.perf_counter() - t0) * 1000
         return x
 
     def ood_inputs(
@@ -349,13 +351,16 @@ class Segmenter:
         return Segmentation(labels=labels, confidence=conf, areas=areas)
 
     # ---- whole step ----------------------------------------------------------
-    def segment(self, frame: Frame, smoother: Smoother | None = None) -> Segmentation:
-        """Run all stages on a frame and record their durations in ``frame.timings``.
+    def segment(
+        self, frame: Frame, smoother: Smoother | None = None, timings: Timings | None = None
+    ) -> Segmentation:
+        """Run all stages on a frame and record their durations in ``timings``.
 
         ``smoother`` (a :class:`~.temporal.TemporalFilter`) turns the network's output into
         its smoothed log-probabilities before postprocessing; the training-data check still
         judges the raw output."""
-        x = self._input_for(frame)
+        tm = timings if timings is not None else Timings()
+        x = self._input_for(frame, tm)
         t1 = time.perf_counter()
         out = self.infer(x)
         staged = self.ood_inputs(x, out)  # before postprocess's sync
@@ -364,7 +369,7 @@ class Segmenter:
         # on CUDA the work is asynchronous until the single sync in postprocess, so the
         # inference stage is charged with everything up to that sync (and on the CPU the
         # label map's resize counts as inference too)
-        frame.timings.infer = (time.perf_counter() - t1) * 1000
+        tm.infer = (time.perf_counter() - t1) * 1000
         return seg
 
     def segment_pixels(self, rgb: np.ndarray, smoother: Smoother | None = None) -> Segmentation:
@@ -380,8 +385,10 @@ class Segmenter:
         style: OverlayStyle | None = None,
         heat: np.ndarray | None = None,
         smoother: Smoother | None = None,
+        timings: Timings | None = None,
     ) -> tuple[Segmentation, np.ndarray]:
         """The device route's whole step (:meth:`DeviceRoute.segment_compose`)."""
         if self._device_route is None:
             raise RuntimeError("segment_compose needs route='device'")
-        return self._device_route.segment_compose(frame, style, heat, smoother)
+        tm = timings if timings is not None else Timings()
+        return self._device_route.segment_compose(frame, style, heat, smoother, tm)

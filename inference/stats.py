@@ -5,12 +5,37 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..capture.frame import STAGES, Timings
+from ..capture.frame import Frame
 
+STAGES = ("capture", "preprocess", "infer", "compose", "handoff")
 FIELDS = (*STAGES, "total")
+
+
+@dataclass
+class Timings:
+    """One frame's stage durations in milliseconds, filled in as the pipeline moves it on.
+
+    ``t_enter`` is the ``perf_counter`` instant the frame entered the pipeline (the end of
+    capture); ``total`` is the added latency from there to the hand-off to the view, plus what
+    capture itself cost.
+    """
+
+    capture: float = 0.0
+    preprocess: float = 0.0
+    infer: float = 0.0
+    compose: float = 0.0
+    handoff: float = 0.0
+    t_enter: float = 0.0
+    total: float = 0.0
+
+    @classmethod
+    def of(cls, frame: Frame) -> Timings:
+        """A record for ``frame``: what its source and the capture thread already spent."""
+        return cls(capture=frame.capture_ms, t_enter=frame.t_enter)
 
 
 def percentiles(values: list[float] | np.ndarray) -> dict[str, float]:

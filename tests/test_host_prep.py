@@ -44,7 +44,7 @@ def test_prepared_input_gives_the_same_segmentation(lite_model, phantom_frames):
     from sonolive.capture.frame import Frame
 
     f = Frame(pixels=rgb, timestamp=0.0, index=0)
-    f.net_input = (prep.key, prep(rgb))
+    f.net_input = (prep.key, prep(rgb), 0.0)
     via = seg.segment(f)
     assert (via.labels == direct.labels).all()
     assert via.areas == direct.areas
@@ -62,7 +62,7 @@ def test_input_prepared_for_another_model_is_not_used(lite_model, phantom_frames
 
     f = Frame(pixels=rgb, timestamp=0.0, index=0)
     wrong = np.zeros((1, 1, 64, 64), np.float32)  # what a 64 x 64 model would take
-    f.net_input = ((64, 64, 1, (0.0,), (1.0,)), wrong)
+    f.net_input = ((64, 64, 1, (0.0,), (1.0,)), wrong, 0.0)
     assert (seg.segment(f).labels == seg.segment_pixels(rgb).labels).all()
     on_device = Segmenter(seg.model, device="cpu", dtype=torch.float32, route="device")
     assert on_device.host_preprocessor is None  # the device route resizes on the device
@@ -91,4 +91,4 @@ def test_live_frames_arrive_with_their_input_prepared_on_the_capture_thread(lite
         pipe.stop()
     assert seen and all(ready for ready, _ in seen)
     assert all(name == "sonolive-infer" for _, name in seen)
-    assert r.frame.timings.preprocess > 0  # timed where it ran, inside the added latency
+    assert r.timings.preprocess > 0  # timed where it ran, inside the added latency

@@ -84,7 +84,7 @@ def test_timing_records_are_filled(qtbot, settings, phantom_frames):
     qtbot.waitUntil(
         lambda: win.pipeline.stats.frames >= 10 and win.last_result.seg is not None, timeout=15000
     )
-    t = win.last_result.frame.timings
+    t = win.last_result.timings
     assert t.preprocess > 0 and t.infer > 0 and t.compose > 0 and t.handoff > 0
     assert t.total >= t.preprocess + t.infer + t.compose
     s = win.pipeline.stats.summary()
