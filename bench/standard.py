@@ -30,7 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
-STAGES = ("capture", "preprocess", "infer", "compose", "handoff", "total")
+from sonolive.inference.stats import FIELDS  # the stages, then "total"
+
 CLI = "import sys; from sonolive.app.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
@@ -120,7 +121,7 @@ def process_markdown(results: list[dict]) -> str:
 
 def markdown(results: list[dict]) -> str:
     head = ["run", "device", "fps", "dropped", "frames", "rss MB", "of it replay frames MB"]
-    head += [f"{s} p50/p95/p99 ms" for s in STAGES]
+    head += [f"{s} p50/p95/p99 ms" for s in FIELDS]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for res in results:
         if "process_fps" in res:
@@ -138,7 +139,7 @@ def markdown(results: list[dict]) -> str:
                     f"{r['rss_mb']:.0f}",
                     f"{r.get('source_mb', 0):.0f}",
                 ]
-                for s in STAGES:
+                for s in FIELDS:
                     v = r.get(s, {})
                     cells.append(
                         f"{v.get('p50', 0):.1f} / {v.get('p95', 0):.1f} / {v.get('p99', 0):.1f}"
