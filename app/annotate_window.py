@@ -108,7 +108,7 @@ class AnnotateControl(QObject):
     def source_path(self) -> str:
         if self.opened_path:
             return self.opened_path
-        src = self.window.source  # a card by its name, a file played live by its file name
+        src = self.window.source  # a card by its name, a stream by the last part of its address
         if isinstance(src, DeviceSource):
             return src.name or "live"
         if isinstance(src, SeekableSource) and src.location:

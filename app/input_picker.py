@@ -7,6 +7,9 @@ video file or a stream URL, plus what a live capture card needs in the window.
   (``DeviceInfo.label``; item data ``device:<VID:PID or name>``), "Open video file…" and
   "Stream URL…" - and re-enumerates the devices every few seconds on a background thread
   (enumeration can block for seconds on some drivers; it never runs in the GUI thread);
+* sends recorded files to Review: "Open video file…" asks Review's one file dialog
+  (``openFileRequested``) and a file's entry reopens it there, as File → Open clip does;
+  only live inputs (scanner, cards, streams) play here;
 * sets ``window.pipeline.frame_filter`` to a per-source ROI crop
   (:class:`~..capture.roi_stage.SourceRoiFilter`): every non-simulated source gets a
   :class:`~..capture.roi_stage.RoiStage`, its ROI restored from QSettings ``roi/<device
@@ -33,11 +36,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit
+from PySide6.QtWidgets import QInputDialog, QLineEdit
 
 from ..capture.capture_card import LIVE, LOST, DeviceSource
 from ..capture.clip import is_url
 from ..capture.device_enum import DeviceInfo, list_devices
+from ..capture.open_source import is_recording
 from ..capture.roi import Roi
 from ..capture.roi_stage import RoiStage, SourceRoiFilter, format_roi, parse_roi
 from ..capture.source import FrameSource, SeekableSource, as_seekable
@@ -94,6 +98,8 @@ class InputPicker(QObject):
     deviceState = Signal(object, str, str)  # DeviceSource, state, reason  # noqa: N815
     roiChanged = Signal()  # noqa: N815
     roiNotice = Signal(str)  # noqa: N815 - "no ultrasound region found…", from a capture thread
+    #: "Open video file…" was chosen: the window's one file dialog (Review's) answers it
+    openFileRequested = Signal()  # noqa: N815
 
     def __init__(
         self,
@@ -218,18 +224,8 @@ class InputPicker(QObject):
     def _picked(self, index: int) -> None:
         data = self.combo.itemData(index)
         if data == OPEN_FILE:
-            path, _ = QFileDialog.getOpenFileName(
-                self.window,
-                self.tr("Open a video or DICOM cine"),
-                "",
-                self.tr(
-                    "Video or DICOM (*.mp4 *.mov *.avi *.mkv *.gif *.dcm *.dicom);;All files (*)"
-                ),
-            )
-            if path:
-                self.select(path)
-            else:
-                self._show_current()
+            self._show_current()  # the entry is an action: the picker keeps showing the input
+            self.openFileRequested.emit()
         elif data == OPEN_URL:
             url, ok = QInputDialog.getText(
                 self.window,
@@ -253,8 +249,15 @@ class InputPicker(QObject):
             self.select(str(data))
 
     def select(self, spec: str) -> None:
-        """Switch the window to ``spec`` ('phantom', 'device:<id>', a path or a URL)."""
+        """Switch the window to ``spec`` ('phantom', 'device:<id>', a path or a URL).
+
+        A recorded file (clip, DICOM cine, image folder) opens in Review, as from File → Open
+        clip: the window has one way to open a file."""
         w = self.window
+        if is_recording(spec):
+            self.review.open(spec)  # the entry follows once it opened (sync)
+            self._show_current()
+            return
         if spec.startswith("device:"):
             target = spec.split(":", 1)[1].strip()
             src = DeviceSource(target)

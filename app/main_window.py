@@ -15,7 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..capture.source import FrameSource, SourceError, as_seekable
+from ..capture.open_source import is_recording, open_source
+from ..capture.source import FrameSource, SourceError
 from ..inference.cam_control import CamControl
 from ..inference.overlay import OverlayStyle
 from ..inference.pipeline import Pipeline, Result
@@ -40,27 +41,6 @@ from .status_line import StatusLine
 from .video_view import VideoView
 
 
-def make_source(spec: str) -> FrameSource:
-    """'phantom', a file path, a URL or 'device:<name>' -> a frame source (not yet opened)."""
-    if spec == "phantom":
-        from ..capture.phantom import PhantomSource
-
-        return PhantomSource()
-    from ..capture.open_source import open_source
-
-    return open_source(spec)
-
-
-def _is_recording(source: str | FrameSource) -> bool:
-    """A clip, DICOM cine or image folder given by path (not the phantom, a card or a URL)."""
-    from ..capture.clip import is_url
-
-    if not isinstance(source, str):
-        return False
-    low = source.strip().lower()
-    return not (low == "phantom" or low.startswith(("phantom:", "device:")) or is_url(source))
-
-
 class MainWindow(QMainWindow):
     def __init__(
         self,
@@ -73,8 +53,6 @@ class MainWindow(QMainWindow):
         trust_code: bool = False,
     ) -> None:
         super().__init__()
-        self._model_loading = False  # a model is being loaded in the background
-        self._waiting_for_model = False  # a recording waits for it before it plays
         self.setWindowTitle(self.tr("SonoLive — not for diagnostic use"))
         self.resize(1280, 800)
         self.settings = settings or QSettings("SonoLive", "SonoLive")
@@ -174,10 +152,7 @@ class MainWindow(QMainWindow):
         self.set_mode(self.mode)
         if model:
             self.select_model(model)
-        if self.mode == "review" and _is_recording(source):
-            self.review.open(source)  # stepped and seeked in Review, not played live
-        else:
-            self.set_source(source)
+        self.set_source(source)
         self.update_marks()  # the permanent marks show even before any source runs
 
     # ---- modes -----------------------------------------------------------------------
@@ -259,12 +234,10 @@ class MainWindow(QMainWindow):
             self.model_picker.blockSignals(False)
         if name is None:
             self.pipeline.set_segmenter(None)
-            self._model_settled()
             self.model_simulated = False
             self._set_card(None, None)
             self.update_marks()
             return
-        self._model_loading = True
         self.bridge.load_model_async(name, self.device, self.backend, trust_code=self.trust_code)
 
     def _model_picked(self, idx: int) -> None:
@@ -280,16 +253,7 @@ class MainWindow(QMainWindow):
         self._cam_changed()
         self.fit_docks()
 
-    @Slot(object, str)
-    def _model_settled(self) -> None:
-        """The model has loaded or failed: a recording held back for it starts now."""
-        self._model_loading = False
-        if self._waiting_for_model:
-            self._waiting_for_model = False
-            self.pipeline.start()
-
     def on_model_ready(self, seg, name: str) -> None:
-        self._model_settled()
         self.model_simulated = bool(seg.card.simulated)
         self.hide_banner("model")  # a source error stays up: it is not the model's to clear
         self.hide_banner("other")
@@ -303,7 +267,6 @@ class MainWindow(QMainWindow):
 
     @Slot(str, str)
     def on_model_failed(self, name: str, msg: str) -> None:
-        self._model_settled()
         self.model_simulated = False
         self.status_line.backend_label.setText(self.tr("no model"))
         self._set_card(None, None)
@@ -317,28 +280,26 @@ class MainWindow(QMainWindow):
 
     # ---- sources ---------------------------------------------------------------------
     def set_source(self, source: str | FrameSource | None) -> None:
+        """Switch the input: a live source (the simulated scanner, a capture card, a stream)
+        plays here; a recording given by path opens in Review instead, where it is seeked,
+        as from File → Open clip, the input picker, drag and drop or the command line."""
         if source is None:
             self.pipeline.set_source(None)
             return
+        if isinstance(source, str) and is_recording(source):
+            self.review.open(source)
+            return
         try:
-            src = make_source(source) if isinstance(source, str) else source
+            src = open_source(source) if isinstance(source, str) else source
         except SourceError as e:
             self.show_banner(str(e), "source")
             return
         self.hide_banner("source")
         self.source = src
         self.status_line.source_label.setText(src.describe())
-        # a recording is finite: it waits for the model that is loading, so that no frame of
-        # it goes by unsegmented (a live card or the simulated scanner starts at once)
-        self._waiting_for_model = self._model_loading and as_seekable(src) is not None
-        if self._waiting_for_model:
-            self.pipeline.set_source(None)  # end a running input; the recording waits
         self.pipeline.set_source(src)
         self.ood.reset()
-        if self._waiting_for_model:
-            self.status_line.showMessage(self.tr("Loading the model before playing…"), 5000)
-        else:
-            self.pipeline.start()
+        self.pipeline.start()
         self.input_picker.sync()
         self.update_marks()
 

@@ -95,6 +95,7 @@ class ReviewWindowing(QObject):
         review.opened.connect(self._on_opened)
         review.roi_lookup = picker.saved_roi_for_path
         picker.roiChanged.connect(review.refresh)
+        picker.openFileRequested.connect(self.pick_clip)  # the picker's "Open video file…"
         # a model or style change shows the current frame again, recomputed
         window.overlay_panel.styleChanged.connect(lambda *_: review.refresh())
         window.bridge.modelReady.connect(lambda *_: review.refresh())

@@ -23,6 +23,15 @@ from .source import FrameSource, SourceError
 DICOM_EXTENSIONS = frozenset({".dcm", ".dicom", ".dic"})
 
 
+def is_recording(spec: str) -> bool:
+    """A recorded file or folder (clip, DICOM cine, image folder), not the simulated scanner,
+    a capture card or a stream: what the window opens in Review, where it is seeked."""
+    low = str(spec).strip().lower()
+    return bool(low) and not (
+        low == "phantom" or low.startswith(("phantom:", "device:")) or "://" in low
+    )
+
+
 def open_source(spec: str, **kw) -> FrameSource:
     """The :class:`FrameSource` for ``spec`` (see the module docstring); SourceError if none."""
     spec = str(spec).strip()

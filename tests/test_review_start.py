@@ -1,5 +1,7 @@
-"""``sonolive --mode review --source clip.mp4`` opens the clip in Review, controls connected
-(it used to play the clip live while the panel read "frame – / –")."""
+"""A recording opens in Review however it is opened: ``sonolive --mode review --source
+clip.mp4`` (it used to play the clip live while the panel read "frame – / –"), the command
+line in another mode, the input picker's "Open video file…" and its file entries (they used to
+play the file live, a second way to open a file beside File → Open clip)."""
 
 from __future__ import annotations
 
@@ -37,4 +39,66 @@ def test_review_mode_with_the_phantom_stays_live(qtbot, settings):
     win = MainWindow(source="phantom", model=None, settings=settings, mode="review")
     qtbot.addWidget(win)
     assert win.pipeline.running and win.review.path is None
+    win.close()
+
+
+def test_a_clip_opened_while_the_model_loads_shows_segmented_in_review(qtbot, settings, tmp_path):
+    """Teaching mode, clip on the command line: Review takes it (no frame plays by live and
+    unsegmented during the load), and once the model is there the frame shown is segmented."""
+    from sonolive.app.main_window import MainWindow
+
+    clip = encode_clip(tmp_path / "short.mp4", 12)
+    win = MainWindow(str(clip), "fast-lite", settings, "cpu", "teaching", "torch")
+    qtbot.addWidget(win)
+    shown = []
+    win.review.frameShown.connect(shown.append)
+    win.show()
+    qtbot.waitUntil(lambda: win.card is not None, timeout=60000)
+    qtbot.waitUntil(lambda: bool(shown) and shown[-1].seg is not None, timeout=20000)
+    assert win.mode == "review" and win.review.path == str(clip)
+    assert not win.pipeline.running and win.last_result is shown[-1]
+    first = len(shown)
+    win.review.play()  # played to the end in Review, every frame through the model
+    qtbot.waitUntil(lambda: win.review.index == 11 and not win.review.playing, timeout=30000)
+    assert len(shown) > first and all(r.seg is not None for r in shown[first:])
+    win.close()
+
+
+def test_the_input_picker_opens_files_in_review(qtbot, settings, tmp_path, monkeypatch):
+    from sonolive.app import review_window
+    from sonolive.app.input_picker import OPEN_FILE, PHANTOM
+    from sonolive.app.main_window import MainWindow
+
+    clip = encode_clip(tmp_path / "exam.mp4", 10)
+    asked = []
+
+    def answer(*args, **kwargs):  # the user picks the clip in the one file dialog
+        asked.append(args[1])
+        return str(clip), ""
+
+    monkeypatch.setattr(review_window.QFileDialog, "getOpenFileName", answer)
+    win = MainWindow("phantom", None, settings, "cpu", "teaching", "torch")
+    qtbot.addWidget(win)
+    win.show()
+    c = win.source_picker
+    c.setCurrentIndex(c.findData(OPEN_FILE))
+    c.activated.emit(c.findData(OPEN_FILE))
+    qtbot.waitUntil(lambda: win.review.path == str(clip) and win.review.index == 0, timeout=20000)
+    assert asked == ["Open clip"]  # Review's dialog: the same one as File → Open clip
+    assert win.mode == "review" and not win.pipeline.running
+    qtbot.waitUntil(lambda: c.currentData() == str(clip), timeout=5000)  # the entry follows
+
+    win.review.seek(5)  # a position of its own, so that the reopening shows
+    qtbot.waitUntil(lambda: win.review.index == 5, timeout=10000)
+    c.setCurrentIndex(0)
+    c.activated.emit(0)  # back to the simulated scanner: live again
+    qtbot.waitUntil(lambda: win.pipeline.running and win.source.simulated, timeout=10000)
+    assert c.currentData() == PHANTOM
+    entry = c.findData(str(clip))
+    c.setCurrentIndex(entry)
+    c.activated.emit(entry)
+    qtbot.waitUntil(lambda: not win.pipeline.running and win.review.index == 0, timeout=20000)
+    qtbot.waitUntil(lambda: c.currentData() == str(clip), timeout=5000)
+    assert win.review.path == str(clip)
+    assert len(asked) == 1  # the entry reopened the file without asking again
     win.close()
