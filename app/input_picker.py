@@ -41,7 +41,6 @@ from PySide6.QtWidgets import QInputDialog, QLineEdit
 from ..capture.capture_card import LIVE, LOST, DeviceSource
 from ..capture.clip import is_url
 from ..capture.device_enum import DeviceInfo, list_devices
-from ..capture.open_source import is_recording
 from ..capture.roi import Roi
 from ..capture.roi_stage import RoiStage, SourceRoiFilter, format_roi, parse_roi
 from ..capture.source import FrameSource, SeekableSource, as_seekable
@@ -252,12 +251,9 @@ class InputPicker(QObject):
         """Switch the window to ``spec`` ('phantom', 'device:<id>', a path or a URL).
 
         A recorded file (clip, DICOM cine, image folder) opens in Review, as from File → Open
-        clip: the window has one way to open a file."""
+        clip (``set_source`` sends it there): the source shown does not change here, and the
+        entry follows once Review has opened it (:meth:`sync`)."""
         w = self.window
-        if is_recording(spec):
-            self.review.open(spec)  # the entry follows once it opened (sync)
-            self._show_current()
-            return
         if spec.startswith("device:"):
             target = spec.split(":", 1)[1].strip()
             src = DeviceSource(target)
