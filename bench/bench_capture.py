@@ -24,7 +24,8 @@ from sonolive.capture.capture_card import DeviceSource
 
 # the simulated capture card is a test double: it lives with the tests, not in the product
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from fake_capture_card import FakeCaptureCard, encode_barcode_clip, read_barcode  # noqa: E402
+from barcode import CORNER, read_barcode  # noqa: E402
+from fake_capture_card import FakeCaptureCard, encode_barcode_clip  # noqa: E402
 
 
 def _pct(values: list[float]) -> dict[str, float]:
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             if t_start is None:
                 t_start = t_read
-            k = read_barcode(f.pixels) % n_clip
+            k = read_barcode(f.pixels, CORNER) % n_clip
             due, ret = card.deliveries[k]
             lat_due.append((t_read - due) * 1e3)
             lat_ret.append((t_read - ret) * 1e3)

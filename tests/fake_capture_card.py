@@ -14,7 +14,7 @@ driver. A scripted ``schedule`` of phases drives the signal over wall time, acro
 * ``unplugged`` - opened devices fail to read, and opening gives a closed device (or raises).
 
 After the schedule the signal stays live. Timeline frame ``k`` shows clip frame ``k % n``,
-and each clip frame carries its number as a barcode (see :func:`write_barcode`), so tests
+and each clip frame carries its number as a barcode (``barcode.CORNER``: a row of cells at the top left), so tests
 can tell frames from before an outage from frames after it.
 """
 
@@ -27,33 +27,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from barcode import CORNER, write_barcode
 from sonolive.capture.mp4_writer import Mp4Writer
 
 PHASES = ("live", "freeze", "error", "block", "unplugged")
 
-BARCODE_BITS = 16
-BARCODE_CELL = 16  # pixels; a multiple of the codec's block size so compression keeps it
 
-
-# --------------------------------------------------------------------------- barcode + clips
-def write_barcode(img: np.ndarray, number: int, cell: int = BARCODE_CELL) -> None:
-    """Burn ``number`` as ``BARCODE_BITS`` black/white cells into the top-left row, in place."""
-    for b in range(BARCODE_BITS):
-        v = 255 if (number >> b) & 1 else 0
-        img[0:cell, b * cell : (b + 1) * cell] = v
-
-
-def read_barcode(img: np.ndarray, cell: int = BARCODE_CELL) -> int:
-    """Read the number written by :func:`write_barcode` (works on RGB, BGR or grey)."""
-    c = cell // 2
-    n = 0
-    for b in range(BARCODE_BITS):
-        px = img[c, b * cell + c]
-        if float(np.mean(px)) > 127:
-            n |= 1 << b
-    return n
-
-
+# --------------------------------------------------------------------------- clips
 def encode_barcode_clip(
     path: str | Path,
     frames: int = 120,
@@ -80,7 +60,7 @@ def encode_barcode_clip(
             img[..., 0] = np.clip(g, 0, 255)
             img[..., 1] = np.clip(g * 0.9 + 10, 0, 255)
             img[..., 2] = np.clip(255 - g, 0, 255)
-            write_barcode(img, i)
+            write_barcode(img, i, CORNER)
             out.write(img)
     return path
 
@@ -328,6 +308,4 @@ __all__ = [
     "FakeCaptureDevice",
     "decode_clip_bgr",
     "encode_barcode_clip",
-    "read_barcode",
-    "write_barcode",
 ]

@@ -1,8 +1,8 @@
 """Helpers shared by the clip and recorder tests: barcoded frames, test clips, DICOM cines.
 
-Every test frame carries its frame number as a 12-bit barcode of big black/white blocks in
-its top half (2 rows x 6 columns), which survives lossy compression, and three colour patches
-(red, green, blue) in its bottom half so colour handling can be checked too.
+Every test frame carries its frame number as the tests' one barcode (``barcode.BANNER``: big
+black/white blocks over its top half, which survive lossy compression) and three colour
+patches (red, green, blue) in its bottom half so colour handling can be checked too.
 """
 
 from __future__ import annotations
@@ -13,18 +13,10 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+from barcode import BANNER, write_barcode
 
-BITS = 12
-ROWS, COLS = 2, 6
 GREY = 128
 PATCHES = {"red": (220, 30, 30), "green": (30, 200, 30), "blue": (30, 30, 220)}
-
-
-def _block(w: int, h: int, bit: int) -> tuple[int, int, int, int]:
-    """(x0, y0, x1, y1) of the block for ``bit``."""
-    r, c = divmod(bit, COLS)
-    bw, bh = w // COLS, (h // 2) // ROWS
-    return c * bw, r * bh, (c + 1) * bw, (r + 1) * bh
 
 
 def _patch(w: int, h: int, k: int) -> tuple[int, int, int, int]:
@@ -34,12 +26,8 @@ def _patch(w: int, h: int, k: int) -> tuple[int, int, int, int]:
 
 def make_frame(n: int, w: int = 160, h: int = 120) -> np.ndarray:
     """An ``h x w`` RGB frame showing the number ``n`` as a barcode plus colour patches."""
-    if not 0 <= n < 2**BITS:
-        raise ValueError(n)
     img = np.full((h, w, 3), GREY, np.uint8)
-    for bit in range(BITS):
-        x0, y0, x1, y1 = _block(w, h, bit)
-        img[y0:y1, x0:x1] = 255 if (n >> bit) & 1 else 0
+    write_barcode(img, n, BANNER)
     for k, rgb in enumerate(PATCHES.values()):
         x0, y0, x1, y1 = _patch(w, h, k)
         img[y0:y1, x0:x1] = rgb
@@ -50,16 +38,6 @@ def _centre(img: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     x0, y0, x1, y1 = box
     mx, my = max(1, (x1 - x0) // 4), max(1, (y1 - y0) // 4)
     return img[y0 + my : y1 - my, x0 + mx : x1 - mx].reshape(-1, img.shape[2])
-
-
-def read_barcode(rgb: np.ndarray) -> int:
-    """The frame number drawn by :func:`make_frame` (robust to compression and grey)."""
-    h, w = rgb.shape[:2]
-    n = 0
-    for bit in range(BITS):
-        if _centre(rgb, _block(w, h, bit)).mean() > 128:
-            n |= 1 << bit
-    return n
 
 
 def patch_colours(rgb: np.ndarray) -> dict[str, np.ndarray]:

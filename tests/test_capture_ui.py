@@ -15,7 +15,8 @@ import time
 import cv2
 import numpy as np
 import pytest
-from fake_capture_card import FakeCaptureCard, encode_barcode_clip, read_barcode
+from barcode import CORNER, read_barcode
+from fake_capture_card import FakeCaptureCard, encode_barcode_clip
 from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
 from sonolive.app.input_picker import OPEN_FILE, OPEN_URL, PHANTOM
 from sonolive.capture.capture_card import DeviceSource
@@ -60,13 +61,13 @@ def test_no_signal_then_recovery_without_stale_frames_or_gui_stalls(qtbot, setti
         n = view.frames_shown
         bar = None
         if arr is not None and (not ticks or ticks[-1][3] != n):
-            bar = read_barcode(arr)
+            bar = read_barcode(arr, CORNER)
         ticks.append(
             (time.perf_counter(), view.no_signal, win.status_line.source_label.text(), n, bar)
         )
 
     win.bridge.resultReady.connect(
-        lambda r: results.append((time.perf_counter(), read_barcode(r.frame.pixels)))
+        lambda r: results.append((time.perf_counter(), read_barcode(r.frame.pixels, CORNER)))
     )
     timer = QTimer()
     timer.timeout.connect(tick)

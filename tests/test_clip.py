@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from media_helpers import PATCHES, encode_clip, make_dicom, make_frame, patch_colours, read_barcode
+from barcode import read_barcode
+from media_helpers import PATCHES, encode_clip, make_dicom, make_frame, patch_colours
 from sonolive.capture.clip import ClipSource
 from sonolive.capture.dicom_clip import DicomClipSource, _frame_rate
 from sonolive.capture.open_source import open_source

@@ -12,12 +12,8 @@ import time
 
 import cv2
 import pytest
-from fake_capture_card import (
-    FakeCaptureCard,
-    decode_clip_bgr,
-    encode_barcode_clip,
-    read_barcode,
-)
+from barcode import CORNER, read_barcode
+from fake_capture_card import FakeCaptureCard, decode_clip_bgr, encode_barcode_clip
 from sonolive.capture.capture_card import LIVE, LOST, DeviceSource
 from sonolive.capture.device_enum import (
     DeviceInfo,
@@ -55,7 +51,7 @@ class Recorder:
             except SourceError as e:
                 self.errors.append((time.perf_counter(), str(e)))
                 continue
-            self.frames.append((time.perf_counter(), f.index, read_barcode(f.pixels)))
+            self.frames.append((time.perf_counter(), f.index, read_barcode(f.pixels, CORNER)))
             if self._until():
                 self._done.set()
 
@@ -225,7 +221,7 @@ def test_format_negotiation(clip, limit, fmt, expect):
         f = src.read()
         assert f.pixels.shape == (240, 320, 3) and f.source == "Fake USB3 Video Capture"
         # the driver's BGR arrives as RGB
-        bgr = card.clip_frame(read_barcode(f.pixels))
+        bgr = card.clip_frame(read_barcode(f.pixels, CORNER))
         assert (f.pixels == bgr[..., ::-1]).all()
     finally:
         src.close()
@@ -235,7 +231,7 @@ def test_format_negotiation(clip, limit, fmt, expect):
 def test_fake_clip_barcodes_survive_encoding(clip):
     frames, fps = decode_clip_bgr(clip, max_frames=40)
     assert fps == pytest.approx(30.0)
-    assert [read_barcode(f) for f in frames] == list(range(40))
+    assert [read_barcode(f, CORNER) for f in frames] == list(range(40))
 
 
 # ----------------------------------------------------------------------------- enumeration

@@ -13,7 +13,8 @@ import av
 import cv2
 import numpy as np
 import pytest
-from media_helpers import decode_all, encode_clip, make_dicom, make_frame, read_barcode
+from barcode import read_barcode
+from media_helpers import decode_all, encode_clip, make_dicom, make_frame
 from PIL import Image
 from sonolive.app.cli import main
 from sonolive.capture.open_source import open_source

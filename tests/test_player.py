@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 
 import pytest
-from media_helpers import encode_clip, read_barcode
+from barcode import read_barcode
+from media_helpers import encode_clip
 from sonolive.inference.pipeline import Pipeline
 from sonolive.inference.player import ClipPlayer, PlayerEvents
 from sonolive.inference.segmenter import Segmenter

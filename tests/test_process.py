@@ -6,7 +6,8 @@ import csv
 import json
 
 import pytest
-from media_helpers import decode_all, encode_clip, make_dicom, make_frame, read_barcode
+from barcode import read_barcode
+from media_helpers import decode_all, encode_clip, make_dicom, make_frame
 from sonolive.app.cli import main
 
 # the torch backend skips the ONNX export and timing probe of "auto" (seconds per run)

@@ -14,7 +14,8 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from media_helpers import decode_all, make_frame, read_barcode
+from barcode import read_barcode
+from media_helpers import decode_all, make_frame
 from sonolive.capture import recorder as recorder_mod
 from sonolive.capture.recorder import Recorder
 

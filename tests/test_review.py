@@ -8,15 +8,8 @@ import time
 import cv2
 import numpy as np
 import pytest
-from media_helpers import (
-    _block,
-    _centre,
-    decode_all,
-    encode_clip,
-    make_dicom,
-    make_frame,
-    read_barcode,
-)
+from barcode import read_barcode, read_bits
+from media_helpers import decode_all, encode_clip, make_dicom, make_frame
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
@@ -87,20 +80,6 @@ def _count_segment_calls(win) -> list[int]:
     return calls
 
 
-def _barcode_bits_outside_overlay(img: np.ndarray, labels: np.ndarray) -> dict[int, int]:
-    """{bit: value} of the barcode read from the pixels the overlay left untouched."""
-    h, w = img.shape[:2]
-    free = labels == 0
-    bits = {}
-    for bit in range(12):
-        box = _block(w, h, bit)
-        vals = _centre(img, box)
-        keep = _centre(free[:, :, None], box)[:, 0]
-        if keep.sum() >= 20:
-            bits[bit] = int(vals[keep].mean() > 128)
-    return bits
-
-
 def _check_shown(win, index: int) -> None:
     """The frame shown is frame ``index`` and its overlay was composed from that frame."""
     r = win.last_result
@@ -113,7 +92,8 @@ def _check_shown(win, index: int) -> None:
     free = labels == 0
     # names and outlines are off: outside the masks the view shows the frame itself
     assert np.array_equal(shown[free], r.frame.pixels[free])
-    bits = _barcode_bits_outside_overlay(shown, labels)
+    # the barcode read from the pixels the overlay left untouched
+    bits = read_bits(shown, keep=free, min_pixels=20)
     assert len(bits) >= 6
     assert all(v == (index >> b) & 1 for b, v in bits.items()), (index, bits)
 
