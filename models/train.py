@@ -57,6 +57,7 @@ class TrainConfig:
     flip: bool = False
     aug: str = "basic"  # "basic" (gain, TGC, speckle, depth, rotation) or "strong" (+ more)
     loss: str = "dice-ce"  # see models/losses.py: dice-ce, dice-focal, tversky-focal
+    overlap: str = "batch"  # the Dice/Tversky term pooled over the "batch" or per "image"
     class_weight: dict[str, float] = field(default_factory=dict)  # e.g. {"vessel": 2.0}
     init: Path | None = None  # start from these weights (matching tensors only)
     resume: bool = False
@@ -201,8 +202,10 @@ def train(cfg: TrainConfig) -> dict:
         raise ValueError(f"class weight for unknown class(es) {unknown}; classes are {classes}")
     if cfg.aug not in ("basic", "strong"):
         raise ValueError(f"unknown augmentation {cfg.aug!r}; choose basic or strong")
+    if cfg.overlap not in ("batch", "image"):
+        raise ValueError(f"unknown overlap {cfg.overlap!r}; choose batch or image")
     weights = [float(cfg.class_weight.get(c, 1.0)) for c in classes] if cfg.class_weight else None
-    loss_fn = make_loss(cfg.loss, weights)
+    loss_fn = make_loss(cfg.loss, weights, per_image=cfg.overlap == "image")
 
     # ---- model -------------------------------------------------------------------
     arch = {"type": "unet", "width": cfg.width, "depth": cfg.depth}

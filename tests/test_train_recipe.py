@@ -98,6 +98,30 @@ def test_the_default_loss_is_the_original_dice_ce():
     assert float(dice_ce_loss(wrong, target)) == pytest.approx(float(expected), rel=1e-6)
 
 
+@pytest.mark.parametrize("name", LOSSES)
+def test_the_per_image_overlap_counts_a_small_miss_as_much_as_a_large_hit(name):
+    """Image 0: a large vessel found; image 1: a small vessel missed. Pooled over the batch
+    the large one hides the miss; per image (eval's mean per-image Dice) it costs half."""
+    target = torch.zeros(2, 48, 48, dtype=torch.long)
+    target[0, 8:40, 8:40] = 2
+    target[1, 20:23, 20:23] = 2
+    logits = torch.nn.functional.one_hot(target, 3).permute(0, 3, 1, 2).float() * 20 - 10
+    logits[1, :, 20:23, 20:23] = torch.tensor([10.0, -10.0, -10.0])[:, None, None]
+    pooled = float(make_loss(name)(logits, target))
+    per_image = float(make_loss(name, per_image=True)(logits, target))
+    assert per_image > pooled + 0.3
+    # nothing missed: both near zero, and with one image both poolings agree
+    perfect = torch.nn.functional.one_hot(target, 3).permute(0, 3, 1, 2).float() * 20 - 10
+    assert float(make_loss(name, per_image=True)(perfect, target)) < 0.05
+    one = (logits[1:], target[1:])
+    assert float(make_loss(name, per_image=True)(*one)) == pytest.approx(
+        float(make_loss(name)(*one)), rel=1e-6
+    )
+    # a class weight still applies per image
+    heavy = float(make_loss(name, [1.0, 1.0, 3.0], per_image=True)(logits, target))
+    assert heavy != pytest.approx(per_image, rel=1e-3)
+
+
 def test_an_unknown_loss_or_a_wrong_weight_count_is_refused():
     target, perfect, _ = _case()
     with pytest.raises(ValueError):
@@ -146,7 +170,7 @@ def test_cli_trains_with_a_test_split_and_eval_scores_exactly_it(tmp_path, monke
         ["train", "--data", str(data), "--out", str(out), "--classes", "background,a,b"]
         + ["--input-size", "32", "--width", "4", "--depth", "2", "--steps", "4"]
         + ["--batch-size", "4", "--loss", "tversky-focal", "--class-weight", "b=2"]
-        + ["--aug", "strong", "--quiet", "--device", "cpu"]
+        + ["--aug", "strong", "--overlap", "image", "--quiet", "--device", "cpu"]
         + split
     )
     assert rc == 0

@@ -48,6 +48,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         " tversky-focal = focal + Tversky (misses cost more than extra pixels)",
     )
     p.add_argument(
+        "--overlap",
+        choices=["batch", "image"],
+        default="batch",
+        help="the loss's Dice/Tversky term pooled over the batch (default) or computed per"
+        " image and averaged, as eval's per-image Dice is (a missed small structure costs"
+        " as much as a large one)",
+    )
+    p.add_argument(
         "--class-weight",
         action="append",
         default=[],
@@ -100,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
         flip=args.flip,
         aug=args.aug,
         loss=args.loss,
+        overlap=args.overlap,
         class_weight=weights,
         init=init,
         resume=args.resume,
