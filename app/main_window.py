@@ -435,6 +435,7 @@ class MainWindow(QMainWindow):
             self.recording.stop()  # the last fragment is written, so the file plays to its end
             self.recording.wait_closed(3.0)
         self._save_mode_from_panels()
+        self.snapshots.close()
         self.cam.configure(False)
         self.pipeline.stop()
         if self.presenter is not None:

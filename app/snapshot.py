@@ -146,6 +146,11 @@ class SnapshotController(QObject):
         self.action.setToolTip(tr("MainWindow", "Save the picture on screen with its figures (S)"))
         self.action.triggered.connect(lambda: self.take())
 
+    def close(self) -> None:
+        """Let the writer end once what is queued is written (nothing queued is dropped), so
+        quitting never waits on an idle pool thread."""
+        self.pool.shutdown(wait=False)
+
     def folder(self) -> Path:
         v = self.window.settings.value("snapshot/folder", "")
         return Path(str(v)) if v else default_snapshot_folder()
