@@ -38,13 +38,13 @@ def _imports(name: str, path: Path) -> list[str]:
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found += [a.name for a in node.names]
+            found += [a.name.removeprefix("sonolive.") for a in node.names]
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = here[: len(here) - (node.level - 1)]
                 mod = ".".join(base + ([node.module] if node.module else []))
                 if node.module is None:  # from . import x
-                    found += [f"{mod}.{a.name}" for a in node.names]
+                    found += [".".join(filter(None, (mod, a.name))) for a in node.names]
                     continue
             else:
                 mod = node.module or ""
@@ -109,3 +109,6 @@ def test_the_check_sees_an_upward_import(tmp_path):
     f.write_text("from ..inference.segmenter import Segmenter\nfrom . import card\n")
     assert _imports("models.x", f)[:2] == ["inference.segmenter", "inference.segmenter.Segmenter"]
     assert "models.card" in _imports("models.x", f)
+    # the absolute and package-level spellings of the same upward arrow
+    f.write_text("import sonolive.inference.pipeline\nfrom .. import inference\n")
+    assert _imports("models.x", f) == ["inference.pipeline", "inference"]
