@@ -22,6 +22,22 @@ def install_translator(app: QApplication, lang: str | None) -> QTranslator | Non
     return None
 
 
+def _quit_on_ctrl_c(app: QApplication, win) -> None:
+    """Ctrl+C (SIGINT) or SIGTERM in the terminal closes the window as its close button does,
+    so the workers stop and the process exits 0. Python runs a signal handler only between
+    bytecodes, and Qt's event loop runs none while idle: a light timer lets it in."""
+    import signal
+
+    def close(*_: object) -> None:
+        QTimer.singleShot(0, lambda: (win.close(), app.quit()))
+
+    signal.signal(signal.SIGINT, close)
+    signal.signal(signal.SIGTERM, close)
+    wake = QTimer(app)
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
+
+
 def run_gui(args: argparse.Namespace) -> int:
     from ..inference.torch_device import configure_cpu_threads
     from .main_window import MainWindow
@@ -49,6 +65,7 @@ def run_gui(args: argparse.Namespace) -> int:
         trust_code=args.trust_code,
     )
     win.show()
+    _quit_on_ctrl_c(app, win)
     if no_font:
         win.show_banner(no_font)  # also printed on the terminal
     if args.quit_after:

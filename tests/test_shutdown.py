@@ -7,9 +7,13 @@ active exception"): a daemon thread was still inside a torch forward pass at shu
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
+
+import pytest
 
 CLI = "import sys; from sonolive.app.cli import main; sys.exit(main())"
 
@@ -78,3 +82,35 @@ def test_finish_joins_the_workers_started_since(tmp_path):
     threading.Timer(0.05, release.set).start()
     assert finish(3, exclude=host, hard_exit=False) == 3
     assert done.is_set()  # finish() returned only once the worker had ended
+
+
+def _catches(pid: int, sig: int) -> bool:
+    """Whether process ``pid`` has a handler installed for ``sig`` (Linux /proc)."""
+    for line in open(f"/proc/{pid}/status", encoding="ascii"):
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (sig - 1) & 1)
+    return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_closes_the_window_and_exits_zero(tmp_path, sig):
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CLI, "--quit-after", "120"],
+        env=_env(tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        # the window is up once the app has its own SIGTERM handler (Python sets none)
+        deadline = time.monotonic() + 60
+        while not _catches(proc.pid, signal.SIGTERM):
+            assert proc.poll() is None and time.monotonic() < deadline, "the app never came up"
+            time.sleep(0.05)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)  # far less than --quit-after
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err[-400:]
+    assert "Traceback" not in err
