@@ -73,8 +73,6 @@ from .phantom_anatomy import (
     paint_view,
 )
 from .phantom_physics import (
-    N_BEAMS,
-    N_DEPTH,
     PROBE_RADIUS_CM,
     Acquisition,
     TexturePool,
@@ -165,8 +163,6 @@ class PhantomScanner:
         self._segments: OrderedDict[tuple, dict] = OrderedDict()
         #: view of the last rendered frame
         self.current_view: str | None = None
-        #: whether the last rendered frame was fluid-positive
-        self.current_fluid: bool | None = None
 
     # -- scan script -------------------------------------------------------------------------
     def segment_info(self, k: int, view: str | None = None) -> dict:
@@ -291,7 +287,6 @@ class PhantomScanner:
         cls = TISSUE_CLASS[tissue]
         img, mask = scan_convert(polar, cls, geom)
         self.current_view = params.view
-        self.current_fluid = fluid
         return img, mask
 
 
@@ -374,7 +369,3 @@ class PhantomSource(FrameSource):
 
     def describe(self) -> str:
         return "Simulated scanner (FAST)"
-
-
-# keep the polar grid constants importable from here for callers that size buffers
-POLAR_SHAPE = (N_DEPTH, N_BEAMS)

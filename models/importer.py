@@ -1,8 +1,9 @@
 """Check a model folder a user brings, then copy it into their models folder.
 
 Used by ``sonolive import-model DIR`` and the app's "Open model…" action. A folder is copied
-only after its card parses, its weights load, one frame runs through a Segmenter on the CPU,
-and its classes and colours can be told apart on screen.
+only after its card parses, its weights load, one frame runs through the loaded network on
+the CPU (a plain forward pass, so models/ needs nothing above it), and its classes and colours
+can be told apart on screen.
 """
 
 from __future__ import annotations
