@@ -297,13 +297,18 @@ class Pipeline:
                 continue
             if result is None or gen != self._source_gen:
                 continue  # the input was switched (or review took over) meanwhile
-            for hook in list(self.frame_hooks):
-                try:
-                    hook(result)
-                except Exception as e:  # noqa: BLE001
-                    self._status("error", f"{getattr(hook, '__name__', 'hook')}: {e}")
+            self.run_frame_hooks(result)
             if not self.results.put(result):
                 self.on_result()
+
+    def run_frame_hooks(self, result: Result) -> None:
+        """Hand a shown frame to every hook (the recorder, …); live and review both call
+        this. A failing hook is reported in plain words and never stops the frames."""
+        for hook in list(self.frame_hooks):
+            try:
+                hook(result)
+            except Exception as e:  # noqa: BLE001
+                self._status("error", f"{getattr(hook, '__name__', 'hook')}: {e}")
 
     def process(
         self, frame: Frame, decide_now: bool = False, smooth: bool = False

@@ -416,11 +416,7 @@ class ClipPlayer:
     def _publish(self, result: Result) -> None:
         self._wk_index = result.frame.index
         self._last_publish = time.perf_counter()
-        for hook in list(self.pipeline.frame_hooks):  # recorder etc.: the frames shown
-            try:
-                hook(result)
-            except Exception:  # noqa: BLE001 - a hook must not stop review
-                pass
+        self.pipeline.run_frame_hooks(result)  # recorder etc.: the frames shown
         if not self.shown.put(result):  # notify only when the slot fills
             self._emit(self.events.frame_ready)
 

@@ -119,3 +119,26 @@ def test_a_file_that_is_not_a_clip_is_a_message(player, tmp_path):
     p.open(bad)
     rec.wait(lambda: rec.errors)
     assert "noise.mp4" in rec.errors[0] and not rec.shown
+
+
+def test_frame_hooks_see_each_shown_frame_and_a_failing_hook_is_reported(player, clip):
+    """Review hands its shown frames to the same hooks as live (the recorder), through the
+    pipeline's one hook runner: a hook that fails is said in plain words, review goes on."""
+    p, rec = player
+    seen: list[int] = []
+    said: list[tuple[str, str]] = []
+
+    def recorder_hook(result) -> None:
+        seen.append(result.frame.index)
+        if result.frame.index == 3:
+            raise OSError("disk full")
+
+    p.pipeline.frame_hooks.append(recorder_hook)
+    p.pipeline.on_status = lambda kind, msg: said.append((kind, msg))
+    p.open(clip)
+    rec.wait(lambda: rec.shown == [0])
+    for i in (3, 4):
+        p.seek(i)
+        rec.wait(lambda i=i: rec.shown[-1] == i)
+    assert seen == [0, 3, 4]
+    assert ("error", "recorder_hook: disk full") in said
