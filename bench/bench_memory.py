@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         "model": a.model,
         "device": str(seg.device),
         "accel": seg.accel_mode,
-        "fast_path": seg.composes_on_device,
+        "fast_path": seg.device_route is not None,
         "size": a.size,
         "fps": round(a.frames / (time.perf_counter() - t_all), 1),
         "ms_per_frame": {

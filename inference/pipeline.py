@@ -354,7 +354,7 @@ class Pipeline:
         for _attempt in range(2):
             if seg_model is None:
                 break
-            on_device = overlay is not None and seg_model.composes_on_device
+            on_device = overlay is not None and seg_model.device_route is not None
             try:
                 if on_device:
                     seg, image = seg_model.segment_compose(frame, style, heat, smoother, tm)

@@ -173,7 +173,8 @@ class Segmenter:
     # ---- the route -----------------------------------------------------------
     @property
     def device_route(self) -> DeviceRoute | None:
-        """The device route's state (its compositor, buffers); None on the host route."""
+        """The device route's state (its compositor, buffers); None on the host route. Not
+        None is the one test for "the pipeline calls :meth:`segment_compose`"."""
         return self._device_route
 
     @property
@@ -187,11 +188,6 @@ class Segmenter:
         segmenter with a CPU one (:func:`cpu_fallback`)."""
         return self.on_cuda
 
-    @property
-    def composes_on_device(self) -> bool:
-        """The device route: the pipeline calls :meth:`segment_compose` for this segmenter."""
-        return self.route == "device"
-
     def release(self) -> None:
         """Drop device buffers and any captured graph (before a CPU fallback)."""
         self.net = self.eager_net
@@ -204,7 +200,7 @@ class Segmenter:
     def host_preprocessor(self) -> HostPreprocessor | None:
         """The thread-safe CPU preprocessing that the capture thread may run ahead of
         :meth:`segment` (None on the device path, which resizes on the device)."""
-        return None if self.composes_on_device else self._host_prep
+        return None if self._device_route is not None else self._host_prep
 
     def preprocess(self, rgb: np.ndarray) -> torch.Tensor:
         """RGB uint8 frame -> normalised 1 x C x h x w tensor on the model's device."""
@@ -222,7 +218,7 @@ class Segmenter:
         prepared = frame.net_input
         if (
             prepared is not None
-            and not self.composes_on_device
+            and self._device_route is None
             and prepared[0] == self._host_prep.key
         ):
             timings.preprocess = prepared[2]  # timed where it ran, on the capture thread
@@ -304,7 +300,7 @@ class Segmenter:
         """Logits/probabilities -> label map at the frame's size plus per-class figures."""
         with torch.inference_mode():
             sums, counts, lab = self._stats(out)
-            if self.composes_on_device:
+            if self._device_route is not None:
                 lab_big = self._labels_full(out, frame_hw).to(torch.uint8)
                 stats = torch.stack([sums, counts])
                 if self.on_cuda:
