@@ -140,6 +140,8 @@ class MainWindow(QMainWindow):
         self.input_picker = InputPicker(self, self.review)
         self.review_windowing = ReviewWindowing(self, self.review, self.input_picker)
         self.review_panel = self.review_windowing.panel
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.review_windowing.dock)
+        self.docks["review"] = self.review_windowing.dock
         self.recording = RecordingController(self, self.review)
         self.pipeline.frame_hooks.append(self.recording.hook)
         self.snapshots = SnapshotController(self)
@@ -352,6 +354,12 @@ class MainWindow(QMainWindow):
             if self.cam.worker.error:
                 self.show_banner(self.cam.worker.error)
                 self.cam.worker.error = None
+
+    def show_source(self, source: FrameSource) -> None:
+        """The source on screen changed without the live path (a clip opened in Review): the
+        simulated-data mark follows it."""
+        self.source = source
+        self.update_marks()
 
     def update_marks(self) -> None:
         src_sim = self.source is not None and self.source.simulated

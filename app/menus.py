@@ -122,10 +122,6 @@ def compose_menus(window) -> Menus:
         lay.addWidget(w.ood.legend_label)
         lay.addWidget(w.ood.legend_gauge)
 
-    dock = w.review_windowing.dock
-    w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-    w.docks["review"] = dock
-
     # shortcuts of the window itself: they hold while a toolbar or the menu bar is hidden
     for action in (
         w.fullscreen_action,

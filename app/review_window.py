@@ -155,8 +155,7 @@ class ReviewWindowing(QObject):
         w.status_line.source_label.setText(desc)
         src = self.review.source
         if src is not None:
-            w.source = src  # the simulated-data mark follows the source shown
-            w.update_marks()
+            w.show_source(src)  # the simulated-data mark follows the source shown
             self.picker.sync()  # "Adjust ROI…" works for the clip
 
     def _dock_visible(self, on: bool) -> None:
