@@ -12,10 +12,9 @@ import sys
 from pathlib import Path
 
 from ..models.registry import DEFAULT_MODEL
-from .commands.options import add_trust_code
+from .commands.options import add_backend, add_trust_code
 from .modes import MODES
 
-BACKENDS = ("auto", "torch", "onnx")  # as inference/backends.py (which imports torch)
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "resources" / "translations"
 
 
@@ -39,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--model", default=DEFAULT_MODEL, help="model name or model folder ('none' for no overlay)"
     )
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    p.add_argument("--backend", default="auto", choices=BACKENDS, help="CPU inference backend")
+    add_backend(p)
     p.add_argument("--mode", default=None, choices=MODES, help="the window's mode")
     p.add_argument("--lang", default=None, choices=languages(), help="user-interface language")
     add_trust_code(p)

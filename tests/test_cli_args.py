@@ -4,7 +4,8 @@ wherever a model is asked for."""
 from __future__ import annotations
 
 import pytest
-from sonolive.app.cli import BACKENDS, MODES, languages, main
+from sonolive.app.cli import MODES, languages, main
+from sonolive.app.commands.options import BACKENDS
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,18 @@ from __future__ import annotations
 
 import argparse
 
+BACKENDS = ("auto", "torch", "onnx")  # as inference/backends.py (which imports torch)
+
+
+def add_backend(p: argparse.ArgumentParser) -> None:
+    """``--backend``: the CPU inference backend (auto times torch against ONNX Runtime)."""
+    p.add_argument(
+        "--backend",
+        default="auto",
+        choices=BACKENDS,
+        help="CPU inference backend: auto (the faster, timed on this machine), torch or onnx",
+    )
+
 
 def add_trust_code(p: argparse.ArgumentParser) -> None:
     """``--trust-code``: TorchScript is a program, so it loads only when the user says so."""

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from ...models.registry import DEFAULT_MODEL
-from .options import add_trust_code
+from .options import add_backend, add_trust_code
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--out", required=True, type=Path, metavar="OUTDIR")
     p.add_argument("--model", default=DEFAULT_MODEL)
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    p.add_argument("--backend", default="auto")
+    add_backend(p)
     add_trust_code(p)
     p.add_argument(
         "--roi",
