@@ -48,6 +48,14 @@ BANNER = Layout(bits=12, cols=6)
 CORNER = Layout(bits=16, cols=16, cell=16)
 
 
+def centre_half(box: tuple[int, int, int, int]) -> tuple[slice, slice]:
+    """(rows, cols) slices of the middle half of ``box`` (x0, y0, x1, y1): away from the
+    edges, where codec ringing and chroma bleed live."""
+    x0, y0, x1, y1 = box
+    mx, my = max(1, (x1 - x0) // 4), max(1, (y1 - y0) // 4)
+    return slice(y0 + my, y1 - my), slice(x0 + mx, x1 - mx)
+
+
 def write_barcode(img: np.ndarray, number: int, layout: Layout = BANNER) -> None:
     """Burn ``number`` into ``img`` (RGB, BGR or grey), in place."""
     if not 0 <= number < 2**layout.bits:
@@ -65,11 +73,10 @@ def read_bits(
     overlay drawn over part of the barcode hides those bits)."""
     bits = {}
     for bit in range(layout.bits):
-        x0, y0, x1, y1 = layout.box(img.shape, bit)
-        mx, my = max(1, (x1 - x0) // 4), max(1, (y1 - y0) // 4)
-        cell = img[y0 + my : y1 - my, x0 + mx : x1 - mx]
+        inner = centre_half(layout.box(img.shape, bit))
+        cell = img[inner]
         if keep is not None:
-            cell = cell[keep[y0 + my : y1 - my, x0 + mx : x1 - mx]]
+            cell = cell[keep[inner]]
         if cell.size >= min_pixels * (img.shape[2] if img.ndim == 3 else 1):
             bits[bit] = int(float(cell.mean()) > 127)
     return bits

@@ -14,8 +14,8 @@ driver. A scripted ``schedule`` of phases drives the signal over wall time, acro
 * ``unplugged`` - opened devices fail to read, and opening gives a closed device (or raises).
 
 After the schedule the signal stays live. Timeline frame ``k`` shows clip frame ``k % n``,
-and each clip frame carries its number as a barcode (``barcode.CORNER``: a row of cells at the top left), so tests
-can tell frames from before an outage from frames after it.
+and each clip frame carries its number as a barcode (``barcode.CORNER``: a row of cells at
+the top left), so tests can tell frames from before an outage from frames after it.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-from barcode import BANNER, write_barcode
+from barcode import BANNER, centre_half, write_barcode
 
 GREY = 128
 PATCHES = {"red": (220, 30, 30), "green": (30, 200, 30), "blue": (30, 30, 220)}
@@ -34,16 +34,13 @@ def make_frame(n: int, w: int = 160, h: int = 120) -> np.ndarray:
     return img
 
 
-def _centre(img: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-    x0, y0, x1, y1 = box
-    mx, my = max(1, (x1 - x0) // 4), max(1, (y1 - y0) // 4)
-    return img[y0 + my : y1 - my, x0 + mx : x1 - mx].reshape(-1, img.shape[2])
-
-
 def patch_colours(rgb: np.ndarray) -> dict[str, np.ndarray]:
     """Mean RGB of each colour patch."""
     h, w = rgb.shape[:2]
-    return {name: _centre(rgb, _patch(w, h, k)).mean(axis=0) for k, name in enumerate(PATCHES)}
+    return {
+        name: rgb[centre_half(_patch(w, h, k))].reshape(-1, rgb.shape[2]).mean(axis=0)
+        for k, name in enumerate(PATCHES)
+    }
 
 
 def encode_clip(
