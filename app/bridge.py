@@ -15,7 +15,8 @@ from .localize import translated_card
 
 
 class PipelineBridge(QObject):
-    """Re-emits pipeline events in the GUI thread.
+    """Re-emits pipeline events in the GUI thread: the one hand-off to the view for live
+    and review frames alike (both publish through :meth:`Pipeline.publish`).
 
     The inference thread only signals "a result is waiting" when the output slot was empty,
     so at most one notification is ever queued; the GUI takes the newest result when it gets
@@ -45,7 +46,12 @@ class PipelineBridge(QObject):
         self.resultReady.emit(result)
 
     def load_model_async(
-        self, name: str, device: str = "auto", backend: str = "auto", trust_code: bool = False
+        self,
+        name: str,
+        device: str = "auto",
+        backend: str = "auto",
+        trust_code: bool = False,
+        accel: str = "off",
     ) -> None:
         """Load weights (and, on the CPU, time torch against ONNX Runtime) on a worker
         thread; the pipeline keeps running meanwhile."""
@@ -58,7 +64,7 @@ class PipelineBridge(QObject):
                 # organ names on the image, in the legend and in the CAM panel in the UI
                 # language, from the start: nothing is patched onto the segmenter afterwards
                 loaded = dataclasses.replace(loaded, card=translated_card(loaded.card))
-                seg = make_segmenter(loaded, device=device, backend=backend)
+                seg = make_segmenter(loaded, device=device, backend=backend, accel=accel)
             except Exception as e:  # noqa: BLE001 - any failure becomes a message, never a dead thread
                 msg = str(e).strip("'\"")
                 if job == self._model_job:

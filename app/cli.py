@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from ..models.registry import DEFAULT_MODEL
-from .commands.options import add_backend, add_trust_code
+from .commands.options import add_accel, add_backend, add_trust_code
 from .modes import MODES
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "resources" / "translations"
@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     add_backend(p)
+    add_accel(p)
     p.add_argument("--mode", default=None, choices=MODES, help="the window's mode")
     p.add_argument("--lang", default=None, choices=languages(), help="user-interface language")
     add_trust_code(p)

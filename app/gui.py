@@ -62,6 +62,7 @@ def run_gui(args: argparse.Namespace) -> int:
         device=args.device,
         mode=args.mode,
         backend=args.backend,
+        accel=args.accel,
         trust_code=args.trust_code,
     )
     win.show()

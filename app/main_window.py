@@ -51,6 +51,7 @@ class MainWindow(QMainWindow):
         mode: str | None = None,
         backend: str = "auto",
         trust_code: bool = False,
+        accel: str = "off",
     ) -> None:
         super().__init__()
         self.setWindowTitle(self.tr("SonoLive — not for diagnostic use"))
@@ -58,6 +59,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings("SonoLive", "SonoLive")
         self.device = device
         self.backend = backend
+        self.accel = accel  # --accel: the PyTorch forward eager, compiled or a CUDA graph
         self.trust_code = trust_code  # --trust-code: the user trusts --model PATH's TorchScript
         self.model_name: str | None = None
         self.model_simulated = False
@@ -136,7 +138,7 @@ class MainWindow(QMainWindow):
         self._timer.start(500)
 
         # ---- controllers: each owns its actions; menus.compose_menus places them -----------
-        self.review = ReviewController(self.pipeline, self)
+        self.review = ReviewController(self.bridge, self)
         self.input_picker = InputPicker(self, self.review)
         self.review_windowing = ReviewWindowing(self, self.review, self.input_picker)
         self.review_panel = self.review_windowing.panel
@@ -240,7 +242,9 @@ class MainWindow(QMainWindow):
             self._set_card(None, None)
             self.update_marks()
             return
-        self.bridge.load_model_async(name, self.device, self.backend, trust_code=self.trust_code)
+        self.bridge.load_model_async(
+            name, self.device, self.backend, trust_code=self.trust_code, accel=self.accel
+        )
 
     def _model_picked(self, idx: int) -> None:
         self.select_model(self.model_picker.itemData(idx))
@@ -263,7 +267,12 @@ class MainWindow(QMainWindow):
 
         self.status_line.backend_label.setText(f"{name} · {seg.device.type} · {seg.backend_name}")
         # the probe's timings are detail: on hover, so the line fits a 1280 px window
-        self.status_line.backend_label.setToolTip(describe_backend(seg))
+        tip = describe_backend(seg)
+        self.status_line.backend_label.setToolTip(
+            f"{tip}\n{seg.accel_note}" if seg.accel_note else tip
+        )
+        if seg.accel_note and seg.accel_mode == "off":  # asked for, and it could not run here
+            self.show_banner(seg.accel_note, "other")
         self._set_card(seg.card, seg.torch_model)
         self.update_marks()
 

@@ -31,8 +31,9 @@ from ..capture.open_source import DICOM_EXTENSIONS
 from ..capture.roi import Roi
 from ..capture.roi_stage import RoiStage
 from ..capture.source import SeekableSource
-from ..inference.pipeline import Pipeline
+from ..inference.pipeline import Result
 from ..inference.player import ClipPlayer, PlayerEvents
+from .bridge import PipelineBridge
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)
 CLIP_EXTENSIONS = VIDEO_EXTENSIONS | DICOM_EXTENSIONS
@@ -51,9 +52,11 @@ def format_position(index: int, count: int, seconds: float) -> str:
 class ReviewController(QObject):
     """Qt signals over the Qt-free :class:`ClipPlayer` (which does all the work).
 
-    Signals (all delivered in the GUI thread):
-      ``frameShown(Result)``: the frame to show; ``result.frame.index`` is its index and
-      ``result.image`` its overlay, composed from exactly that frame.
+    The player publishes its frames through the pipeline, and they reach the window through
+    the one :class:`PipelineBridge`, as live frames do (``bridge.resultReady``). Signals
+    (all delivered in the GUI thread):
+      ``frameShown(Result)``: a review frame the bridge delivered; ``result.frame.index`` is
+      its index and ``result.image`` its overlay, composed from exactly that frame.
       ``positionChanged(index, count, seconds)``, ``stateChanged(playing)``,
       ``error(message)`` (plain words), ``opened(path, description, count, fps)``,
       ``warning(message)`` (a damaged but partly usable file).
@@ -65,12 +68,11 @@ class ReviewController(QObject):
     error = Signal(str)
     warning = Signal(str)
     opened = Signal(str, str, int, float)
-    _notify = Signal()
     _state = Signal(bool)
 
     def __init__(
         self,
-        pipeline: Pipeline,
+        bridge: PipelineBridge,
         parent: QObject | None = None,
         *,
         cache_items: int = 240,
@@ -78,21 +80,25 @@ class ReviewController(QObject):
     ) -> None:
         super().__init__(parent)
         events = PlayerEvents(
-            frame_ready=self._notify.emit,
             opened=self.opened.emit,
             state=self._state.emit,
             error=self.error.emit,
             warning=self.warning.emit,
         )
-        self.player = ClipPlayer(pipeline, events, cache_items=cache_items, cache_bytes=cache_bytes)
+        self.player = ClipPlayer(
+            bridge.pipeline, events, cache_items=cache_items, cache_bytes=cache_bytes
+        )
         self.playing = False
-        self._notify.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._shown = -1
+        bridge.resultReady.connect(self._deliver)
+        self.opened.connect(self._forget_shown)
         self._state.connect(self._set_playing, Qt.ConnectionType.QueuedConnection)
 
     # ---- the player's state, as the GUI reads it ---------------------------------------------
     @property
     def index(self) -> int:
-        return self.player.index
+        """The index of the review frame the window shows now (-1 before the first)."""
+        return self._shown
 
     @property
     def count(self) -> int:
@@ -193,12 +199,17 @@ class ReviewController(QObject):
             self.stateChanged.emit(on)
 
     @Slot()
-    def _deliver(self) -> None:
-        result = self.player.take()
-        if result is None:
+    def _forget_shown(self) -> None:
+        self._shown = -1
+
+    @Slot(object)
+    def _deliver(self, result: Result) -> None:
+        if result.origin != "review" or not self.active:
             return
+        frame = result.frame
+        self._shown = frame.index
         self.frameShown.emit(result)
-        self.positionChanged.emit(self.player.index, self.player.count, self.player.seconds)
+        self.positionChanged.emit(frame.index, self.player.count, float(frame.timestamp))
 
 
 # ---- the panel -------------------------------------------------------------------------------

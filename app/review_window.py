@@ -89,7 +89,6 @@ class ReviewWindowing(QObject):
             self.transport[name] = a
         self.dock.visibilityChanged.connect(self._dock_visible)
 
-        review.frameShown.connect(window.on_result)
         review.error.connect(lambda msg: window.show_banner(msg, "source"))
         review.warning.connect(window.show_banner)
         review.opened.connect(self._on_opened)

@@ -51,7 +51,6 @@ def main(argv: list[str] | None = None) -> int:
     from sonolive.capture.bench_sources import phantom_frames
     from sonolive.capture.frame import Frame
     from sonolive.inference.backends import make_segmenter
-    from sonolive.inference.compile import accelerate
     from sonolive.inference.pipeline import Pipeline
     from sonolive.inference.torch_device import configure_cpu_threads
 
@@ -66,8 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         return round(f() / 2**20, 1)
 
     imgs, _ = phantom_frames(a.distinct, a.size)
-    seg = make_segmenter(a.model, device=a.device, route="device" if a.gpu_compose else None)
-    accelerate(seg, a.accel)
+    seg = make_segmenter(
+        a.model, device=a.device, route="device" if a.gpu_compose else None, accel=a.accel
+    )
     pipe = Pipeline(None, seg)
     if cuda:
         torch.cuda.synchronize()

@@ -12,7 +12,7 @@ CPU (always):
 CUDA (when torch sees a GPU):
   gpu-lite-1080p   fast-lite, 1920x1080 at 60 fps, 600 frames
   gpu-compare      ``--compare`` of backends (``--compare`` here; default torch against onnx)
-  gpu-accel-MODE   fast-lite 1080p with ``inference.compile.accelerate`` off / cudagraphs /
+  gpu-accel-MODE   fast-lite 1080p with ``--accel`` (``inference.compile``) off / cudagraphs /
                    compile (``sonolive bench`` has no switch for it, so this script runs the
                    same bench function itself)
 
@@ -159,7 +159,7 @@ def make_clip(path: Path, frames: int) -> None:
 
 
 def accel_run(argv: list[str]) -> int:
-    """One ``sonolive bench``-style run with ``accelerate(mode)`` applied (a child process)."""
+    """One ``sonolive bench``-style run with ``--accel MODE`` (a child process)."""
     p = argparse.ArgumentParser()
     p.add_argument("--accel", default="off")
     p.add_argument("--model", default="fast-lite")
@@ -172,12 +172,10 @@ def accel_run(argv: list[str]) -> int:
     from sonolive.capture.bench_sources import bench_source
     from sonolive.inference.backends import make_segmenter
     from sonolive.inference.bench import format_table, run_pipeline_bench
-    from sonolive.inference.compile import accelerate
     from sonolive.inference.torch_device import configure_cpu_threads
 
     configure_cpu_threads()
-    seg = make_segmenter(a.model, device=a.device)
-    accelerate(seg, a.accel)
+    seg = make_segmenter(a.model, device=a.device, accel=a.accel)
     src = bench_source("phantom", fps=a.fps, size=a.size, frames=min(a.frames, 60))
     res = run_pipeline_bench(src, seg, a.frames)
     res.update(spec=a.model, accel=seg.accel_mode, accel_note=seg.accel_note)

@@ -45,13 +45,14 @@ def make_segmenter(
     probe_runs: int = PROBE_RUNS,
     trust_code: bool = False,
     route: str | None = None,
+    accel: str = "off",
 ) -> Segmenter:
     """A Segmenter for ``model`` (a registry name, a model folder or a LoadedModel).
 
     The segmenter's ``backend_name`` is "torch" or "onnx" and its ``probe`` the record of
     the choice: milliseconds per backend when ``auto`` timed them, ``chosen``, ``agreement``,
     and ``note`` when a backend was ruled out. ``trust_code`` lets a TorchScript model load
-    (see ``models.loader.load_model``). ``route``: see :class:`Segmenter`.
+    (see ``models.loader.load_model``). ``route`` and ``accel``: see :class:`Segmenter`.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend '{backend}' (known: {', '.join(BACKENDS)})")
@@ -64,23 +65,27 @@ def make_segmenter(
 
     if _is_onnx_net(loaded.net):  # an ONNX model from its card: only ONNX Runtime can run it
         note = "an ONNX model runs in ONNX Runtime only" if backend == "torch" else None
-        return _onnx_segmenter(loaded, loaded.net, dev, {"chosen": "onnx", **_note(note)}, route)
+        return _onnx_segmenter(
+            loaded, loaded.net, dev, {"chosen": "onnx", **_note(note)}, route, accel
+        )
 
     if backend == "torch" or (backend == "auto" and dev.type == "cuda"):
-        return Segmenter(loaded, device=dev, probe={"chosen": "torch"}, route=route)
+        return Segmenter(loaded, device=dev, probe={"chosen": "torch"}, route=route, accel=accel)
 
     if backend == "onnx":
-        return _onnx_segmenter(loaded, onnx_net_for(loaded, dev), dev, {"chosen": "onnx"}, route)
+        return _onnx_segmenter(
+            loaded, onnx_net_for(loaded, dev), dev, {"chosen": "onnx"}, route, accel
+        )
 
     # auto on the CPU: time both, keep the faster
     try:
         onnx_net = onnx_net_for(loaded, dev)
     except Exception as e:  # noqa: BLE001 - any ONNX failure means: stay on torch
-        return Segmenter(loaded, device=dev, probe=_ruled_out(e), route=route)
+        return Segmenter(loaded, device=dev, probe=_ruled_out(e), route=route, accel=accel)
     probe = probe_backends(loaded.card, loaded.net.eval(), onnx_net, runs=probe_runs)
     if probe["chosen"] == "onnx":
-        return _onnx_segmenter(loaded, onnx_net, dev, probe, route)
-    return Segmenter(loaded, device=dev, probe=probe, route=route)
+        return _onnx_segmenter(loaded, onnx_net, dev, probe, route, accel)
+    return Segmenter(loaded, device=dev, probe=probe, route=route, accel=accel)
 
 
 def probe_backends(
@@ -201,8 +206,10 @@ def _onnx_segmenter(
     dev: torch.device,
     probe: dict,
     route: str | None = None,
+    accel: str = "off",
 ) -> Segmenter:
-    """ONNX Runtime runs ``net``; CAM hooks into the PyTorch network's layers."""
+    """ONNX Runtime runs ``net``; CAM hooks into the PyTorch network's layers (an
+    acceleration is the PyTorch backend's: the segmenter notes that it does not apply)."""
     return Segmenter(
         LoadedModel(loaded.card, net, loaded.path),
         device=dev,
@@ -211,6 +218,7 @@ def _onnx_segmenter(
         cam_model=loaded,
         probe=probe,
         route=route,
+        accel=accel,
     )
 
 

@@ -1,6 +1,8 @@
 """Optional acceleration of a segmenter's forward pass, with an automatic fallback.
 
-``accelerate(segmenter, mode)`` with
+A :class:`~.segmenter.Segmenter` takes ``accel`` (a mode name or an :class:`Accel`) as a
+constructor argument and applies it with :func:`apply` while it is built; nothing changes
+its network afterwards except the fallback below. The modes:
 
 * ``"off"``: the eager network (the default);
 * ``"compile"``: ``torch.compile`` (``reduce-overhead`` on CUDA, which also replays CUDA
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -30,7 +33,24 @@ import torch
 if TYPE_CHECKING:
     from .segmenter import Segmenter
 
-ACCEL_MODES = ("off", "compile", "cudagraphs")  # what accelerate() takes
+ACCEL_MODES = ("off", "compile", "cudagraphs")
+
+
+@dataclass(frozen=True)
+class Accel:
+    """How a segmenter runs its forward pass. ``backend`` is ``torch.compile``'s
+    (``"eager"`` traces without generating code: a quick check of the machinery); ``atol``
+    is the first run's allowed difference from eager (default: by dtype)."""
+
+    mode: str = "off"
+    compile_mode: str | None = None
+    warmup: int = 3
+    backend: str = "inductor"
+    atol: float | None = None
+
+    @classmethod
+    def of(cls, accel: str | Accel | None) -> Accel:
+        return accel if isinstance(accel, Accel) else cls(mode=accel or "off")
 
 
 class _Guarded:
@@ -137,39 +157,38 @@ def _setup_cudagraphs(seg: Segmenter, warmup: int) -> Callable[[torch.Tensor], A
     return _CudaGraphForward(graph, static_in, static_out, net)
 
 
-def accelerate(
-    segmenter: Segmenter,
-    mode: str = "off",
-    compile_mode: str | None = None,
-    warmup: int = 3,
-    backend: str = "inductor",
-    atol: float | None = None,
-) -> Segmenter:
-    """Switch ``segmenter``'s forward to ``mode``; falls back to eager with a note.
+def apply(seg: Segmenter, accel: Accel) -> None:
+    """Set up ``accel`` on a segmenter being built (its constructor calls this); on any
+    failure the eager network stays, with a note.
 
-    ``backend`` is ``torch.compile``'s (``"eager"`` traces without generating code: a quick
-    check of the machinery). Returns the segmenter (changed in place). ``segmenter.accel_mode`` says what runs;
-    ``segmenter.accel_note`` says what happened (empty when nothing needed saying).
+    ``seg.accel_mode`` says what runs; ``seg.accel_note`` says what happened (empty when
+    nothing needed saying).
     """
-    seg = segmenter
+    mode, warmup, atol = accel.mode, accel.warmup, accel.atol
     seg.net = seg.eager_net
     seg.accel_mode = "off"
     seg.accel_note = ""
     if mode in (None, "", "off", "eager"):
-        return seg
+        return
     if mode not in ACCEL_MODES:
         seg.accel_note = f"Unknown acceleration '{mode}' (known: {', '.join(ACCEL_MODES)}); eager."
-        return seg
+        return
+    if seg.backend_name != "torch":
+        seg.accel_note = (
+            f"Acceleration '{mode}' applies to the PyTorch backend; "
+            f"{seg.backend_name} runs this model as it is."
+        )
+        return
     t0 = time.perf_counter()
     try:
         fast = (
-            _setup_compile(seg, compile_mode, backend)
+            _setup_compile(seg, accel.compile_mode, accel.backend)
             if mode == "compile"
             else _setup_cudagraphs(seg, warmup)
         )
     except Exception as e:  # noqa: BLE001
         _fallback(seg, mode, e, "setup")
-        return seg
+        return
     # the first run, compared with eager on the same input
     x = _test_input(seg)
     try:
@@ -184,11 +203,10 @@ def accelerate(
         err = float((got - ref).abs().max())
         if not torch.isfinite(got).all() or err > tol * max(1.0, scale):
             _fallback(seg, mode, f"its output differs from eager by {err:.3g}", "the first run")
-            return seg
+            return
     except Exception as e:  # noqa: BLE001
         _fallback(seg, mode, e, "the first run")
-        return seg
+        return
     seg.net = _Guarded(seg, fast, mode)
     seg.accel_mode = mode
     seg.accel_note = f"Acceleration '{mode}' ready in {time.perf_counter() - t0:.1f} s."
-    return seg

@@ -1,11 +1,15 @@
 """The live path: a capture thread and an inference thread joined by a latest-wins slot.
 
-    source.read() ──▶ [LatestSlot] ──▶ segment ─▶ compose ──▶ [LatestSlot] ──▶ view
-      capture thread     drops old       inference thread        drops old    GUI thread
+    source.read() ──▶ [LatestSlot] ──▶ segment ─▶ compose ──▶ publish ─▶ [LatestSlot] ──▶ view
+      capture thread     drops old       inference thread               drops old    GUI thread
 
 Neither hand-over queues: when the network is slower than the source, the frame waiting in
 the slot is replaced and counted as dropped. The view side is notified only when the output
 slot goes from empty to full, so the GUI event queue holds at most one pending frame.
+
+Review (:class:`~.player.ClipPlayer`) processes with :meth:`Pipeline.process` on its own
+worker and hands its frames over through the same :meth:`Pipeline.publish`, so the view,
+the frame hooks (the recorder), the drop count and the latency figures are one path.
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ class Result:
     cam_class: str | None = None
     cam_age: int | None = None  # frames between the CAM's frame and this one
     t_composed: float = 0.0
+    #: who published it: "live" (the capture run) or "review" (the clip player)
+    origin: str = "live"
     ood_hidden: bool = False  # the picture has been unlike the training data for a while
     ood_shown_anyway: bool = False  # ... and the user asked to see the overlay all the same
     timings: Timings = field(default_factory=Timings)
@@ -91,6 +97,9 @@ class Pipeline:
         self.frames_in: LatestSlot[Frame] = LatestSlot()
         self.results: LatestSlot[Result] = LatestSlot()
         self.stats = LatencyStats(keep_all=keep_all_stats)
+        #: review frames decoded but not shown because processing fell behind the clip's
+        #: timing (the live path's drops are counted by its slots)
+        self.skipped = 0
         self.frame_hooks: list[Callable[[Result], None]] = []  # recorder, CAM feeder, ...
         #: optional capture-thread filter (e.g. the ROI crop); returning None holds a frame back
         self.frame_filter: Callable[[Frame], Frame | None] | None = None
@@ -114,7 +123,7 @@ class Pipeline:
     # ---- figures -------------------------------------------------------------
     @property
     def dropped(self) -> int:
-        return self.frames_in.dropped + self.results.dropped
+        return self.frames_in.dropped + self.results.dropped + self.skipped
 
     @property
     def running(self) -> bool:
@@ -297,13 +306,18 @@ class Pipeline:
                 continue
             if result is None or gen != self._source_gen:
                 continue  # the input was switched (or review took over) meanwhile
-            self.run_frame_hooks(result)
-            if not self.results.put(result):
-                self.on_result()
+            self.publish(result)
 
-    def run_frame_hooks(self, result: Result) -> None:
-        """Hand a shown frame to every hook (the recorder, …); live and review both call
-        this. A failing hook is reported in plain words and never stops the frames."""
+    def publish(self, result: Result) -> None:
+        """Hand a finished frame to the view: the frame hooks (the recorder, …) first, then
+        the latest-wins output slot, with ``on_result`` when the slot goes from empty to
+        full. The live inference thread and the review player both publish here."""
+        self._run_frame_hooks(result)
+        if not self.results.put(result):
+            self.on_result()
+
+    def _run_frame_hooks(self, result: Result) -> None:
+        """A failing hook is reported in plain words and never stops the frames."""
         for hook in list(self.frame_hooks):
             try:
                 hook(result)

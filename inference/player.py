@@ -2,8 +2,9 @@
 
 :class:`ClipPlayer` owns a :class:`~..capture.source.SeekableSource` (a clip, a DICOM cine,
 an image folder) and one worker thread. Callers post commands (open, play/pause, seek, step,
-speed, loop, A–B, refresh) that never block, and take finished :class:`Result` objects from
-a latest-wins slot, exactly as the live pipeline publishes them.
+speed, loop, A–B, refresh) that never block. Finished :class:`Result` objects (``origin``
+"review") go out through :meth:`Pipeline.publish`, the live path's own hand-off: the
+frame hooks, the latest-wins output slot and ``pipeline.on_result``.
 
 * Seeks are latest-wins: one pending target, overwritten by each new request, so dragging
   a scrub bar never queues a backlog.
@@ -12,7 +13,8 @@ a latest-wins slot, exactly as the live pipeline publishes them.
   style), so scrubbing back does not run the model again; a model or style change
   invalidates it.
 * Playback follows the clip's timing x speed through a :class:`Pacer`; when processing
-  cannot keep up, frames are decoded but skipped (in order), as the live path drops frames.
+  cannot keep up, frames are decoded but skipped (in order) and counted in
+  ``pipeline.skipped``, as the live path counts its drops.
 
 Events reach the caller through :class:`PlayerEvents` callbacks, called on the worker
 thread; ``app/review.py`` turns them into Qt signals.
@@ -40,7 +42,7 @@ from ..capture.source import (
 )
 from .pipeline import Pipeline, Result
 from .result_cache import ResultCache
-from .slot import LatestSlot
+from .stats import Timings
 
 
 def _ignore(*_args: object) -> None:
@@ -49,10 +51,9 @@ def _ignore(*_args: object) -> None:
 
 @dataclass
 class PlayerEvents:
-    """What the player tells its owner (each called on the worker thread)."""
+    """What the player tells its owner (each called on the worker thread); its frames
+    arrive the way live frames do, through ``pipeline.on_result``."""
 
-    #: a Result is waiting in :attr:`ClipPlayer.shown` (called when the slot fills)
-    frame_ready: Callable[[], None] = _ignore
     #: (path, description, frame count, fps) after a successful open
     opened: Callable[[str, str, int, float], None] = _ignore
     #: playing (True) or paused / ended (False), when the worker changes it
@@ -66,8 +67,8 @@ class PlayerEvents:
 class ClipPlayer:
     """Plays, steps and seeks a seekable source on a worker thread; publishes Results.
 
-    The consumer calls :meth:`take` after ``events.frame_ready``; that also records the
-    frame as shown (:attr:`index`, :attr:`seconds`), which :meth:`step` counts from.
+    :attr:`index` and :attr:`seconds` are the frame last published (the one the view shows
+    or is about to), which :meth:`step` counts from.
     """
 
     def __init__(
@@ -81,7 +82,6 @@ class ClipPlayer:
         self.pipeline = pipeline
         self.events = events or PlayerEvents()
         self.cache = ResultCache(cache_items, cache_bytes)
-        self.shown: LatestSlot[Result] = LatestSlot()
         self.process_calls = 0  # frames run through the pipeline (cache misses)
         # --- shared with the worker (guarded by _cond) ---
         self._cond = threading.Condition()
@@ -110,10 +110,10 @@ class ClipPlayer:
         self.path: str | None = None
         self.count = 0
         self.fps = 30.0
-        self.index = -1  # index of the frame last taken
+        self.index = -1  # index of the frame last published
         self.seconds = 0.0
         self.playing = False
-        self._target: int | None = None  # the latest seek not yet taken
+        self._target: int | None = None  # the latest seek not yet published (guarded)
 
     # ---- commands (none of them blocks) -----------------------------------------------------
     def open(self, path: str | Path) -> None:
@@ -123,16 +123,15 @@ class ClipPlayer:
             self._open_path = str(path)
             self._seek = None
             self._playing = False
+            self._target = None
             self._cond.notify_all()
-        self._target = None
 
     def seek(self, index: int) -> None:
         """Publish frame ``index`` exactly (latest wins: a newer seek replaces a pending one)."""
         if self.count:
             index = max(0, min(self.count - 1, int(index)))
-        self._target = int(index)
         with self._cond:
-            self._seek = int(index)
+            self._target = self._seek = int(index)
             self._cond.notify_all()
 
     def step(self, delta: int = 1) -> None:
@@ -224,18 +223,6 @@ class ClipPlayer:
     @property
     def active(self) -> bool:
         return self.path is not None
-
-    # ---- the consumer side -------------------------------------------------------------------
-    def take(self) -> Result | None:
-        """The Result waiting to be shown, if any; records it as the frame shown."""
-        result = self.shown.take_nowait()
-        if result is None:
-            return None
-        self.index = result.frame.index
-        self.seconds = float(result.frame.timestamp)
-        if self._target == self.index:
-            self._target = None
-        return result
 
     # ---- worker thread -----------------------------------------------------------------------
     def _ensure_thread(self) -> None:
@@ -329,7 +316,7 @@ class ClipPlayer:
             self.pipeline.set_source(None)
         self.pipeline.reset_ood()  # a new clip: the gate starts afresh, "Show anyway" is off
         self.cache.clear()
-        self.shown.clear()
+        self.pipeline.results.clear()  # nothing of the old clip (or the live run) is shown
         self._wk_index = -1
         self._open_roi(path, src)
         with self._cond:
@@ -398,7 +385,9 @@ class ClipPlayer:
         if hit is not None:
             if decide_now:  # playing on from here starts from this frame's verdict
                 self.pipeline.ood_gate.decide_now(hit.seg.in_distribution if hit.seg else None)
-            return hit
+            # a fresh timing record: this showing cost a cache lookup, not the model's time
+            now = time.perf_counter()
+            return dataclasses.replace(hit, t_composed=now, timings=Timings(t_enter=now))
         frame = self._src.seek(index) if isinstance(frame_or_index, int) else frame_or_index
         if self.pipeline.running:  # the live path was restarted: it owns the segmenter now
             raise SourceError("Live capture is running; review paused.")
@@ -408,7 +397,9 @@ class ClipPlayer:
                 frame = self._src.seek(frame.index)
             frame = self.roi_stage(frame) or frame
         frame.mark_entered()
-        result = self.pipeline.process(frame, decide_now=decide_now)
+        result = dataclasses.replace(
+            self.pipeline.process(frame, decide_now=decide_now), origin="review"
+        )
         self.process_calls += 1
         self.cache.put(key, result)
         return result
@@ -416,9 +407,11 @@ class ClipPlayer:
     def _publish(self, result: Result) -> None:
         self._wk_index = result.frame.index
         self._last_publish = time.perf_counter()
-        self.pipeline.run_frame_hooks(result)  # recorder etc.: the frames shown
-        if not self.shown.put(result):  # notify only when the slot fills
-            self._emit(self.events.frame_ready)
+        with self._cond:
+            self.index, self.seconds = result.frame.index, float(result.frame.timestamp)
+            if self._target == self.index:
+                self._target = None
+        self._emit(self.pipeline.publish, result)  # the recorder's hook, the view: as live
 
     def _show(self, index: int) -> None:
         if self._src is None:
@@ -466,7 +459,8 @@ class ClipPlayer:
             and now - self._last_publish < 0.25
             and frame.index not in (self._b, src.frame_count - 1)  # ends are always shown
         ):
-            self._wk_index = frame.index  # too late: decoded, skipped (in order)
+            self._wk_index = frame.index  # too late: decoded, skipped (in order), counted
+            self.pipeline.skipped += 1
             return
         result = self._result_for(frame, decide_now=False)
         with self._cond:

@@ -21,7 +21,8 @@ takes the argmax and composes with torch on the model's device; ``route="host"``
 elsewhere) preprocesses with OpenCV, on the capture thread when the pipeline can, and lets the
 CPU overlay compose. ``route="device"`` on the CPU runs the very CUDA code in float32: that
 is how the tests cover it. The backend's name, the start-up probe's record and the network
-CAM hooks into are constructor arguments too; nothing is patched on afterwards. The device
+CAM hooks into and the forward's acceleration (``accel``, :mod:`.compile`) are constructor
+arguments too; nothing is patched on afterwards. The device
 route's own buffers and step live in :mod:`.device_route`.
 """
 
@@ -38,6 +39,8 @@ from torch.nn import functional as F
 from ..capture.frame import Frame
 from ..models.card import ModelCard
 from ..models.loader import LoadedModel
+from .compile import Accel
+from .compile import apply as apply_accel
 from .device_route import DeviceRoute, Smoother
 from .host_prep import HostPreprocessor
 from .segmentation import Segmentation
@@ -118,7 +121,8 @@ class Segmenter:
     ``backend``: what runs the network ("torch" or "onnx"); ``cam_model``: the PyTorch
     network CAM hooks into (an ONNX segmenter's net has no layers to hook); ``probe``: the
     start-up timing record that chose the backend (``inference.backends``); ``route``: see
-    the module's docstring.
+    the module's docstring; ``accel``: ``"off"``, ``"compile"`` or ``"cudagraphs"`` (or an
+    :class:`~.compile.Accel`), set up here, falling back to eager with ``accel_note``.
     """
 
     def __init__(
@@ -131,6 +135,7 @@ class Segmenter:
         cam_model: LoadedModel | None = None,
         probe: dict | None = None,
         route: str | None = None,
+        accel: str | Accel = "off",
     ) -> None:
         self.card: ModelCard = model.card
         self.torch_model: LoadedModel = cam_model or model
@@ -152,7 +157,7 @@ class Segmenter:
         else:
             net = net.to(self.device, dtype=self.dtype)
         self.net = net.eval()
-        self.eager_net = self.net  # what ``inference.compile.accelerate`` wraps and falls back to
+        self.eager_net = self.net  # what an acceleration wraps and falls back to
         self.accel_mode = "off"
         self.accel_note = ""
         c = self.card.channels
@@ -169,6 +174,7 @@ class Segmenter:
         from .ood import reference_for
 
         self.reference, self.reference_note = reference_for(model)
+        apply_accel(self, Accel.of(accel))  # last: its first run uses the segmenter as built
 
     # ---- the route -----------------------------------------------------------
     @property

@@ -12,7 +12,7 @@ import pytest
 import torch
 from sonolive.capture.bench_sources import phantom_frames as make_frames
 from sonolive.capture.frame import Frame
-from sonolive.inference.compile import accelerate
+from sonolive.inference.compile import Accel
 from sonolive.inference.gpu_compose import ellipse_rects
 from sonolive.inference.overlay import Overlay, OverlayStyle
 from sonolive.inference.pipeline import Pipeline
@@ -162,9 +162,8 @@ def test_lazy_labels_fall_back_to_the_small_map_when_the_device_is_gone():
 
 
 def test_cudagraphs_on_cpu_fall_back_with_a_note(lite_model, phantom_frames):
-    seg = Segmenter(lite_model, device="cpu")
-    eager = seg.segment_pixels(phantom_frames[0][2]).labels
-    accelerate(seg, "cudagraphs")
+    eager = Segmenter(lite_model, device="cpu").segment_pixels(phantom_frames[0][2]).labels
+    seg = Segmenter(lite_model, device="cpu", accel="cudagraphs")
     assert seg.accel_mode == "off"
     assert "CUDA graphs" in seg.accel_note and "eagerly" in seg.accel_note
     assert seg.net is seg.eager_net
@@ -172,8 +171,7 @@ def test_cudagraphs_on_cpu_fall_back_with_a_note(lite_model, phantom_frames):
 
 
 def test_compile_failing_on_first_run_falls_back(lite_model, phantom_frames, monkeypatch):
-    seg = Segmenter(lite_model, device="cpu")
-    eager = seg.segment_pixels(phantom_frames[0][3]).labels
+    eager = Segmenter(lite_model, device="cpu").segment_pixels(phantom_frames[0][3]).labels
 
     def broken_compile(net, **kw):
         def run(x):
@@ -182,7 +180,7 @@ def test_compile_failing_on_first_run_falls_back(lite_model, phantom_frames, mon
         return run
 
     monkeypatch.setattr(torch, "compile", broken_compile)
-    accelerate(seg, "compile")
+    seg = Segmenter(lite_model, device="cpu", accel="compile")
     assert seg.accel_mode == "off"
     assert "first run" in seg.accel_note and "no C++ compiler" in seg.accel_note
     assert np.array_equal(seg.segment_pixels(phantom_frames[0][3]).labels, eager)
@@ -203,18 +201,31 @@ def test_compile_gives_the_eager_masks(lite_model, phantom_frames):
     # a tiny network and dynamo's eager backend: inductor's C++ build of the full model takes
     # over a minute on two cores; this checks the machinery (trace, warm-up, compare, wrap)
     model = LoadedModel(lite_model.card, _Tiny(lite_model.card.num_classes).eval())
-    seg = Segmenter(model, device="cpu")
     rgb = phantom_frames[0][4]
-    eager = seg.segment_pixels(rgb).labels
-    accelerate(seg, "compile", backend="eager", warmup=1)
+    eager = Segmenter(model, device="cpu").segment_pixels(rgb).labels
+    seg = Segmenter(model, device="cpu", accel=Accel("compile", backend="eager", warmup=1))
     assert seg.accel_mode in ("compile", "off")
     assert seg.accel_note
     if seg.accel_mode == "compile":
         assert seg.net is not seg.eager_net
     for _ in range(2):
         assert (seg.segment_pixels(rgb).labels == eager).mean() > 0.999
-    accelerate(seg, "off")
-    assert seg.net is seg.eager_net and seg.accel_note == ""
+
+
+def test_acceleration_is_the_pytorch_backends_and_the_cli_offers_it(lite_model):
+    """``--accel`` reaches the segmenter through make_segmenter; ONNX Runtime runs a model as
+    it is, and says so instead of failing."""
+    from sonolive.app.cli import build_parser
+    from sonolive.inference.backends import make_segmenter
+
+    args = build_parser().parse_args(["--accel", "cudagraphs"])
+    seg = make_segmenter(lite_model, device="cpu", backend="onnx", accel=args.accel)
+    assert seg.backend_name == "onnx" and seg.accel_mode == "off"
+    assert "PyTorch backend" in seg.accel_note
+    seg = make_segmenter(lite_model, device="cpu", backend="torch", accel=args.accel)
+    assert seg.accel_mode == "off" and "CUDA graphs" in seg.accel_note
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--accel", "turbo"])
 
 
 class _FailOnce(torch.nn.Module):

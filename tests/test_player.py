@@ -29,6 +29,8 @@ class Recorder:
         self.errors: list[str] = []
         self.states: list[bool] = []
         self.opened: list[tuple] = []
+        self.origins: set[str] = set()
+        self.results: list = []
         self.player: ClipPlayer | None = None
 
     def events(self) -> PlayerEvents:
@@ -41,17 +43,20 @@ class Recorder:
             return add
 
         return PlayerEvents(
-            frame_ready=self._take,
             opened=note(self.opened),
             state=note(self.states),
             error=note(self.errors),
         )
 
-    def _take(self) -> None:
-        r = self.player.take()
+    def take(self) -> None:
+        """The pipeline's ``on_result``: take the newest frame from its output slot."""
+        r = self.player.pipeline.results.take_nowait()
         if r is None:
             return
+        r.finish_handoff(self.player.pipeline.stats)  # as the app's bridge does
         with self.cond:
+            self.origins.add(r.origin)
+            self.results.append(r)
             self.shown.append(r.frame.index)
             self.barcodes.append(read_barcode(r.frame.pixels))
             self.cond.notify_all()
@@ -64,7 +69,7 @@ class Recorder:
 @pytest.fixture
 def player(lite_model):
     rec = Recorder()
-    pipe = Pipeline(None, Segmenter(lite_model, device="cpu"))
+    pipe = Pipeline(None, Segmenter(lite_model, device="cpu"), on_result=rec.take)
     p = ClipPlayer(pipe, rec.events())
     rec.player = p
     yield p, rec
@@ -88,6 +93,13 @@ def test_seek_and_step_show_exact_frames_and_scrubbing_back_hits_the_cache(playe
     p.seek(17)
     rec.wait(lambda: rec.shown[-1] == 17)
     assert p.process_calls == calls, "a frame already processed comes from the cache"
+    # one hand-off with live: published through the pipeline, counted in its figures
+    assert rec.origins == {"review"} and p.pipeline.stats.frames == len(rec.shown)
+    first, again = rec.results[1], rec.results[-1]  # frame 17, processed then cached
+    assert first.frame.index == again.frame.index == 17 and first.timings.infer > 0
+    assert again.timings.infer == 0 and again.timings.t_enter > first.timings.t_enter, (
+        "a cache hit is timed as its own showing, not as the first one"
+    )
 
 
 def test_play_to_the_end_stops_and_loop_a_b_wraps(player, clip):

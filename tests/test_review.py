@@ -171,6 +171,9 @@ def test_space_plays_in_order_and_pauses(qtbot, settings, clip):
     assert st.args == [True]
     assert win.review_panel.play_button.text() != "▶"
     qtbot.waitUntil(lambda: len(seen) >= 3, timeout=30000)
+    # review frames come through the one bridge, so the status line counts them as live
+    win._refresh_status()
+    assert win.pipeline.stats.fps() > 0 and win.status_line.fps_label.text() != "0.0 fps"
     with qtbot.waitSignal(ctl.stateChanged, timeout=5000) as st:
         qtbot.keyClick(win, Qt.Key.Key_Space)
     assert st.args == [False]

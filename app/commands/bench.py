@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from ...models.registry import DEFAULT_MODEL
-from .options import add_trust_code
+from .options import add_accel, add_backend, add_trust_code
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,7 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fps", type=float, default=None, help="input rate (default: the source's own)")
     p.add_argument("--size", default="512", help="phantom picture size, e.g. 512 or 1920x1080")
     p.add_argument("--device", default="auto")
-    p.add_argument("--backend", default="auto", help="auto, torch or onnx (CPU)")
+    add_backend(p)
+    add_accel(p)
     add_trust_code(p)
     p.add_argument("--compare", default=None, help="comma list of models or model@backend")
     p.add_argument("--cam", default=None, help="also run the CAM worker with this method")
@@ -44,7 +45,11 @@ def _segmenter(spec: str, args: argparse.Namespace):
 
     model, _, backend = spec.partition("@")
     return make_segmenter(
-        model, device=args.device, backend=backend or args.backend, trust_code=args.trust_code
+        model,
+        device=args.device,
+        backend=backend or args.backend,
+        trust_code=args.trust_code,
+        accel=args.accel,
     )
 
 

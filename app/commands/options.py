@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 BACKENDS = ("auto", "torch", "onnx")  # as inference/backends.py (which imports torch)
+ACCEL_MODES = ("off", "compile", "cudagraphs")  # as inference/compile.py
 
 
 def add_backend(p: argparse.ArgumentParser) -> None:
@@ -14,6 +15,18 @@ def add_backend(p: argparse.ArgumentParser) -> None:
         default="auto",
         choices=BACKENDS,
         help="CPU inference backend: auto (the faster, timed on this machine), torch or onnx",
+    )
+
+
+def add_accel(p: argparse.ArgumentParser) -> None:
+    """``--accel``: the PyTorch forward eager, through ``torch.compile``, or as a replayed
+    CUDA graph; any failure falls back to eager with a note."""
+    p.add_argument(
+        "--accel",
+        default="off",
+        choices=ACCEL_MODES,
+        help="PyTorch forward pass: off (eager), compile (torch.compile) or cudagraphs (CUDA "
+        "only); falls back to eager with a note when it cannot run here",
     )
 
 

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from ...models.registry import DEFAULT_MODEL
-from .options import add_backend, add_trust_code
+from .options import add_accel, add_backend, add_trust_code
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,6 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default=DEFAULT_MODEL)
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     add_backend(p)
+    add_accel(p)
     add_trust_code(p)
     p.add_argument(
         "--roi",
@@ -62,7 +63,11 @@ def run(args: argparse.Namespace) -> int:
     configure_cpu_threads()  # as the app and bench do: stages must not fight for the cores
     try:
         seg = make_segmenter(
-            args.model, device=args.device, backend=args.backend, trust_code=args.trust_code
+            args.model,
+            device=args.device,
+            backend=args.backend,
+            trust_code=args.trust_code,
+            accel=args.accel,
         )
     except Exception as e:  # noqa: BLE001 - one plain line, no traceback
         print(f"error: model {args.model!r} could not be loaded: {e}", file=sys.stderr)
