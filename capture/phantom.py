@@ -57,6 +57,7 @@ from __future__ import annotations
 import math
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
 
 import cv2
 import numpy as np
@@ -288,6 +289,17 @@ class PhantomScanner:
         img, mask = scan_convert(polar, cls, geom)
         self.current_view = params.view
         return img, mask
+
+
+def phantom_samples(
+    seed: int, frames: int, size: int = 512
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """``frames`` independent random (image, class mask) pairs from ``seed``: the one sampler
+    that training, evaluation and calibration draw their simulated data from."""
+    rng = np.random.default_rng(seed)
+    sc = PhantomScanner(seed=seed, size=size)
+    for _ in range(frames):
+        yield sc.sample(rng)
 
 
 class PhantomSource(FrameSource):

@@ -35,7 +35,7 @@ def features_of(seg: Segmenter, pictures: Iterable[np.ndarray]) -> np.ndarray:
 
 def phantom_pictures(seed: int, frames: int, size: int = 512) -> Iterator[np.ndarray]:
     """Random simulated frames (all views, any probe pose), as training draws them."""
-    from .evaluate import phantom_samples
+    from ..capture.phantom import phantom_samples
 
     for img, _ in phantom_samples(seed, frames, size):
         yield img

@@ -26,12 +26,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
-if TYPE_CHECKING:
-    from .segmenter import Segmenter
+from .torch_device import gpu_failure_kind
+
+#: a :class:`~.segmenter.Segmenter` being built (typed loosely: it imports this module)
+Segmenter = Any
 
 ACCEL_MODES = ("off", "compile", "cudagraphs")
 
@@ -68,8 +70,6 @@ class _Guarded:
         try:
             out = self.fast(x)
         except Exception as e:  # noqa: BLE001 - any failure of the first run means: eager
-            from .segmenter import gpu_failure_kind
-
             if gpu_failure_kind(e) is not None:
                 raise  # the pipeline's CPU fallback handles these
             _fallback(self.seg, self.mode, e, "the first frame")

@@ -7,7 +7,7 @@ with a 95% confidence interval; ``n`` is the number of frames behind each figure
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 import cv2
@@ -126,17 +126,6 @@ def format_table(res: dict[str, Any]) -> str:
         + ("not checked (no reference statistics)" if f is None else f"{f:.3f} of frames")
     )
     return "\n".join(lines)
-
-
-def phantom_samples(
-    seed: int, frames: int, size: int = 512
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    from ..capture.phantom import PhantomScanner
-
-    rng = np.random.default_rng(seed)
-    sc = PhantomScanner(seed=seed, size=size)
-    for _ in range(frames):
-        yield sc.sample(rng)
 
 
 def evaluate_clip(

@@ -449,7 +449,8 @@ class Pipeline:
     def _inference_failed(self, seg_model: Segmenter, e: Exception) -> Segmenter | None:
         """Turn an inference error into a message; on a GPU failure (out of memory, a
         device-side error, a lost device) switch to a float32 CPU segmenter and return it."""
-        from .segmenter import cpu_fallback, gpu_failure_kind
+        from .segmenter import cpu_fallback
+        from .torch_device import gpu_failure_kind
 
         msg = str(e)
         kind = gpu_failure_kind(e) if seg_model.falls_back_to_cpu else None

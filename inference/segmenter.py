@@ -52,32 +52,6 @@ if TYPE_CHECKING:
     from .overlay import OverlayStyle
 
 
-# Words in RuntimeErrors that mean the GPU is unusable for now (besides running out of memory).
-_LOST_WORDS = (
-    "device-side",
-    "cuda error",
-    "lost",
-    "illegal memory access",
-    "unspecified launch failure",
-    "cudnn_status",
-    "cublas_status",
-    "no cuda gpus are available",
-)
-
-
-def gpu_failure_kind(e: BaseException) -> str | None:
-    """``"oom"`` for an out-of-memory error, ``"lost"`` for a failed or lost device, else None."""
-    if isinstance(e, torch.cuda.OutOfMemoryError):
-        return "oom"
-    msg = str(e).lower()
-    if "out of memory" in msg:
-        return "oom"
-    accel = getattr(torch, "AcceleratorError", RuntimeError)
-    if isinstance(e, (RuntimeError, accel)) and any(w in msg for w in _LOST_WORDS):
-        return "lost"
-    return None
-
-
 def cpu_fallback(seg: Segmenter) -> Segmenter:
     """A float32 CPU segmenter for the same model, after the GPU failed.
 

@@ -1,4 +1,5 @@
-"""Device and dtype selection, shared by the segmenter, CAM and training."""
+"""Device and dtype selection, shared by the segmenter, CAM and training, and what a GPU
+failure means (:func:`gpu_failure_kind`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,32 @@ def pick_device(want: str = "auto") -> torch.device:
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("CUDA was requested but no CUDA GPU is available")
     return dev
+
+
+# Words in RuntimeErrors that mean the GPU is unusable for now (besides running out of memory).
+_LOST_WORDS = (
+    "device-side",
+    "cuda error",
+    "lost",
+    "illegal memory access",
+    "unspecified launch failure",
+    "cudnn_status",
+    "cublas_status",
+    "no cuda gpus are available",
+)
+
+
+def gpu_failure_kind(e: BaseException) -> str | None:
+    """``"oom"`` for an out-of-memory error, ``"lost"`` for a failed or lost device, else None."""
+    if isinstance(e, torch.cuda.OutOfMemoryError):
+        return "oom"
+    msg = str(e).lower()
+    if "out of memory" in msg:
+        return "oom"
+    accel = getattr(torch, "AcceleratorError", RuntimeError)
+    if isinstance(e, (RuntimeError, accel)) and any(w in msg for w in _LOST_WORDS):
+        return "lost"
+    return None
 
 
 def default_dtype(device: torch.device) -> torch.dtype:

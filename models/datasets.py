@@ -137,13 +137,10 @@ def phantom_set(
     Frames are rendered at ``render_size`` (the live picture size) and reduced to ``size``
     with the same area interpolation the segmenter uses, so training sees what inference sees.
     """
-    from ..capture.phantom import PhantomScanner
+    from ..capture.phantom import phantom_samples
 
-    rng = np.random.default_rng(seed)
-    sc = PhantomScanner(seed=seed, size=render_size)
     imgs, masks = [], []
-    for _ in range(n):
-        img, m = sc.sample(rng)
+    for img, m in phantom_samples(seed, n, render_size):
         if size != render_size:
             img = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)
             m = cv2.resize(m, (size, size), interpolation=cv2.INTER_NEAREST)

@@ -26,7 +26,7 @@ def test_cam_map_has_frame_size_and_normalised_range(lite_model, phantom_frames,
 
 def test_cam_peak_falls_inside_the_organ_on_phantom_frames(lite_model):
     """Known geometry: every phantom frame comes with its exact mask."""
-    from sonolive.inference.evaluate import phantom_samples
+    from sonolive.capture.phantom import phantom_samples
 
     eng = CamEngine(lite_model, device="cpu")
     hits, total = 0, 0

@@ -61,7 +61,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ...inference.evaluate import evaluate, format_table, phantom_samples
+    from ...capture.phantom import phantom_samples
+    from ...inference.evaluate import evaluate, format_table
     from ...models.datasets import DataError, folder_pairs, load_pairs, split_three
 
     if args.clip and args.source != "phantom":
