@@ -6,6 +6,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from sonolive.capture.mp4_writer import Mp4Writer
 from sonolive.capture.replay import ReplaySource
 from sonolive.inference.calibrate import as_rgb
 from sonolive.inference.ood import draw_gate_line
@@ -64,18 +65,12 @@ def test_overlay_hidden_on_foreign_input_and_show_anyway_resets(qtbot, settings,
 def test_review_judges_a_paused_frame_alone_and_show_anyway_redraws_it(qtbot, settings, tmp_path):
     """A clip opened in Review stops on its first frame: that frame alone must hide the
     overlay (no 0.5 s hold while nothing plays), and "Show anyway" redraws it at once."""
-    import av
     from sonolive.app.main_window import MainWindow
 
     clip = tmp_path / "nerve.mp4"
-    with av.open(str(clip), "w") as out:
-        st = out.add_stream("libx264", rate=30)
-        st.width, st.height, st.pix_fmt = 256, 256, "yuv420p"
+    with Mp4Writer(clip, 30) as out:
         for img in _real_scans():
-            for p in st.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-                out.mux(p)
-        for p in st.encode():
-            out.mux(p)
+            out.write(img)
     win = MainWindow(str(clip), "fast-lite", settings, "cpu", "review", "torch")
     qtbot.addWidget(win)
     win.show()

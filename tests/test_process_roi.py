@@ -17,6 +17,7 @@ from media_helpers import decode_all
 from scanner_screens import ScannerScreen, coverage, overlaps
 from sonolive.app.cli import main
 from sonolive.capture.frame import Frame
+from sonolive.capture.mp4_writer import Mp4Writer
 from sonolive.capture.open_source import open_source
 from sonolive.capture.roi import crop, fit
 from sonolive.capture.roi_follow import RoiFollower
@@ -27,15 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _encode(path: Path, frames: list[np.ndarray], fps: int = FPS) -> None:
-    with av.open(str(path), "w") as out:
-        st = out.add_stream("libx264", rate=fps)
-        st.width, st.height, st.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
-        st.options = {"preset": "ultrafast", "crf": "12"}
+    with Mp4Writer(path, fps, crf=12, preset="ultrafast") as out:
         for f in frames:
-            for p in st.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
-                out.mux(p)
-        for p in st.encode():
-            out.mux(p)
+            out.write(f)
 
 
 def _decode_some(path: Path, picks) -> dict[int, np.ndarray]:

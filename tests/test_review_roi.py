@@ -3,26 +3,20 @@ and "Adjust ROI…" works for the file as for a capture card, remembered per fil
 
 from __future__ import annotations
 
-import av
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
 from scanner_screens import ScannerScreen, coverage, overlaps
+from sonolive.capture.mp4_writer import Mp4Writer
 
 
 @pytest.fixture(scope="module")
 def scanner_clip(tmp_path_factory):
     scr = ScannerScreen("sector", (560, 160, 800, 760), seed=21)
     path = tmp_path_factory.mktemp("rv") / "screen.mp4"
-    with av.open(str(path), "w") as out:
-        st = out.add_stream("libx264", rate=30)
-        st.width, st.height, st.pix_fmt = 1920, 1080, "yuv420p"
-        st.options = {"preset": "ultrafast", "crf": "14"}
+    with Mp4Writer(path, 30, crf=14, preset="ultrafast") as out:
         for i in range(40):
-            for p in st.encode(av.VideoFrame.from_ndarray(scr.frame(i), format="rgb24")):
-                out.mux(p)
-        for p in st.encode():
-            out.mux(p)
+            out.write(scr.frame(i))
     return path, scr
 
 
