@@ -34,8 +34,9 @@ class DeviceRoute:
     """One segmenter's device-route state; not thread-safe (the segmenter's thread owns it)."""
 
     def __init__(self, seg: Any) -> None:
-        """``seg``: the :class:`~.segmenter.Segmenter` it belongs to (its card, device,
-        network and shared stages; typed loosely so that this module need not import it)."""
+        """``seg``: the :class:`~.segmenter.Segmenter` it belongs to; the route reads only
+        its public members (card, device, dtype, network and the stages both routes share),
+        and is typed loosely so that this module need not import it."""
         self.seg = seg
         self._pinned: torch.Tensor | None = None
         self._pinned_free: torch.cuda.Event | None = None  # the upload from _pinned finished
@@ -67,15 +68,15 @@ class DeviceRoute:
         u8 = self.upload(rgb)
         x = u8.permute(2, 0, 1)[None].float()
         if self.seg.card.channels == 1:
-            x = (x * self.seg._grey).sum(1, keepdim=True)
+            x = (x * self.seg.grey).sum(1, keepdim=True)
         if x.shape[-2:] != (h, w):
             if x.shape[-2] > h:
                 x = F.interpolate(x, size=(h, w), mode="area")
             else:
                 x = F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False)
-        x = (x / 255.0 - self.seg._mean) / self.seg._std
+        x = (x / 255.0 - self.seg.mean) / self.seg.std
         x = x.to(self.seg.dtype)
-        if self.seg._channels_last:
+        if self.seg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         return x, u8
 
@@ -133,9 +134,9 @@ class DeviceRoute:
             t1 = time.perf_counter()
             out = self.seg.infer(x)
             staged = self.seg.ood_inputs(x, out)  # rides the one sync below
-            out = self.seg._clean(x, out, smoother)
-            sums, counts, _lab = self.seg._stats(out)
-            idx = self.seg._labels_full(out, (H, W))
+            out = self.seg.clean(x, out, smoother)
+            sums, counts, _lab = self.seg.class_stats(out)
+            idx = self.seg.labels_full(out, (H, W))
             areas = torch.bincount(idx.flatten(), minlength=n)[:n]
             self._record(2)
             t2 = time.perf_counter()
@@ -170,7 +171,7 @@ class DeviceRoute:
         small = hn[o_small:o_img].reshape(hs, ws).copy()
         image = hn[o_img:].reshape(H, W, 3).copy()  # the pinned buffer is reused next frame
         comp.draw_names(image, small, centre, st)
-        seg0 = self.seg._figures(None, stats[0], stats[1], stats[2].astype(np.int64))
+        seg0 = self.seg.figures(None, stats[0], stats[1], stats[2].astype(np.int64))
         seg = LazySegmentation(lab_u8, small, s, seg0.confidence, seg0.areas)
         self.seg.judge(seg, staged)
         t4 = time.perf_counter()

@@ -96,7 +96,13 @@ class Segmenter:
     network CAM hooks into (an ONNX segmenter's net has no layers to hook); ``probe``: the
     start-up timing record that chose the backend (``inference.backends``); ``route``: see
     the module's docstring; ``accel``: ``"off"``, ``"compile"`` or ``"cudagraphs"`` (or an
-    :class:`~.compile.Accel`), set up here, falling back to eager with ``accel_note``.
+    :class:`~.compile.Accel`), set up here, falling back to eager with ``accel_note``;
+    ``gpu_fallback``: see :attr:`falls_back_to_cpu` (default: on CUDA).
+
+    ``mean``, ``std`` and ``grey`` (the card's normalisation on the model's device),
+    ``channels_last``, :meth:`clean`, :meth:`class_stats`, :meth:`labels_full` and
+    :meth:`figures` are the stages both routes share; :class:`~.device_route.DeviceRoute`
+    calls them.
     """
 
     def __init__(
@@ -110,6 +116,7 @@ class Segmenter:
         probe: dict | None = None,
         route: str | None = None,
         accel: str | Accel = "off",
+        gpu_fallback: bool | None = None,
     ) -> None:
         self.card: ModelCard = model.card
         self.torch_model: LoadedModel = cam_model or model
@@ -123,7 +130,11 @@ class Segmenter:
         if route not in ROUTES:
             raise ValueError(f"unknown route '{route}' (known: {', '.join(ROUTES)})")
         self.route = route
-        self._channels_last = self.on_cuda
+        #: a GPU failure (out of memory, a lost device) makes the pipeline replace this
+        #: segmenter with a CPU one (:func:`cpu_fallback`); set on the CPU, it lets a test
+        #: take that path with a pretended GPU failure
+        self.falls_back_to_cpu = self.on_cuda if gpu_fallback is None else bool(gpu_fallback)
+        self.channels_last = self.on_cuda
         net = model.net
         if self.on_cuda:
             torch.backends.cudnn.benchmark = True
@@ -137,9 +148,9 @@ class Segmenter:
         c = self.card.channels
         mean = self.card.mean * (c // len(self.card.mean))
         std = self.card.std * (c // len(self.card.std))
-        self._mean = torch.tensor(mean, device=self.device, dtype=torch.float32).view(1, c, 1, 1)
-        self._std = torch.tensor(std, device=self.device, dtype=torch.float32).view(1, c, 1, 1)
-        self._grey = torch.tensor([0.299, 0.587, 0.114], device=self.device).view(1, 3, 1, 1)
+        self.mean = torch.tensor(mean, device=self.device, dtype=torch.float32).view(1, c, 1, 1)
+        self.std = torch.tensor(std, device=self.device, dtype=torch.float32).view(1, c, 1, 1)
+        self.grey = torch.tensor([0.299, 0.587, 0.114], device=self.device).view(1, 3, 1, 1)
         self._host_prep = HostPreprocessor(self.card)
         self._pinned_out: tuple[torch.Tensor, torch.Tensor] | None = None
         #: the device route's buffers and its one step (None on the host route)
@@ -161,12 +172,6 @@ class Segmenter:
     def on_cuda(self) -> bool:
         """The model runs on a CUDA device (pinning, events, the one sync; GPU fallback)."""
         return self.device.type == "cuda"
-
-    @property
-    def falls_back_to_cpu(self) -> bool:
-        """A GPU failure (out of memory, a lost device) makes the pipeline replace this
-        segmenter with a CPU one (:func:`cpu_fallback`)."""
-        return self.on_cuda
 
     def release(self) -> None:
         """Drop device buffers and any captured graph (before a CPU fallback)."""
@@ -219,7 +224,7 @@ class Segmenter:
         if self.reference is None and not force:
             return None
         with torch.inference_mode():
-            pic = x.detach().float() * self._std + self._mean
+            pic = x.detach().float() * self.std + self.mean
             small = out[..., ::4, ::4].float()
             if not self.on_cuda:
                 return pic, small
@@ -245,7 +250,7 @@ class Segmenter:
         seg.in_distribution = self.reference.in_distribution(score)
         return seg
 
-    def _clean(self, x: torch.Tensor, out: torch.Tensor, smoother: Smoother | None) -> torch.Tensor:
+    def clean(self, x: torch.Tensor, out: torch.Tensor, smoother: Smoother | None) -> torch.Tensor:
         """The temporal filter when one is given (its hysteresis drops specks), else the
         card's ``min_area_fraction`` on this frame alone."""
         if smoother is not None:
@@ -258,7 +263,7 @@ class Segmenter:
         with torch.inference_mode():
             return self.net(x)
 
-    def _stats(self, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def class_stats(self, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Per-class sum of the max probability and pixel count, and the label map, at the
         network's size (the label map comes free with the max: no second argmax)."""
         probs = out.float().softmax(1) if self.card.output == "logits" else out.float()
@@ -269,7 +274,7 @@ class Segmenter:
         return sums, counts, lab
 
     @staticmethod
-    def _labels_full(out: torch.Tensor, frame_hw: tuple[int, int]) -> torch.Tensor:
+    def labels_full(out: torch.Tensor, frame_hw: tuple[int, int]) -> torch.Tensor:
         """Class indices (int64) at the frame's size: bilinear logits, then argmax."""
         big = out.float()
         if tuple(big.shape[-2:]) != tuple(frame_hw):
@@ -279,9 +284,9 @@ class Segmenter:
     def postprocess(self, out: torch.Tensor, frame_hw: tuple[int, int]) -> Segmentation:
         """Logits/probabilities -> label map at the frame's size plus per-class figures."""
         with torch.inference_mode():
-            sums, counts, lab = self._stats(out)
+            sums, counts, lab = self.class_stats(out)
             if self._device_route is not None:
-                lab_big = self._labels_full(out, frame_hw).to(torch.uint8)
+                lab_big = self.labels_full(out, frame_hw).to(torch.uint8)
                 stats = torch.stack([sums, counts])
                 if self.on_cuda:
                     if self._pinned_out is None or self._pinned_out[0].shape != lab_big.shape:
@@ -306,9 +311,9 @@ class Segmenter:
                     else cv2.resize(small, (W, H), interpolation=cv2.INTER_NEAREST)
                 )
                 sums_np, counts_np = sums.numpy(), counts.numpy()
-        return self._figures(labels, sums_np, counts_np)
+        return self.figures(labels, sums_np, counts_np)
 
-    def _figures(
+    def figures(
         self,
         labels: np.ndarray | None,
         sums: np.ndarray,
@@ -340,7 +345,7 @@ class Segmenter:
         t1 = time.perf_counter()
         out = self.infer(x)
         staged = self.ood_inputs(x, out)  # before postprocess's sync
-        out = self._clean(x, out, smoother)
+        out = self.clean(x, out, smoother)
         seg = self.judge(self.postprocess(out, (frame.height, frame.width)), staged)
         # on CUDA the work is asynchronous until the single sync in postprocess, so the
         # inference stage is charged with everything up to that sync (and on the CPU the
@@ -352,7 +357,7 @@ class Segmenter:
         x = self.preprocess(rgb)
         out = self.infer(x)
         staged = self.ood_inputs(x, out)
-        out = self._clean(x, out, smoother)
+        out = self.clean(x, out, smoother)
         return self.judge(self.postprocess(out, rgb.shape[:2]), staged)
 
     def segment_compose(

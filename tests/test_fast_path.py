@@ -242,17 +242,12 @@ class _FailOnce(torch.nn.Module):
         return self.net(x)
 
 
-class _PretendGpu(Segmenter):
-    """The pipeline and the fallback treat it as a CUDA segmenter; it runs on the CPU."""
-
-    falls_back_to_cpu = True
-
-
 def _fake_cuda_pipeline(lite_model, error):
     net = _FailOnce(copy.deepcopy(lite_model.net), error)
     model = LoadedModel(lite_model.card, net)
-    # not float32, like fp16 on CUDA; the device route, as on CUDA
-    seg = _PretendGpu(model, device="cpu", dtype=torch.bfloat16, route="device")
+    # runs on the CPU, but not in float32 (like fp16 on CUDA), on the device route and with
+    # a GPU failure switching it to the CPU, as on CUDA
+    seg = Segmenter(model, device="cpu", dtype=torch.bfloat16, route="device", gpu_fallback=True)
     messages: list[tuple[str, str]] = []
     pipe = Pipeline(None, seg, on_status=lambda k, m: messages.append((k, m)))
     return pipe, seg, model, messages
