@@ -28,10 +28,10 @@ import torch
 from ..models.card import ModelCard
 from ..models.loader import LoadedModel, load_model
 from ..models.registry import find_model
+from .choices import BACKENDS
 from .segmenter import Segmenter
 from .torch_device import pick_device
 
-BACKENDS = ("auto", "torch", "onnx")
 ONNX_OPSET = 17
 PROBE_RUNS = 10
 PROBE_WARMUP = 2

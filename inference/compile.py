@@ -30,12 +30,11 @@ from typing import Any
 
 import torch
 
+from .choices import ACCEL_MODES
 from .torch_device import gpu_failure_kind
 
 #: a :class:`~.segmenter.Segmenter` being built (typed loosely: it imports this module)
 Segmenter = Any
-
-ACCEL_MODES = ("off", "compile", "cudagraphs")
 
 
 @dataclass(frozen=True)

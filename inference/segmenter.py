@@ -39,6 +39,7 @@ from torch.nn import functional as F
 from ..capture.frame import Frame
 from ..models.card import ModelCard
 from ..models.loader import LoadedModel
+from .choices import ROUTES
 from .compile import Accel
 from .compile import apply as apply_accel
 from .device_route import DeviceRoute, Smoother
@@ -84,9 +85,6 @@ def cpu_fallback(seg: Segmenter) -> Segmenter:
         cam_model=seg.torch_model,
         probe=seg.probe,
     )
-
-
-ROUTES = ("host", "device")
 
 
 class Segmenter:

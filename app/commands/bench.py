@@ -55,7 +55,7 @@ def _segmenter(spec: str, args: argparse.Namespace):
 
 def _check(specs: list[str], args: argparse.Namespace) -> None:
     """Refuse a wrong model name, backend or device before any frame is rendered."""
-    from ...inference.backends import BACKENDS
+    from ...inference.choices import BACKENDS
     from ...inference.torch_device import pick_device
     from ...models.registry import find_model
 

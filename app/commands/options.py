@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-BACKENDS = ("auto", "torch", "onnx")  # as inference/backends.py (which imports torch)
-ACCEL_MODES = ("off", "compile", "cudagraphs")  # as inference/compile.py
+from ...inference.choices import ACCEL_MODES, BACKENDS
 
 
 def add_backend(p: argparse.ArgumentParser) -> None:
