@@ -152,7 +152,7 @@ class MainWindow(QMainWindow):
         self.bridge.modelReady.connect(self.ood.reset)
         self.annotate = AnnotateControl(self, self.review)
         self.quiz = QuizControl(self)
-        self.menus = compose_menus(self)
+        compose_menus(self)
         self.set_mode(self.mode)
         if model:
             self.select_model(model)

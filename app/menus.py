@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QLabel, QMenu, QToolBar
+from PySide6.QtWidgets import QLabel, QToolBar
 
 
 def _tr(text: str) -> str:
@@ -82,15 +82,8 @@ def mode_bar(window) -> ModeBar:
     return ModeBar(bar, modes, side, fullscreen, presenter)
 
 
-@dataclass
-class Menus:
-    file: QMenu
-    record: QMenu
-    dataset: QMenu
-
-
-def compose_menus(window) -> Menus:
-    """Place every controller's actions and widgets in ``window``; returns the menus."""
+def compose_menus(window) -> None:
+    """Place every controller's actions and widgets in ``window``."""
     w = window
     bar = w.menuBar()
 
@@ -132,4 +125,3 @@ def compose_menus(window) -> Menus:
         *w.review_windowing.transport.values(),
     ):
         w.addAction(action)
-    return Menus(file_menu, w.recording.menu, dataset_menu)

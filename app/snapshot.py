@@ -2,9 +2,9 @@
 
 :func:`capture_snapshot` takes what is needed on the GUI thread (a copy of the view's
 composed picture and the Result's figures: cheap); :func:`write_snapshot` writes the files
-on any thread; :func:`save_snapshot` does both at once (scripts, tests). The "Snapshot"
-action (:class:`SnapshotController`, placed in the File menu by the window) writes on a thread pool, so the GUI never waits
-on the disk; a failure reaches the window's banner through a queued signal.
+on any thread. The "Snapshot" action (:class:`SnapshotController`, placed in the File menu
+by the window) writes on a thread pool, so the GUI never waits on the disk; a failure
+reaches the window's banner through a queued signal.
 """
 
 from __future__ import annotations
@@ -111,11 +111,6 @@ def write_snapshot(data: SnapshotData, folder: str | Path) -> tuple[Path, Path]:
     meta = dict(data.meta, image=png.name)
     js.write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
     return png, js
-
-
-def save_snapshot(window_or_result, folder: str | Path) -> tuple[Path, Path]:
-    """Snapshot what is on screen (or a Result) to ``folder``: (png path, json path)."""
-    return write_snapshot(capture_snapshot(window_or_result), folder)
 
 
 def default_snapshot_folder() -> Path:

@@ -14,9 +14,9 @@ driver timestamp that stopped advancing) for more than ``freeze_s``. On loss the
 cleared and the old handle is abandoned, so no frame from before an outage is ever delivered
 after it; frame indices keep increasing across reconnects.
 
-``read()`` raising :class:`SourceError` is **transient** for this source (see
-:attr:`DeviceSource.reconnects`): the source keeps reconnecting in the background and the
-next ``read()`` returns frames again once the signal is back.
+``read()`` raising :class:`SourceError` is **transient** for this source: the source keeps
+reconnecting by itself in the background and the next ``read()`` returns frames again once
+the signal is back.
 """
 
 from __future__ import annotations
@@ -95,8 +95,6 @@ class DeviceSource(FrameSource):
 
     simulated = False
     seekable = False
-    #: ``SourceError`` from ``read()`` is transient: the source reconnects by itself
-    reconnects = True
 
     def __init__(
         self,

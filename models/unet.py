@@ -67,11 +67,6 @@ class UNet(nn.Module):
             x = up(x, skips.pop())
         return self.head(x)
 
-    @property
-    def bottleneck(self) -> nn.Module:
-        """The deepest encoder block (a common CAM target layer)."""
-        return self.downs[-1]
-
 
 ARCHITECTURES = {"unet": UNet}
 #: bounds on a card's ``arch`` (a hostile card could ask for terabytes of weights)

@@ -9,6 +9,7 @@ import time
 import cv2
 import numpy as np
 import pytest
+from sonolive.capture import phantom
 from sonolive.capture.frame import Frame
 from sonolive.capture.phantom import (
     PHANTOM_CLASSES,
@@ -172,7 +173,24 @@ def test_colorize_mask():
     assert tuple(rgb[0, 0]) == (0, 0, 0)
 
 
-def test_source_frames_and_pacing():
+class _Clock:
+    """The clock a paced source sees: ``sleep`` advances it at once and is recorded."""
+
+    perf_counter = staticmethod(time.perf_counter)
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, s: float) -> None:
+        self.slept.append(s)
+        self.now += s
+
+
+def test_source_frames_and_pacing(monkeypatch):
     src = PhantomSource(seed=1, size=128, fps=30.0, paced=True, view="ruq", fluid=True)
     assert src.simulated and src.describe() == "Simulated scanner (FAST)"
     with src:
@@ -190,13 +208,17 @@ def test_source_frames_and_pacing():
         assert f.timestamp == pytest.approx(9 / 30.0)
         assert f.source == "Simulated scanner (FAST)"
         assert src.current_view == "ruq"
-        # a late consumer is not answered with a burst of catch-up frames
-        time.sleep(0.3)
-        src.read()
-        t1 = time.monotonic()
+        # a late consumer is not answered with a burst of catch-up frames: from here on the
+        # source sees a clock the test moves, so the consumer is 0.3 s late (9 frame periods)
+        clock = _Clock(time.monotonic())
+        monkeypatch.setattr(phantom, "time", clock)
+        clock.now += 0.3
+        assert src.read().index == 10
+        assert clock.slept == []  # the late read is answered at once ...
         for _ in range(3):
             src.read()
-        assert time.monotonic() - t1 >= 2.5 / 30.0
+        # ... and the schedule is re-anchored: each next frame waits its full period
+        assert clock.slept == pytest.approx([1 / 30.0] * 3)
 
 
 def test_unpaced_source_matches_scanner():

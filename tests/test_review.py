@@ -241,7 +241,7 @@ def test_corrupt_file_gives_message_then_good_file_opens(qtbot, settings, clip, 
 
 
 def test_dicom_cine_review_and_snapshot(qtbot, settings, tmp_path):
-    from sonolive.app.snapshot import save_snapshot
+    from sonolive.app.snapshot import capture_snapshot, write_snapshot
 
     dcm = make_dicom(tmp_path / "cine.dcm", [make_frame(i) for i in range(8)], frame_time_ms=50)
     win = _window(qtbot, settings)
@@ -259,7 +259,7 @@ def test_dicom_cine_review_and_snapshot(qtbot, settings, tmp_path):
 
     # snapshot: the PNG is the view's picture, the JSON carries the frame's figures
     r = win.last_result
-    png, js = save_snapshot(win, tmp_path / "snaps")
+    png, js = write_snapshot(capture_snapshot(win), tmp_path / "snaps")
     img = cv2.cvtColor(cv2.imread(str(png)), cv2.COLOR_BGR2RGB)
     assert np.array_equal(img, win.view.current_array())
     meta = json.loads(js.read_text())
