@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from ..models.card import ModelCard
+from .text import can_draw, draw_text
 
 
 @dataclass
@@ -103,7 +104,12 @@ class Overlay:
         self.style = style or OverlayStyle()
         self.lut = np.array(card.color_table(), np.uint8)
         self._lut3 = _lut3(self.lut)
-        self.display = [c.display for c in card.classes]
+        #: the names drawn on the picture: the card's display names (translated in the app),
+        #: or the class's own name where no font can show the display name
+        self.display = [
+            c.display if can_draw(c.display) else c.name.replace("_", " ").capitalize()
+            for c in card.classes
+        ]
         self._kernel = None
         self.name_hold = NameHold()
 
@@ -191,15 +197,6 @@ class Overlay:
 
     @staticmethod
     def draw_text(img: np.ndarray, text: str, x: int, y: int, scale: float = 1.0) -> None:
-        """Centred white text with a dark halo, sized relative to the picture."""
-        h = img.shape[0]
-        font = cv2.FONT_HERSHEY_DUPLEX
-        fs = max(0.4, h / 1000 * scale * 1.1)
-        th = max(1, int(round(fs * 1.6)))
-        (tw, tht), _ = cv2.getTextSize(text, font, fs, th)
-        org = (
-            int(np.clip(x - tw // 2, 2, img.shape[1] - tw - 2)),
-            int(np.clip(y + tht // 2, tht + 2, h - 4)),
-        )
-        cv2.putText(img, text, org, font, fs, (0, 0, 0), th + 3, cv2.LINE_AA)
-        cv2.putText(img, text, org, font, fs, (255, 255, 255), th, cv2.LINE_AA)
+        """Centred white text with a dark halo, sized relative to the picture (any script:
+        :func:`.text.draw_text`)."""
+        draw_text(img, text, x, y, scale)

@@ -62,3 +62,85 @@ def test_missing_cjk_font_names_the_package(qtbot):
     assert msg is not None and "\n" not in msg
     assert "fonts-noto-cjk" in msg and "stays in English" in msg
     assert missing_font_message("en") is None
+
+
+# ---- organ names drawn on the picture (OpenCV's own font has ASCII only) --------------------
+def _zh_organ_names() -> list[str]:
+    import xml.etree.ElementTree as ET
+    from pathlib import Path
+
+    import sonolive.resources
+
+    ts = Path(sonolive.resources.__file__).parent / "translations" / "sonolive_zh_TW.ts"
+    for ctx in ET.parse(ts).getroot():
+        if ctx.findtext("name") == "LegendPanel":
+            return [
+                m.findtext("translation")
+                for m in ctx.findall("message")
+                if m.findtext("source") != "Legend"
+            ]
+    raise AssertionError("no organ names in the translation")
+
+
+@pytest.fixture
+def fonts(monkeypatch):
+    """Choose the fonts the picture's text may use; the caches forget them afterwards."""
+    from sonolive.inference import text
+
+    def use(*paths: str) -> None:
+        monkeypatch.setattr(text, "font_candidates", lambda: tuple(paths))
+        text.font_for.cache_clear()
+
+    yield use
+    text.font_for.cache_clear()
+
+
+def test_shipped_font_draws_every_translated_organ_name(fonts):
+    """On a machine with no CJK font (CI), the shipped subset still draws each name: every
+    character its own glyph, not the '?' OpenCV draws, nor one 'missing' box for all."""
+    import cv2
+    import numpy as np
+    from sonolive.inference import text
+
+    fonts(str(text.SHIPPED_FONT))
+    names = _zh_organ_names()
+    assert len(names) >= 8 and all(not n.isascii() for n in names)
+
+    def drawn(s: str) -> np.ndarray:
+        img = np.full((480, 640, 3), 60, np.uint8)
+        text.draw_text(img, s, 320, 240, 1.0)
+        return img
+
+    questions = np.full((480, 640, 3), 60, np.uint8)
+    cv2.putText(questions, "??", (300, 250), cv2.FONT_HERSHEY_DUPLEX, 0.53, (255,) * 3, 1)
+    pictures = {}
+    for name in names:
+        assert text.can_draw(name), f"the shipped font lacks a character of {name}"
+        img = drawn(name)
+        assert (img > 200).any() and not np.array_equal(img, questions)
+        pictures[name] = img
+    assert not np.array_equal(pictures["肝臟"], pictures["腎臟"]), "one box for every glyph"
+    assert not text.can_draw("肺臟X\U0010fff0"), "a character no font has"
+
+
+def test_without_a_font_the_overlay_draws_the_english_name(fonts):
+    import dataclasses
+
+    from sonolive.inference.overlay import Overlay
+    from sonolive.models.card import ModelCard
+    from sonolive.models.registry import find_model
+
+    card = ModelCard.load(find_model("fast-lite"))
+    zh = dict(zip(["Liver", "Kidney"], ["肝臟", "腎臟"], strict=True))
+    card = dataclasses.replace(
+        card,
+        classes=[
+            dataclasses.replace(c, display=zh.get(c.display, c.display)) for c in card.classes
+        ],
+    )
+    fonts()  # no font at all
+    assert Overlay(card).display[1:3] == ["Liver", "Kidney"]
+    from sonolive.inference import text
+
+    fonts(str(text.SHIPPED_FONT))
+    assert Overlay(card).display[1:3] == ["肝臟", "腎臟"]
