@@ -173,9 +173,7 @@ class SnapshotController(QObject):
 
     def _on_saved(self, png: str, _js: str) -> None:
         try:
-            self.window.statusBar().showMessage(
-                QCoreApplication.translate("MainWindow", "Snapshot saved: %1").replace("%1", png),
-                4000,
-            )
+            said = QCoreApplication.translate("MainWindow", "Snapshot saved: %1")
+            self.window.status_line.show_note(said.replace("%1", ""), png)
         except Exception:  # noqa: BLE001
             pass

@@ -3,6 +3,7 @@ and the permanent 'Not for diagnostic use' and 'Simulated data' marks."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
 
 from ..inference.stats import LatencyStats
@@ -36,6 +37,17 @@ class StatusLine(QStatusBar):
         self.addPermanentWidget(self.diagnostic_label)
         self.simulated_label.setVisible(False)
         self.update_figures(None, 0)
+
+    def show_note(self, text: str, path: str = "", ms: int = 4000) -> None:
+        """A passing message, then ``path`` (a snapshot's file) elided from the left to the
+        room before the figures: the file's name stays readable instead of being cut off at
+        the fps figure."""
+        room = self.fps_label.x() - 14 if self.fps_label.isVisible() else self.width() - 18
+        fm = self.fontMetrics()
+        tail = fm.elidedText(
+            path, Qt.TextElideMode.ElideLeft, max(60, room - fm.horizontalAdvance(text))
+        )
+        self.showMessage(text + tail, ms)
 
     def update_figures(self, stats: LatencyStats | None, dropped: int) -> None:
         if stats is None:

@@ -279,10 +279,19 @@ def test_dicom_cine_review_and_snapshot(qtbot, settings, tmp_path):
         assert meta["confidence"][k] == pytest.approx(r.seg.confidence[k], abs=1e-3)
 
     # the action writes on the pool; the GUI keeps going
-    settings.setValue("snapshot/folder", str(tmp_path / "action"))
+    deep = tmp_path / "action" / ("a-very-long-folder-name-" * 6) / "snapshots"
+    settings.setValue("snapshot/folder", str(deep))
     fut = win.snapshots.take()
     png2, js2, _ = fut.result(timeout=10)
-    assert png2.parent == tmp_path / "action" and png2.exists() and js2.exists()
+    assert png2.parent == deep and png2.exists() and js2.exists()
+    # the note keeps the path's end (the file's name) in view, elided from the left so that
+    # it ends before the fps figure instead of being cut off there
+    bar = win.status_line
+    qtbot.waitUntil(lambda: bar.currentMessage().endswith(".png"), timeout=5000)
+    note = bar.currentMessage()
+    head = "Snapshot saved: …"
+    assert note.startswith(head) and str(png2).endswith(note[len(head) :])
+    assert bar.fontMetrics().horizontalAdvance(note) < bar.fps_label.x()
     # a folder that cannot be created: a banner, not a crash
     (tmp_path / "file").write_text("x")
     settings.setValue("snapshot/folder", str(tmp_path / "file" / "sub"))
