@@ -66,6 +66,10 @@ class MainWindow(QMainWindow):
         self.card = None
         self.source: FrameSource | None = None  # the source shown (live, or a clip in review)
         self.mode = mode or str(self.settings.value("app/mode", "teaching"))
+        if mode is None and self.mode == "review" and not _is_clip(source):
+            # the last run ended in Review, and this one has no clip: start where the user
+            # last worked live (Review would show an empty panel over the live picture)
+            self.mode = str(self.settings.value("app/live_mode", "teaching"))
         if self.mode not in MODES:
             self.mode = "teaching"
         self.mode_settings: ModeSettings = load_mode(self.settings, self.mode)
@@ -168,6 +172,8 @@ class MainWindow(QMainWindow):
             save_mode(self.settings, self.mode, self.mode_settings)
         self.mode = mode
         self.settings.setValue("app/mode", mode)
+        if mode != "review":
+            self.settings.setValue("app/live_mode", mode)
         ms = self.mode_settings = load_mode(self.settings, mode)
         self.mode_actions[mode].setChecked(True)
         style = ms.style()
@@ -297,7 +303,7 @@ class MainWindow(QMainWindow):
         if source is None:
             self.pipeline.set_source(None)
             return
-        if isinstance(source, str) and is_recording(source):
+        if _is_clip(source):
             self.review.open(source)
             return
         try:
@@ -458,3 +464,8 @@ class MainWindow(QMainWindow):
         if self.presenter is not None:
             self.presenter.close()
         super().closeEvent(e)
+
+
+def _is_clip(source: object) -> bool:
+    """A recording given by path (it opens in Review), not a live input."""
+    return isinstance(source, str) and is_recording(source)

@@ -42,6 +42,27 @@ def test_review_mode_with_the_phantom_stays_live(qtbot, settings):
     win.close()
 
 
+def test_a_plain_start_after_review_opens_the_last_live_mode(qtbot, settings, tmp_path):
+    """The mode is remembered, but a start with nothing to review does not open an empty
+    Review panel over the live picture: it opens the mode last used live."""
+    from sonolive.app.main_window import MainWindow
+
+    first = MainWindow(source="phantom", model=None, settings=settings, mode="bedside")
+    qtbot.addWidget(first)
+    first.set_mode("review")  # the user went on to review a clip, and quit there
+    first.close()
+    assert settings.value("app/mode") == "review"
+    plain = MainWindow(source="phantom", model=None, settings=settings)
+    qtbot.addWidget(plain)
+    assert plain.mode == "bedside" and not plain.docks["review"].isVisibleTo(plain)
+    plain.close()
+    clip = encode_clip(tmp_path / "exam.mp4", 4)  # with a clip, Review it is
+    again = MainWindow(source=str(clip), model=None, settings=settings)
+    qtbot.addWidget(again)
+    qtbot.waitUntil(lambda: again.mode == "review", timeout=20000)
+    again.close()
+
+
 def test_a_clip_opened_while_the_model_loads_shows_segmented_in_review(qtbot, settings, tmp_path):
     """Teaching mode, clip on the command line: Review takes it (no frame plays by live and
     unsegmented during the load), and once the model is there the frame shown is segmented."""
