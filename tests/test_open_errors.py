@@ -50,7 +50,8 @@ def test_source_error_stays_after_the_model_loads(qtbot, settings, tmp_path, cap
 
 def test_source_and_model_errors_are_both_shown(qtbot, settings, tmp_path):
     win = _window(qtbot, settings, str(tmp_path / "missing.mp4"), model="no-such-model")
-    qtbot.waitUntil(lambda: "model" in win.messages, timeout=30000)
+    # both fail on worker threads, in either order: wait for both lines
+    qtbot.waitUntil(lambda: {"model", "source"} <= set(win.messages), timeout=30000)
     text = win.banner.text()
     assert "File not found" in text and "no-such-model" in text
     win.set_source("phantom")  # a good source clears its own line only
