@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -70,9 +70,9 @@ class AnnotatePanel(QWidget):
         self.tool_buttons: dict[str, QPushButton] = {}
         group = QButtonGroup(self)
         for tool, text in (
-            ("brush", "Brush (B)"),
-            ("eraser", "Eraser (E)"),
-            ("lasso", "Lasso (L)"),
+            ("brush", QT_TRANSLATE_NOOP("AnnotatePanel", "Brush (B)")),
+            ("eraser", QT_TRANSLATE_NOOP("AnnotatePanel", "Eraser (E)")),
+            ("lasso", QT_TRANSLATE_NOOP("AnnotatePanel", "Lasso (L)")),
         ):
             b = QPushButton(self.tr(text), self)
             b.setCheckable(True)

@@ -125,7 +125,7 @@ class TrainDialog(QDialog):
 
     def _failed_to_start(self, err: QProcess.ProcessError) -> None:
         if err == QProcess.ProcessError.FailedToStart:
-            self.log.appendPlainText(f"error: could not start {self.stage}")
+            self.log.appendPlainText(self.tr("error: could not start %1").replace("%1", self.stage))
             self._end("failed")
 
     def _done(self, code: int, _status: QProcess.ExitStatus) -> None:
@@ -149,7 +149,7 @@ class TrainDialog(QDialog):
         try:
             self.card = finish_card(self.plan)
         except (OSError, ValueError, KeyError) as e:
-            self.log.appendPlainText(f"error: {e}")
+            self.log.appendPlainText(self.tr("error: %1").replace("%1", str(e)))
             self._end("failed")
             return
         figures = self.card.accuracy.get("per_class", {})
@@ -192,7 +192,7 @@ class TrainDialog(QDialog):
     def _installed(self, dest: str, error: str) -> None:
         self._installer.join()
         if error:
-            self.log.appendPlainText(f"error: {error}")
+            self.log.appendPlainText(self.tr("error: %1").replace("%1", error))
             self.install_button.setEnabled(True)
             return
         self.label.setText(self.tr("Installed as %1").replace("%1", Path(dest).name))

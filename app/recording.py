@@ -139,7 +139,7 @@ class RecordingController(QObject):
                 on_error=self.failed.emit,  # recorder thread -> queued signal
             )
         except Exception as e:  # noqa: BLE001 - no encoder, bad folder, ...
-            self.window.show_banner(f"Recording could not start: {e}")
+            self.window.show_banner(_tr("Recording could not start: %1").replace("%1", str(e)))
             return None
         with self._lock:
             self.recorder = rec

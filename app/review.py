@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -41,12 +41,18 @@ TOUCH_PX = 44  # minimum height of a control, for touch screens
 
 
 def format_position(index: int, count: int, seconds: float) -> str:
-    """``mm:ss.ff · frame N / M`` (N counts from 1, as people count frames)."""
+    """``mm:ss.ff · frame N / M`` (N counts from 1, as people count frames), in the user's
+    language (the words are translated in the Review panel's context)."""
     seconds = max(0.0, seconds)
     m, s = divmod(seconds, 60.0)
+    text = QCoreApplication.translate("ReviewPanel", "%1 · frame %2 / %3")
     if count <= 0:
-        return "00:00.00 · frame – / –"
-    return f"{int(m):02d}:{s:05.2f} · frame {index + 1} / {count}"
+        return text.replace("%1", "00:00.00").replace("%2", "–").replace("%3", "–")
+    return (
+        text.replace("%1", f"{int(m):02d}:{s:05.2f}")
+        .replace("%2", str(index + 1))
+        .replace("%3", str(count))
+    )
 
 
 class ReviewController(QObject):

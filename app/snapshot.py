@@ -54,7 +54,9 @@ def capture_snapshot(window_or_result) -> SnapshotData:
         if image is None and result is not None:
             image = result.image
     if image is None:
-        raise ValueError("Nothing is on screen to snapshot yet.")
+        raise ValueError(
+            QCoreApplication.translate("MainWindow", "Nothing is on screen to snapshot yet.")
+        )
     image = np.array(image, copy=True)
     frame = result.frame if result is not None else None
     seg = result.seg if result is not None else None
@@ -155,7 +157,11 @@ class SnapshotController(QObject):
         try:
             data = capture_snapshot(self.window)
         except Exception as e:  # noqa: BLE001
-            self.failed.emit(f"Snapshot failed: {e}")
+            self.failed.emit(
+                QCoreApplication.translate("MainWindow", "Snapshot failed: %1").replace(
+                    "%1", str(e)
+                )
+            )
             return None
         folder = self.folder()
         t0 = time.perf_counter()
@@ -164,7 +170,13 @@ class SnapshotController(QObject):
             try:
                 png, js = write_snapshot(data, folder)
             except Exception as e:  # noqa: BLE001 - a full disk, a read-only folder, ...
-                self.failed.emit(f"Snapshot could not be saved in {folder}: {e}")
+                self.failed.emit(
+                    QCoreApplication.translate(
+                        "MainWindow", "Snapshot could not be saved in %1: %2"
+                    )
+                    .replace("%1", str(folder))
+                    .replace("%2", str(e))
+                )
                 raise
             self.saved.emit(str(png), str(js))
             return png, js, time.perf_counter() - t0

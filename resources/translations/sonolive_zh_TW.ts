@@ -2,6 +2,122 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_TW">
 <context>
+    <name>AnnotatePanel</name>
+    <message>
+        <location filename="../../app/annotate_panel.py" line="73"/>
+        <source>Brush (B)</source>
+        <translation>筆刷（B）</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_panel.py" line="74"/>
+        <source>Eraser (E)</source>
+        <translation>橡皮擦（E）</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_panel.py" line="75"/>
+        <source>Lasso (L)</source>
+        <translation>套索（L）</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_panel.py" line="93"/>
+        <source>Opacity</source>
+        <translation>不透明度</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_panel.py" line="95"/>
+        <source>Hide my labels (H)</source>
+        <translation>隱藏我的標註（H）</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_panel.py" line="120"/>
+        <source>Fill from model (P)</source>
+        <translation>以模型預測填入（P）</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_panel.py" line="122"/>
+        <source>Undo</source>
+        <translation>復原</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_panel.py" line="124"/>
+        <source>Redo</source>
+        <translation>重做</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_panel.py" line="127"/>
+        <source>Your name</source>
+        <translation>您的姓名</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_panel.py" line="128"/>
+        <source>Save to dataset (Ctrl+S)</source>
+        <translation>儲存至資料集（Ctrl+S）</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_panel.py" line="133"/>
+        <source>Annotator</source>
+        <translation>標註者</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_panel.py" line="174"/>
+        <source>No model prediction for this frame</source>
+        <translation>此幀沒有模型預測</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_panel.py" line="177"/>
+        <source>The model&apos;s mask does not match this frame&apos;s size</source>
+        <translation>模型的遮罩與此幀的尺寸不符</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_panel.py" line="185"/>
+        <source>Pick a dataset folder first</source>
+        <translation>請先選擇資料集資料夾</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_panel.py" line="235"/>
+        <source>Saved %1</source>
+        <translation>已儲存 %1</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_panel.py" line="253"/>
+        <source>Editing %1</source>
+        <translation>正在編輯 %1</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_panel.py" line="261"/>
+        <source>Brush %1 px</source>
+        <translation>筆刷 %1 px</translation>
+    </message>
+</context>
+<context>
+    <name>AnnotateWindow</name>
+    <message>
+        <location filename="../../app/annotate_window.py" line="38"/>
+        <source>Annotate — SonoLive (not for diagnostic use)</source>
+        <translation>標註 — SonoLive（非診斷用途）</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_window.py" line="41"/>
+        <source>Dataset folder…</source>
+        <translation>資料集資料夾…</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_window.py" line="46"/>
+        <source>Train from this dataset…</source>
+        <translation>以此資料集訓練…</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_window.py" line="60"/>
+        <source>Dataset folder (new or made by SonoLive)</source>
+        <translation>資料集資料夾（新建或由 SonoLive 建立）</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_window.py" line="76"/>
+        <source>Pick a dataset folder and a model first</source>
+        <translation>請先選擇資料集資料夾與模型</translation>
+    </message>
+</context>
+<context>
     <name>CamPanel</name>
     <message>
         <location filename="../../app/cam_panel.py" line="17"/>
@@ -37,6 +153,39 @@
         <location filename="../../app/cam_panel.py" line="65"/>
         <source>%1: %2 frames old · %3 maps/s</source>
         <translation>%1：%2 幀前 · 每秒 %3 張</translation>
+    </message>
+</context>
+<context>
+    <name>DatasetPanel</name>
+    <message>
+        <location filename="../../app/annotate_dataset_panel.py" line="65"/>
+        <source>No dataset folder yet</source>
+        <translation>尚未選擇資料集資料夾</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_dataset_panel.py" line="69"/>
+        <source>Reopen to edit</source>
+        <translation>重新開啟以編輯</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_dataset_panel.py" line="70"/>
+        <source>Delete</source>
+        <translation>刪除</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_dataset_panel.py" line="71"/>
+        <source>Go to source frame</source>
+        <translation>前往來源幀</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_dataset_panel.py" line="103"/>
+        <source>%1: %2 frames</source>
+        <translation>%1：%2 幀</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_dataset_panel.py" line="113"/>
+        <source>broken: see &apos;sonolive dataset info&apos;</source>
+        <translation>已損壞：請執行 &apos;sonolive dataset info&apos; 查看</translation>
     </message>
 </context>
 <context>
@@ -148,6 +297,26 @@
 </context>
 <context>
     <name>MainWindow</name>
+    <message>
+        <location filename="../../app/annotate_window.py" line="97"/>
+        <source>Annotate this frame</source>
+        <translation>標註此幀</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_window.py" line="123"/>
+        <source>Load a model before annotating</source>
+        <translation>請先載入模型再進行標註</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_window.py" line="156"/>
+        <source>No frame to annotate yet</source>
+        <translation>尚無可標註的幀</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_window.py" line="195"/>
+        <source>Source clip %1 is not among recent clips</source>
+        <translation>來源影片 %1 不在最近的影片中</translation>
+    </message>
     <message>
         <location filename="../../app/main_window.py" line="62"/>
         <source>SonoLive — not for diagnostic use</source>
@@ -276,6 +445,94 @@
         <translation>模擬資料</translation>
     </message>
     <message>
+        <location filename="../../app/menus.py" line="99"/>
+        <source>&amp;Dataset</source>
+        <translation>資料集(&amp;D)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ood_control.py" line="47"/>
+        <location filename="../../app/ood_control.py" line="56"/>
+        <source>like training data</source>
+        <translation>與訓練資料相似</translation>
+    </message>
+    <message>
+        <location filename="../../app/ood_control.py" line="49"/>
+        <location filename="../../app/ood_control.py" line="54"/>
+        <location filename="../../app/ood_control.py" line="114"/>
+        <source>not checked</source>
+        <translation>未檢查</translation>
+    </message>
+    <message>
+        <location filename="../../app/ood_control.py" line="58"/>
+        <source>unlike training data</source>
+        <translation>與訓練資料不同</translation>
+    </message>
+    <message>
+        <location filename="../../app/ood_control.py" line="75"/>
+        <source>Show anyway</source>
+        <translation>仍要顯示</translation>
+    </message>
+    <message>
+        <location filename="../../app/ood_control.py" line="77"/>
+        <source>Draw the overlay even on pictures unlike the model&apos;s training data (marked)</source>
+        <translation>即使畫面與模型的訓練資料不同，仍繪製疊加（會加上標記）</translation>
+    </message>
+    <message>
+        <location filename="../../app/ood_control.py" line="82"/>
+        <source>Like the training data:</source>
+        <translation>與訓練資料的相似度：</translation>
+    </message>
+    <message>
+        <location filename="../../app/ood_control.py" line="117"/>
+        <source>score %1 (threshold %2)</source>
+        <translation>分數 %1（門檻值 %2）</translation>
+    </message>
+    <message>
+        <location filename="../../app/ood_control.py" line="120"/>
+        <source>shown anyway</source>
+        <translation>仍顯示</translation>
+    </message>
+    <message>
+        <location filename="../../app/ood_control.py" line="120"/>
+        <source>hidden</source>
+        <translation>已隱藏</translation>
+    </message>
+    <message>
+        <location filename="../../app/quiz_window.py" line="256"/>
+        <source>Quiz from a dataset folder…</source>
+        <translation>從資料集資料夾出題…</translation>
+    </message>
+    <message>
+        <location filename="../../app/quiz_window.py" line="258"/>
+        <source>Quiz on this frame, or add it to the open quiz</source>
+        <translation>以此幀出題，或加入開啟中的測驗</translation>
+    </message>
+    <message>
+        <location filename="../../app/quiz_window.py" line="272"/>
+        <source>Nothing to quiz on</source>
+        <translation>沒有可出題的內容</translation>
+    </message>
+    <message>
+        <location filename="../../app/quiz_window.py" line="282"/>
+        <source>Dataset folder for the quiz</source>
+        <translation>測驗用的資料集資料夾</translation>
+    </message>
+    <message>
+        <location filename="../../app/quiz_window.py" line="295"/>
+        <source>No model mask for this frame</source>
+        <translation>此幀沒有模型遮罩</translation>
+    </message>
+    <message>
+        <location filename="../../app/quiz_window.py" line="300"/>
+        <source>The model found no organ to trace here</source>
+        <translation>模型在此畫面中找不到可描繪的器官</translation>
+    </message>
+    <message>
+        <location filename="../../app/recording.py" line="142"/>
+        <source>Recording could not start: %1</source>
+        <translation>無法開始錄影：%1</translation>
+    </message>
+    <message>
         <location filename="../../app/recording.py" line="190"/>
         <source>Record</source>
         <translation>錄影</translation>
@@ -366,9 +623,24 @@
         <translation>選擇要分割與錄影的掃描畫面區域</translation>
     </message>
     <message>
+        <location filename="../../app/snapshot.py" line="58"/>
+        <source>Nothing is on screen to snapshot yet.</source>
+        <translation>畫面上尚無可擷取快照的內容。</translation>
+    </message>
+    <message>
+        <location filename="../../app/snapshot.py" line="161"/>
+        <source>Snapshot failed: %1</source>
+        <translation>快照失敗：%1</translation>
+    </message>
+    <message>
         <location filename="../../app/snapshot.py" line="172"/>
         <source>Snapshot saved: %1</source>
         <translation>已儲存快照：%1</translation>
+    </message>
+    <message>
+        <location filename="../../app/snapshot.py" line="174"/>
+        <source>Snapshot could not be saved in %1: %2</source>
+        <translation>無法將快照儲存於 %1：%2</translation>
     </message>
     <message>
         <location filename="../../app/snapshot.py" line="189"/>
@@ -397,6 +669,26 @@
         <location filename="../../app/model_import_action.py" line="46"/>
         <source>The model in %1 was not added: %2</source>
         <translation>未加入 %1 中的模型：%2</translation>
+    </message>
+    <message>
+        <location filename="../../app/model_import_action.py" line="66"/>
+        <source>This model contains code</source>
+        <translation>此模型包含程式碼</translation>
+    </message>
+    <message>
+        <location filename="../../app/model_import_action.py" line="67"/>
+        <source>The model in %1 is TorchScript: a program that runs on this computer with your permissions whenever the model is used. It could read, change or delete your files. Add it only if you trust where it came from.</source>
+        <translation>%1 中的模型是 TorchScript：這是一種程式，每次使用此模型時都會以您的權限在這台電腦上執行，可能讀取、變更或刪除您的檔案。請僅在信任其來源時才加入。</translation>
+    </message>
+    <message>
+        <location filename="../../app/model_import_action.py" line="76"/>
+        <source>Trust and add</source>
+        <translation>信任並加入</translation>
+    </message>
+    <message>
+        <location filename="../../app/model_import_action.py" line="89"/>
+        <source>The model in %1 was not added: it contains code you did not trust.</source>
+        <translation>未加入 %1 中的模型：其中包含您未信任的程式碼。</translation>
     </message>
 </context>
 <context>
@@ -464,7 +756,103 @@
     </message>
 </context>
 <context>
+    <name>QuizWindow</name>
+    <message>
+        <location filename="../../app/quiz_window.py" line="75"/>
+        <source>Quiz — SonoLive (not for diagnostic use)</source>
+        <translation>測驗 — SonoLive（非診斷用途）</translation>
+    </message>
+    <message>
+        <location filename="../../app/quiz_window.py" line="82"/>
+        <source>Student name</source>
+        <translation>學生姓名</translation>
+    </message>
+    <message>
+        <location filename="../../app/quiz_window.py" line="93"/>
+        <source>green: agreed · blue: missed · red: extra · white line: reference</source>
+        <translation>綠：一致 · 藍：遺漏 · 紅：多描 · 白線：參考</translation>
+    </message>
+    <message>
+        <location filename="../../app/quiz_window.py" line="95"/>
+        <source>Submit</source>
+        <translation>送出</translation>
+    </message>
+    <message>
+        <location filename="../../app/quiz_window.py" line="96"/>
+        <source>Next frame</source>
+        <translation>下一幀</translation>
+    </message>
+    <message>
+        <location filename="../../app/quiz_window.py" line="97"/>
+        <source>Save results (CSV + JSON)…</source>
+        <translation>儲存結果（CSV + JSON）…</translation>
+    </message>
+    <message>
+        <location filename="../../app/quiz_window.py" line="98"/>
+        <source>Results for the projector</source>
+        <translation>投影用的結果</translation>
+    </message>
+    <message>
+        <location filename="../../app/quiz_window.py" line="106"/>
+        <source>Student</source>
+        <translation>學生</translation>
+    </message>
+    <message>
+        <location filename="../../app/quiz_window.py" line="113"/>
+        <source>Organ</source>
+        <translation>器官</translation>
+    </message>
+    <message>
+        <location filename="../../app/quiz_window.py" line="148"/>
+        <source>Frame %1 of %2: trace the %3</source>
+        <translation>第 %1 幀，共 %2 幀：請描繪%3</translation>
+    </message>
+    <message>
+        <location filename="../../app/quiz_window.py" line="154"/>
+        <source>Reference: the dataset&apos;s mask</source>
+        <translation>參考：資料集的遮罩</translation>
+    </message>
+    <message>
+        <location filename="../../app/quiz_window.py" line="156"/>
+        <source>Reference: the MODEL&apos;s mask (not a ground truth)</source>
+        <translation>參考：「模型」的遮罩（並非標準答案）</translation>
+    </message>
+    <message>
+        <location filename="../../app/quiz_window.py" line="178"/>
+        <source>student</source>
+        <translation>學生</translation>
+    </message>
+    <message>
+        <location filename="../../app/quiz_window.py" line="180"/>
+        <source>Dice %1</source>
+        <translation>Dice 係數 %1</translation>
+    </message>
+    <message>
+        <location filename="../../app/quiz_window.py" line="209"/>
+        <source>Save quiz results</source>
+        <translation>儲存測驗結果</translation>
+    </message>
+    <message>
+        <location filename="../../app/quiz_window.py" line="220"/>
+        <source>Quiz results</source>
+        <translation>測驗結果</translation>
+    </message>
+</context>
+<context>
+    <name>ResultsTable</name>
+    <message>
+        <location filename="../../app/quiz_window.py" line="56"/>
+        <source>Mean Dice</source>
+        <translation>平均 Dice</translation>
+    </message>
+</context>
+<context>
     <name>ReviewPanel</name>
+    <message>
+        <location filename="../../app/review.py" line="48"/>
+        <source>%1 · frame %2 / %3</source>
+        <translation>%1 · 第 %2 / %3 幀</translation>
+    </message>
     <message>
         <location filename="../../app/review.py" line="554"/>
         <source>Back one second (Shift+Left)</source>
@@ -590,6 +978,90 @@
         <location filename="../../app/status_line.py" line="47"/>
         <source>dropped %1</source>
         <translation>丟棄 %1</translation>
+    </message>
+</context>
+<context>
+    <name>TrainDialog</name>
+    <message>
+        <location filename="../../app/annotate_train.py" line="39"/>
+        <source>Train from this dataset</source>
+        <translation>以此資料集訓練</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_train.py" line="46"/>
+        <source>Ready</source>
+        <translation>就緒</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_train.py" line="52"/>
+        <source>Start</source>
+        <translation>開始</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_train.py" line="53"/>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_train.py" line="54"/>
+        <source>Install as a new model version</source>
+        <translation>安裝為新的模型版本</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_train.py" line="64"/>
+        <source>Dataset: %1</source>
+        <translation>資料集：%1</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_train.py" line="99"/>
+        <source>Running: %1</source>
+        <translation>執行中：%1</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_train.py" line="128"/>
+        <source>error: could not start %1</source>
+        <translation>錯誤：無法啟動 %1</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_train.py" line="139"/>
+        <source>%1 stopped (exit %2); nothing was trained on broken data</source>
+        <translation>%1 已停止（結束代碼 %2）；未以損壞的資料進行訓練</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_train.py" line="152"/>
+        <location filename="../../app/annotate_train.py" line="195"/>
+        <source>error: %1</source>
+        <translation>錯誤：%1</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_train.py" line="161"/>
+        <source>Held-out: %1</source>
+        <translation>保留驗證集：%1</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_train.py" line="168"/>
+        <source>Done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_train.py" line="168"/>
+        <source>Failed</source>
+        <translation>失敗</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_train.py" line="168"/>
+        <source>Cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_train.py" line="180"/>
+        <source>Installing…</source>
+        <translation>安裝中…</translation>
+    </message>
+    <message>
+        <location filename="../../app/annotate_train.py" line="198"/>
+        <source>Installed as %1</source>
+        <translation>已安裝為 %1</translation>
     </message>
 </context>
 </TS>
