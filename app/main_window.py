@@ -384,12 +384,14 @@ class MainWindow(QMainWindow):
             why.append(self.tr("The picture comes from the simulated scanner."))
         if self.model_simulated:
             why.append(self.tr("The model was trained on simulated images only."))
-        self.status_line.set_simulated(sim, " ".join(why))
         marks = [self.tr("Not for diagnostic use")]
         if self.model_simulated:
             marks.insert(0, self.tr("Model trained on simulated images"))
         elif src_sim:
             marks.insert(0, self.tr("Simulated data"))
+        # the badge says what is simulated (a real clip under a simulated-data model is not
+        # "simulated data"), as the mark on the picture does; the tooltip says why
+        self.status_line.set_simulated(sim, " ".join(why), marks[0] if sim else "")
         self.view.marks = marks
         self.view.update()
         if self.presenter is not None:

@@ -93,6 +93,14 @@ def compose_menus(window) -> None:
     file_menu.addAction(w.review_windowing.folder_action)
     file_menu.addMenu(w.review_windowing.recent_menu)
     file_menu.addAction(w.snapshots.action)
+    file_menu.addSeparator()
+    quit_action = QAction(_tr("&Quit"), w)
+    quit_action.setObjectName("quit")
+    quit_action.setShortcut(QKeySequence("Ctrl+Q"))  # Cmd+Q on macOS (Qt swaps Ctrl there)
+    quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+    # the window's close ends the workers (as its close button); the other windows go too
+    quit_action.triggered.connect(lambda: w.close() and QCoreApplication.quit())
+    file_menu.addAction(quit_action)
 
     bar.addMenu(w.recording.menu)
 
@@ -117,6 +125,7 @@ def compose_menus(window) -> None:
 
     # shortcuts of the window itself: they hold while a toolbar or the menu bar is hidden
     for action in (
+        quit_action,
         w.fullscreen_action,
         w.input_picker.roi_action,
         w.recording.action,

@@ -63,6 +63,8 @@ class StatusLine(QStatusBar):
         )
         self.dropped_label.setText(self.tr("dropped %1").replace("%1", str(dropped)))
 
-    def set_simulated(self, simulated: bool, why: str = "") -> None:
+    def set_simulated(self, simulated: bool, why: str = "", text: str = "") -> None:
+        if text:
+            self.simulated_label.setText(text)
         self.simulated_label.setVisible(simulated)
         self.simulated_label.setToolTip(why)

@@ -123,3 +123,43 @@ def test_window_holds_only_declared_attributes_and_places_the_controllers_action
     # the controllers share the one review controller the window made
     assert win.input_picker.review is win.recording.review is win.ood.review is win.review
     win.close()
+
+
+def test_file_quit_closes_the_window_and_its_workers(qtbot, settings):
+    """File → Quit (Ctrl+Q) ends the app as the close button does: workers stopped."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QMenu
+    from sonolive.app.main_window import MainWindow
+
+    win = MainWindow(source="phantom", model=None, settings=settings, mode="teaching")
+    qtbot.addWidget(win)
+    win.show()
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
+    qtbot.waitUntil(lambda: win.pipeline.running, timeout=10000)
+    file_menu = win.findChild(QMenu, "file-menu")
+    quit_action = next(a for a in file_menu.actions() if a.objectName() == "quit")
+    assert quit_action.shortcut().toString() == "Ctrl+Q"
+    qtbot.keyClick(win, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not win.isVisible(), timeout=5000)
+    assert not win.pipeline.running
+
+
+def test_simulated_badge_says_what_is_simulated(qtbot, settings, tmp_path):
+    """The status line's badge reads as the mark on the picture: a simulated picture is
+    "Simulated data"; a real clip under a model trained on simulated images says that."""
+    from media_helpers import encode_clip
+    from sonolive.app.main_window import MainWindow
+
+    win = MainWindow(source="phantom", model=None, settings=settings, mode="teaching")
+    qtbot.addWidget(win)
+    badge = win.status_line.simulated_label
+    assert badge.isVisibleTo(win) and badge.text() == "Simulated data"
+    win.select_model("fast-lite")  # trained on the simulated scanner's pictures
+    qtbot.waitUntil(lambda: win.card is not None, timeout=30000)
+    win.set_source(str(encode_clip(tmp_path / "real.mp4", 4)))  # a recording, not simulated
+    qtbot.waitUntil(lambda: win.review.path is not None, timeout=20000)
+    win.update_marks()
+    assert badge.isVisibleTo(win) and badge.text() == "Model trained on simulated images"
+    assert "trained on simulated images" in badge.toolTip()
+    win.close()

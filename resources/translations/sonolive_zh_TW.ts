@@ -573,6 +573,11 @@
         <translation>檔案(&amp;F)</translation>
     </message>
     <message>
+        <location filename="../../app/menus.py" line="112"/>
+        <source>&amp;Quit</source>
+        <translation>結束(&amp;Q)</translation>
+    </message>
+    <message>
         <location filename="../../app/review.py" line="758"/>
         <source>Open clip…</source>
         <translation>開啟影片…</translation>
