@@ -95,16 +95,14 @@ class ReviewController(QObject):
             bridge.pipeline, events, cache_items=cache_items, cache_bytes=cache_bytes
         )
         self.playing = False
-        self._shown = -1
         bridge.resultReady.connect(self._deliver)
-        self.opened.connect(self._forget_shown)
         self._state.connect(self._set_playing, Qt.ConnectionType.QueuedConnection)
 
     # ---- the player's state, as the GUI reads it ---------------------------------------------
     @property
     def index(self) -> int:
         """The index of the review frame the window shows now (-1 before the first)."""
-        return self._shown
+        return self.player.index
 
     @property
     def count(self) -> int:
@@ -204,16 +202,11 @@ class ReviewController(QObject):
             self.playing = on
             self.stateChanged.emit(on)
 
-    @Slot()
-    def _forget_shown(self) -> None:
-        self._shown = -1
-
     @Slot(object)
     def _deliver(self, result: Result) -> None:
-        if result.origin != "review" or not self.active:
+        if not self.player.mark_shown(result):  # a live frame, or one of a clip since closed
             return
         frame = result.frame
-        self._shown = frame.index
         self.frameShown.emit(result)
         self.positionChanged.emit(frame.index, self.player.count, float(frame.timestamp))
 

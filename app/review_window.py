@@ -51,7 +51,8 @@ class ReviewWindowing(QObject):
     """The Review dock and panel, the clip-opening actions, drag and drop and the transport
     keys (Space, Left, Right, Shift+Left, Shift+Right; enabled while the dock is visible).
 
-    Shown frames go to ``window.on_result``; an opened clip switches the window to Review.
+    Review's frames reach ``window.on_result`` through the window's one bridge, as live
+    frames do; an opened clip switches the window to Review.
     """
 
     def __init__(self, window, review: ReviewController, picker: InputPicker) -> None:

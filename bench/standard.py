@@ -12,9 +12,8 @@ CPU (always):
 CUDA (when torch sees a GPU):
   gpu-lite-1080p   fast-lite, 1920x1080 at 60 fps, 600 frames
   gpu-compare      ``--compare`` of backends (``--compare`` here; default torch against onnx)
-  gpu-accel-MODE   fast-lite 1080p with ``--accel`` (``inference.compile``) off / cudagraphs /
-                   compile (``sonolive bench`` has no switch for it, so this script runs the
-                   same bench function itself)
+  gpu-accel-MODE   fast-lite 1080p with ``sonolive bench --accel`` off / cudagraphs / compile
+                   (``inference.compile``; the JSON records the mode that ran and its note)
 
 Every run is its own process, so resident memory (``rss``) belongs to that run alone. A run
 that fails is listed as failed and the others still run.
@@ -73,8 +72,6 @@ def run_one(name: str, argv: list[str], out: Path, timeout: float) -> dict:
     js = out / f"{name}.json"
     if argv[:1] == ["--_process"]:
         cmd = [sys.executable, str(Path(__file__).with_name("bench_process.py")), *argv[1:]]
-    elif "--accel" in argv:
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--_accel-run", *argv]
     else:
         cmd = [sys.executable, "-c", CLI, "bench", *argv]
     cmd += ["--json", str(js)]
@@ -158,37 +155,8 @@ def make_clip(path: Path, frames: int) -> None:
     encode(path, imgs)
 
 
-def accel_run(argv: list[str]) -> int:
-    """One ``sonolive bench``-style run with ``--accel MODE`` (a child process)."""
-    p = argparse.ArgumentParser()
-    p.add_argument("--accel", default="off")
-    p.add_argument("--model", default="fast-lite")
-    p.add_argument("--device", default="cuda")
-    p.add_argument("--size", default="1920x1080")
-    p.add_argument("--fps", type=float, default=60.0)
-    p.add_argument("--frames", type=int, default=600)
-    p.add_argument("--json", dest="json_out", required=True)
-    a = p.parse_args(argv)
-    from sonolive.capture.bench_sources import bench_source
-    from sonolive.inference.backends import make_segmenter
-    from sonolive.inference.bench import format_table, run_pipeline_bench
-    from sonolive.inference.torch_device import configure_cpu_threads
-
-    configure_cpu_threads()
-    seg = make_segmenter(a.model, device=a.device, accel=a.accel)
-    src = bench_source("phantom", fps=a.fps, size=a.size, frames=min(a.frames, 60))
-    res = run_pipeline_bench(src, seg, a.frames)
-    res.update(spec=a.model, accel=seg.accel_mode, accel_note=seg.accel_note)
-    print(format_table(res))
-    print(seg.accel_note)
-    Path(a.json_out).write_text(json.dumps(res, indent=2) + "\n")
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["--_accel-run"]:
-        return accel_run(argv[1:])
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--out", default="bench/results", help="folder for the JSONs and logs")
     p.add_argument("--cpu-only", action="store_true", help="skip the CUDA runs")

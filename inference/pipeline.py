@@ -47,6 +47,9 @@ class Result:
     t_composed: float = 0.0
     #: who published it: "live" (the capture run) or "review" (the clip player)
     origin: str = "live"
+    #: review results: which clip the player had open (its count of opened clips), so that
+    #: a frame of the previous clip, still in flight, is never taken for the new one's
+    clip: int = 0
     ood_hidden: bool = False  # the picture has been unlike the training data for a while
     ood_shown_anyway: bool = False  # ... and the user asked to see the overlay all the same
     timings: Timings = field(default_factory=Timings)
@@ -178,9 +181,10 @@ class Pipeline:
 
     def set_segmenter(self, segmenter: Segmenter | None) -> None:
         """Swap the model without stopping the threads (None: show frames without overlay)."""
+        overlay = Overlay(segmenter.card, self.style) if segmenter else None  # finds fonts
         with self._lock:
             self.segmenter = segmenter
-            self.overlay = Overlay(segmenter.card, self.style) if segmenter else None
+            self.overlay = overlay
             self.reset_ood()
 
     def reset_ood(self) -> None:
@@ -311,7 +315,10 @@ class Pipeline:
     def publish(self, result: Result) -> None:
         """Hand a finished frame to the view: the frame hooks (the recorder, …) first, then
         the latest-wins output slot, with ``on_result`` when the slot goes from empty to
-        full. The live inference thread and the review player both publish here."""
+        full. The live inference thread and the review player both publish here; while a
+        live run is on, it owns the view and the recorder, and a review frame is dropped."""
+        if result.origin == "review" and self.running:
+            return
         self._run_frame_hooks(result)
         if not self.results.put(result):
             self.on_result()

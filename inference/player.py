@@ -67,8 +67,9 @@ class PlayerEvents:
 class ClipPlayer:
     """Plays, steps and seeks a seekable source on a worker thread; publishes Results.
 
-    :attr:`index` and :attr:`seconds` are the frame last published (the one the view shows
-    or is about to), which :meth:`step` counts from.
+    :attr:`index` and :attr:`seconds` are the frame on screen, which :meth:`step`, :meth:`jump`
+    and the A–B marks count from: the consumer reports each review Result it shows with
+    :meth:`mark_shown` (a GUI that falls behind must not make "next frame" skip ahead).
     """
 
     def __init__(
@@ -110,8 +111,9 @@ class ClipPlayer:
         self.path: str | None = None
         self.count = 0
         self.fps = 30.0
-        self.index = -1  # index of the frame last published
+        self.index = -1  # index of the frame on screen (see mark_shown)
         self.seconds = 0.0
+        self._clip = 0  # clips opened so far; stamped on each Result (guarded)
         self.playing = False
         self._target: int | None = None  # the latest seek not yet published (guarded)
 
@@ -224,6 +226,18 @@ class ClipPlayer:
     def active(self) -> bool:
         return self.path is not None
 
+    # ---- the consumer side -------------------------------------------------------------------
+    def mark_shown(self, result: Result) -> bool:
+        """Record a published review Result as the frame on screen; False (and nothing
+        recorded) for a frame of a clip no longer open."""
+        with self._cond:
+            if result.origin != "review" or result.clip != self._clip:
+                return False
+            self.index, self.seconds = result.frame.index, float(result.frame.timestamp)
+            if self._target == self.index:
+                self._target = None
+            return True
+
     # ---- worker thread -----------------------------------------------------------------------
     def _ensure_thread(self) -> None:
         if self._thread is None or not self._thread.is_alive():
@@ -262,7 +276,7 @@ class ClipPlayer:
                         self._do_open(path)
                     elif seek is not None:
                         self._show(seek)
-                    elif refresh:
+                    elif refresh and not self.pipeline.running:  # live owns the view now
                         self._show(self._wk_index)
                     elif playing:
                         self._play_one()
@@ -325,7 +339,9 @@ class ClipPlayer:
             if self._seek is None:
                 self._seek = 0
         self.source, self.path, self.count, self.fps = src, path, src.frame_count, float(src.fps)
-        self.index = -1
+        with self._cond:
+            self._clip += 1
+            self.index = -1
         self._emit(self.events.opened, path, src.describe(), src.frame_count, float(src.fps))
         if src.warning:
             self._emit(self.events.warning, src.warning)
@@ -381,6 +397,8 @@ class ClipPlayer:
         """
         index = frame_or_index if isinstance(frame_or_index, int) else frame_or_index.index
         key = (*self._cache_key(index), decide_now)
+        if self.pipeline.running:  # the live path was restarted: it owns the segmenter now
+            raise SourceError("Live capture is running; review paused.")
         hit = self.cache.get(key)
         if hit is not None:
             if decide_now:  # playing on from here starts from this frame's verdict
@@ -389,8 +407,6 @@ class ClipPlayer:
             now = time.perf_counter()
             return dataclasses.replace(hit, t_composed=now, timings=Timings(t_enter=now))
         frame = self._src.seek(index) if isinstance(frame_or_index, int) else frame_or_index
-        if self.pipeline.running:  # the live path was restarted: it owns the segmenter now
-            raise SourceError("Live capture is running; review paused.")
         if self.roi_stage is not None:
             if self.roi_stage.state == DETECTING:  # "Detect again" was chosen
                 self._detect_roi()
@@ -398,7 +414,7 @@ class ClipPlayer:
             frame = self.roi_stage(frame) or frame
         frame.mark_entered()
         result = dataclasses.replace(
-            self.pipeline.process(frame, decide_now=decide_now), origin="review"
+            self.pipeline.process(frame, decide_now=decide_now), origin="review", clip=self._clip
         )
         self.process_calls += 1
         self.cache.put(key, result)
@@ -407,10 +423,6 @@ class ClipPlayer:
     def _publish(self, result: Result) -> None:
         self._wk_index = result.frame.index
         self._last_publish = time.perf_counter()
-        with self._cond:
-            self.index, self.seconds = result.frame.index, float(result.frame.timestamp)
-            if self._target == self.index:
-                self._target = None
         self._emit(self.pipeline.publish, result)  # the recorder's hook, the view: as live
 
     def _show(self, index: int) -> None:
@@ -463,6 +475,7 @@ class ClipPlayer:
             self.pipeline.skipped += 1
             return
         result = self._result_for(frame, decide_now=False)
+        ready = time.perf_counter()
         with self._cond:
             while not self._commands_pending() and self._playing:
                 wait = due - time.perf_counter()
@@ -472,7 +485,12 @@ class ClipPlayer:
             if self._commands_pending() or not self._playing:
                 self._wk_index = frame.index
                 return  # interrupted: a seek, open or pause takes over
-        self._publish(result)
+        # waiting for the frame's time is pacing, not latency: the record starts after it
+        waited = time.perf_counter() - ready
+        tm = dataclasses.replace(result.timings, t_enter=result.timings.t_enter + waited)
+        self._publish(
+            dataclasses.replace(result, t_composed=result.t_composed + waited, timings=tm)
+        )
 
 
 def _close_quietly(src: FrameSource | None) -> None:

@@ -7,14 +7,15 @@ what every recording so far shows); other text is drawn with a TrueType font thr
 1. ``SONOLIVE_LABEL_FONT`` (a font file), when set;
 2. an installed CJK font (the usual places on Linux, Windows and macOS, then ``fc-match``);
 3. the font that ships in ``resources/fonts`` (a subset of Droid Sans Fallback holding the
-   shipped organ names' characters only).
+   shipped organ names' characters only: no Latin letters, so a name mixing scripts needs
+   an installed font).
 
 A font is used only when it has every character of the text (compared with a code point no
 font has). When none has, :func:`can_draw` says so and the overlay draws the class's English
 name instead of boxes or question marks.
 
 Each text is rendered once per size into a small RGBA sprite (white, with a dark halo) and
-blended in afterwards, so a name costs a few microseconds per frame, not a font rasterisation.
+blended in afterwards: about 0.1 ms per name on a 1080p picture, not a font rasterisation.
 """
 
 from __future__ import annotations
@@ -81,7 +82,10 @@ def font_candidates() -> tuple[str, ...]:
 def _font(path: str, size: int):  # noqa: ANN202 - a PIL FreeTypeFont
     from PIL import ImageFont
 
-    return ImageFont.truetype(path, size)
+    # a Noto Sans CJK collection's first face is the Japanese one; the fourth is Traditional
+    # Chinese, the language the app is translated into
+    index = 3 if Path(path).name.startswith("NotoSansCJK-") and path.endswith(".ttc") else 0
+    return ImageFont.truetype(path, size, index=index)
 
 
 def _mask(font, text: str) -> bytes:  # noqa: ANN001
@@ -93,7 +97,7 @@ def _has_glyphs(path: str, text: str) -> bool:
     try:
         font = _font(path, 32)
         missing = _mask(font, _NO_GLYPH)
-        return all(ch.isspace() or ch.isascii() or _mask(font, ch) != missing for ch in set(text))
+        return all(ch.isspace() or _mask(font, ch) != missing for ch in set(text))
     except Exception:  # noqa: BLE001 - an unreadable font file is just not a candidate
         return False
 

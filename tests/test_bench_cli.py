@@ -35,6 +35,17 @@ def test_bench_ends_on_a_clip_shorter_than_frames(tmp_path, capsys):
     assert "note: the source ended" in capsys.readouterr().out
 
 
+def test_bench_accel_records_what_ran(tmp_path, capsys):
+    """``bench --accel cudagraphs`` without CUDA: the run goes on eagerly, and the JSON and
+    the output say which mode ran and why, so a GPU figure is never mislabelled."""
+    js = tmp_path / "b.json"
+    argv = ["bench", "--frames", "20", "--size", "256", *CPU, "--accel", "cudagraphs"]
+    assert _main_within([*argv, "--json", str(js)], 120) == 0
+    res = json.loads(js.read_text())
+    assert res["accel"] == "off" and "CUDA graphs" in res["accel_note"] and res["frames"] > 0
+    assert "runs eagerly" in capsys.readouterr().out
+
+
 def test_bench_ends_when_drops_leave_too_few_frames(lite_model):
     from sonolive.capture.replay import ReplaySource
     from sonolive.inference.bench import run_pipeline_bench

@@ -31,6 +31,7 @@ class Recorder:
         self.opened: list[tuple] = []
         self.origins: set[str] = set()
         self.results: list = []
+        self.hold = False  # True: the view is busy and takes nothing
         self.player: ClipPlayer | None = None
 
     def events(self) -> PlayerEvents:
@@ -50,10 +51,13 @@ class Recorder:
 
     def take(self) -> None:
         """The pipeline's ``on_result``: take the newest frame from its output slot."""
+        if self.hold:
+            return
         r = self.player.pipeline.results.take_nowait()
         if r is None:
             return
         r.finish_handoff(self.player.pipeline.stats)  # as the app's bridge does
+        assert self.player.mark_shown(r)  # the frame on screen: what step() counts from
         with self.cond:
             self.origins.add(r.origin)
             self.results.append(r)
@@ -154,3 +158,70 @@ def test_frame_hooks_see_each_shown_frame_and_a_failing_hook_is_reported(player,
         rec.wait(lambda i=i: rec.shown[-1] == i)
     assert seen == [0, 3, 4]
     assert ("error", "recorder_hook: disk full") in said
+
+
+def test_step_while_playing_counts_from_the_frame_on_screen(player, clip):
+    """A consumer that falls behind (a GUI busy repainting) must not make "next frame" jump
+    to wherever the player has got to: step() counts from the frame marked as shown."""
+    p, rec = player
+    published: list[int] = []
+
+    def note_published(result) -> None:  # a frame hook: it sees each frame as published
+        with rec.cond:
+            published.append(result.frame.index)
+            rec.cond.notify_all()
+
+    p.pipeline.frame_hooks.append(note_published)
+    p.open(clip)
+    rec.wait(lambda: rec.shown == [0])
+    p.seek(4)
+    rec.wait(lambda: rec.shown[-1] == 4)
+    rec.hold = True  # the view stops taking frames: they wait in the latest-wins slot
+    p.set_speed(4.0)
+    p.play()
+    with rec.cond:
+        assert rec.cond.wait_for(lambda: published[-1] >= 12, 20.0)
+    p.step(1)  # pauses; the frame on screen is still 4
+    with rec.cond:
+        assert rec.cond.wait_for(lambda: published[-1] == 5, 20.0)
+    rec.hold = False
+    rec.take()  # the view catches up with the newest frame
+    assert rec.shown[-1] == 5 and p.index == 5
+
+
+def test_review_latency_leaves_out_the_wait_for_the_frames_time(player, clip):
+    """At a quarter speed each frame waits ~133 ms for its time; that is pacing, not the
+    latency the status line reports."""
+    p, rec = player
+    p.open(clip)
+    rec.wait(lambda: rec.shown == [0])
+    p.set_speed(0.25)
+    p.play()
+    rec.wait(lambda: len(rec.shown) >= 6, timeout=30.0)
+    p.pause()
+    played = rec.results[1:6]
+    period_ms = 1000 / (30 * 0.25)
+    totals = sorted(r.timings.total for r in played)
+    assert totals[len(totals) // 2] < 0.6 * period_ms, totals
+
+
+def test_frames_later_than_their_time_are_skipped_in_order_and_counted(player, clip):
+    """A network slower than the clip (here 60 ms a frame against 8 ms at 4x): frames are
+    decoded and skipped in order, never queued; the skips count as drops; both ends show."""
+    import time
+
+    p, rec = player
+
+    def slow_network(frame):
+        time.sleep(0.06)  # stands for a forward pass that takes longer than a frame
+        return None, None, None
+
+    p.open(clip)
+    rec.wait(lambda: rec.shown == [0])
+    p.pipeline.heat_provider = slow_network
+    p.set_speed(4.0)
+    p.play()
+    rec.wait(lambda: False in rec.states, timeout=30.0)  # played to the end
+    assert rec.shown[-1] == N - 1 and rec.shown == sorted(rec.shown)
+    assert p.pipeline.skipped > 0 and p.pipeline.dropped >= p.pipeline.skipped
+    assert len(set(rec.shown)) + p.pipeline.skipped >= N - 1

@@ -123,3 +123,30 @@ def test_the_input_picker_opens_files_in_review(qtbot, settings, tmp_path, monke
     assert win.review.path == str(clip)
     assert len(asked) == 1  # the entry reopened the file without asking again
     win.close()
+
+
+def test_live_after_a_clip_owns_the_view_and_review_keeps_its_place(qtbot, settings, tmp_path):
+    """One hand-off, two producers: once a live input runs, only live frames reach the
+    window (a style change no longer re-shows the clip over it), and Review's position
+    stays on the clip's frame."""
+    from sonolive.app.main_window import MainWindow
+
+    clip = encode_clip(tmp_path / "exam.mp4", 12)
+    win = MainWindow(str(clip), None, settings, "cpu", "review", "torch")
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.review.index == 0, timeout=20000)
+    win.review.seek(7)
+    qtbot.waitUntil(lambda: win.review.index == 7, timeout=20000)
+    review_frames = []
+    win.review.frameShown.connect(review_frames.append)
+    win.set_source("phantom")
+    qtbot.waitUntil(lambda: win.last_result is not None and win.last_result.origin == "live",
+                    timeout=20000)  # fmt: skip
+    seen = []
+    win.bridge.resultReady.connect(lambda r: seen.append(r.origin))
+    win.overlay_panel.outline.click()  # a style change: review refreshes only while it shows
+    qtbot.waitUntil(lambda: len(seen) >= 10, timeout=20000)
+    assert set(seen) == {"live"} and not review_frames
+    assert win.review.index == 7 and "source" not in win.messages
+    win.close()

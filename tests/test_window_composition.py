@@ -163,3 +163,20 @@ def test_simulated_badge_says_what_is_simulated(qtbot, settings, tmp_path):
     assert badge.isVisibleTo(win) and badge.text() == "Model trained on simulated images"
     assert "trained on simulated images" in badge.toolTip()
     win.close()
+
+
+def test_accel_that_cannot_run_here_is_said_and_the_model_runs(qtbot, settings):
+    """``sonolive --accel cudagraphs`` on a machine without CUDA: the model loads, runs
+    eagerly, and the window says so in plain words."""
+    from sonolive.app.main_window import MainWindow
+
+    win = MainWindow("phantom", "fast-lite", settings, "cpu", "teaching", "torch",
+                     accel="cudagraphs")  # fmt: skip
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.card is not None, timeout=30000)
+    seg = win.pipeline.segmenter
+    assert seg.accel_mode == "off" and "CUDA graphs" in seg.accel_note
+    assert "eagerly" in win.banner.text() and "eagerly" in win.status_line.backend_label.toolTip()
+    qtbot.waitUntil(lambda: win.last_result is not None and win.last_result.seg is not None,
+                    timeout=20000)  # fmt: skip
+    win.close()

@@ -98,7 +98,6 @@ def fonts(monkeypatch):
 def test_shipped_font_draws_every_translated_organ_name(fonts):
     """On a machine with no CJK font (CI), the shipped subset still draws each name: every
     character its own glyph, not the '?' OpenCV draws, nor one 'missing' box for all."""
-    import cv2
     import numpy as np
     from sonolive.inference import text
 
@@ -111,16 +110,16 @@ def test_shipped_font_draws_every_translated_organ_name(fonts):
         text.draw_text(img, s, 320, 240, 1.0)
         return img
 
-    questions = np.full((480, 640, 3), 60, np.uint8)
-    cv2.putText(questions, "??", (300, 250), cv2.FONT_HERSHEY_DUPLEX, 0.53, (255,) * 3, 1)
     pictures = {}
     for name in names:
         assert text.can_draw(name), f"the shipped font lacks a character of {name}"
         img = drawn(name)
-        assert (img > 200).any() and not np.array_equal(img, questions)
+        assert (img > 200).any(), f"{name} drew nothing"
         pictures[name] = img
-    assert not np.array_equal(pictures["肝臟"], pictures["腎臟"]), "one box for every glyph"
-    assert not text.can_draw("肺臟X\U0010fff0"), "a character no font has"
+    # OpenCV drew every one as "??", a font without the glyphs as one box each
+    assert not np.array_equal(pictures["肝臟"], pictures["腎臟"]), "the same picture for two"
+    assert not text.can_draw("肺臟\U0010fff0"), "a character no font has"
+    assert not text.can_draw("L4 神經"), "the subset has no Latin letters: mixed text falls back"
 
 
 def test_without_a_font_the_overlay_draws_the_english_name(fonts):

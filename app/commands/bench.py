@@ -93,12 +93,16 @@ def run(args: argparse.Namespace) -> int:
             source, seg, args.frames, cam_method=args.cam, temporal=args.temporal
         )
         res["temporal_filter"] = args.temporal
+        if seg is not None:  # what ran, which may be less than was asked for
+            res.update(accel=seg.accel_mode, accel_note=seg.accel_note)
         if "error" in res:
             return fail(res["error"])
         res["spec"] = spec
         res["roi"] = roi
         print(f"== {spec}")
         print(format_table(res))
+        if seg is not None and seg.accel_note:
+            print(seg.accel_note)
         results.append(res)
     if len(results) > 1:
         base = results[0]
