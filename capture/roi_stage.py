@@ -39,6 +39,7 @@ import numpy as np
 from .frame import Frame
 from .roi import Roi, crop, fit
 from .roi_follow import RoiFollower
+from .source import EndOfStream, SeekableSource
 
 DETECTING, LOCKED, FULL = "detecting", "locked", "full"
 
@@ -162,6 +163,22 @@ class RoiStage:
         with self._lock:
             if self._user_roi is None:
                 self._follower.finish()
+
+    def detect_from(self, src: SeekableSource) -> None:
+        """Feed a recording's first ``detect_frames`` frames to a stage still detecting, then
+        decide (review does this on opening, so that frame 0 is already cropped)."""
+        if self.state != DETECTING:
+            return
+        try:
+            frame = src.seek(0)
+            for _ in range(self.detect_frames):
+                self(frame)
+                if self.state != DETECTING:
+                    break
+                frame = src.read()
+        except EndOfStream:
+            pass
+        self.finish()
 
     def reset(self) -> None:
         """Forget the ROI and detect it again from the next frames."""

@@ -357,22 +357,11 @@ class ClipPlayer:
         self._detect_roi()
 
     def _detect_roi(self) -> None:
-        """Feed the clip's first second to a stage that is still detecting, then decide."""
         stage, src = self.roi_stage, self._src
-        if stage is None or src is None or stage.state != DETECTING:
-            return
-        try:
-            frame = src.seek(0)
-            for _ in range(stage.detect_frames):
-                stage(frame)
-                if stage.state != DETECTING:
-                    break
-                frame = src.read()
-        except EndOfStream:
-            pass
-        stage.finish()
-        if stage.notice:
-            self._emit(self.events.warning, stage.notice)
+        if stage is not None and src is not None and stage.state == DETECTING:
+            stage.detect_from(src)
+            if stage.notice:
+                self._emit(self.events.warning, stage.notice)
 
     # -- frames --
     def _cache_key(self, index: int) -> tuple:

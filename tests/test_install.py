@@ -30,3 +30,26 @@ def test_bench_compares_torch_and_onnx(tmp_path, monkeypatch, capsys):
     assert [r["backend"] for r in runs] == ["torch", "onnx"]
     assert all(r["frames"] > 0 for r in runs)
     assert "ratios against fast-lite@torch" in capsys.readouterr().out
+
+
+def test_qt_calls_keep_none_and_true_alive(qtbot):
+    """PySide6 6.12.0 dropped a reference to None on every Qt call that returns nothing (and
+    to True on every signal emit): on Python 3.11 the window aborted with "deallocating None"
+    after a minute or two of frames. A hundred calls show the drift before it can crash."""
+    import sys
+
+    from PySide6.QtCore import QObject, Signal
+    from PySide6.QtWidgets import QLabel
+
+    class Pinger(QObject):
+        ping = Signal()
+
+    label, pinger = QLabel("x"), Pinger()
+    qtbot.addWidget(label)
+    none0, true0 = sys.getrefcount(None), sys.getrefcount(True)
+    for _ in range(100):
+        label.setVisible(False)
+        label.setText("y")
+        pinger.ping.emit()
+    assert abs(sys.getrefcount(None) - none0) < 50, "the Qt bindings leak references to None"
+    assert abs(sys.getrefcount(True) - true0) < 50, "the Qt bindings leak references to True"
