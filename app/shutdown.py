@@ -42,7 +42,10 @@ def running_idents() -> frozenset[int]:
 def join_workers(
     deadline_s: float = DEFAULT_DEADLINE_S, exclude: frozenset[int] = frozenset()
 ) -> list[threading.Thread]:
-    """Wait up to ``deadline_s`` in all for the running threads to end; return those left."""
+    """Wait up to ``deadline_s`` in all for the running threads to end; return those left.
+    tqdm's monitor (started by ``torch.compile``, training) is asked to end first: it sleeps
+    up to 10 s between checks, and the window's quit waited 20 s for it."""
+    _stop_tqdm_monitor()
     end = time.monotonic() + deadline_s
     for t in live_workers(exclude):
         t.join(max(0.0, end - time.monotonic()))
@@ -57,7 +60,6 @@ def finish(
 ) -> int:
     """Join the workers started since ``exclude`` was taken, then return ``rc``. If some never
     end and ``hard_exit`` (this process is the command), exit now with ``rc``."""
-    _stop_tqdm_monitor()
     left = join_workers(deadline_s, exclude)
     if left:
         names = ", ".join(sorted(t.name for t in left))

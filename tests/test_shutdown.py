@@ -114,3 +114,18 @@ def test_ctrl_c_or_sigterm_closes_the_window_and_exits_zero(tmp_path, sig):
         proc.kill()
     assert proc.returncode == 0, err[-400:]
     assert "Traceback" not in err
+
+
+def test_join_workers_ends_tqdms_monitor_instead_of_waiting_for_it():
+    """``torch.compile`` and training start tqdm's monitor thread, which sleeps up to 10 s
+    between checks: the window's quit used to wait its whole 20 s limit for it."""
+    from sonolive.app.shutdown import join_workers, running_idents
+    from tqdm import tqdm
+
+    host = running_idents()
+    with open(os.devnull, "w") as sink, tqdm(total=3, file=sink) as bar:
+        bar.update(3)
+    monitor = tqdm.monitor
+    assert monitor is not None and monitor.is_alive(), "tqdm started no monitor here"
+    left = join_workers(deadline_s=3.0, exclude=host)
+    assert monitor not in left and not monitor.is_alive()
