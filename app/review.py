@@ -292,9 +292,24 @@ class ReviewPanel(QWidget):
         c.positionChanged.connect(self.on_position)
         c.stateChanged.connect(self.on_state)
         c.opened.connect(self._on_opened)
+        #: what does nothing without a clip: greyed out, with a line saying how to open one
+        self.transport = [*row, self.slider, self.speed_combo, self.loop_box, self.a_button,
+                          self.b_button, self.clear_ab_button]  # fmt: skip
+        self.hint = QLabel(
+            self.tr("No clip open: File → Open clip…, Recent clips, or drop a file on the window")
+        )
+        self.hint.setStyleSheet("QLabel{color:#ffd27f}")
+        lay.insertWidget(0, self.hint)
+        self._show_clip_controls(c.active)
+
+    def _show_clip_controls(self, active: bool) -> None:
+        for w in self.transport:
+            w.setEnabled(active)
+        self.hint.setVisible(not active)
 
     @Slot(str, str, int, float)
     def _on_opened(self, _path: str, _desc: str, count: int, _fps: float) -> None:
+        self._show_clip_controls(True)
         self.slider.blockSignals(True)
         self.slider.setRange(0, max(0, count - 1))
         self.slider.setValue(0)

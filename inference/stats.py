@@ -69,11 +69,17 @@ class LatencyStats:
             if self._all is not None:
                 self._all.append(t)
 
-    def fps(self) -> float:
+    def fps(self, now: float | None = None) -> float:
+        """Frames handed to the view per second over the last ``window_s``, up to ``now``:
+        when frames stop (review paused, a frozen source), the figure falls to 0 instead of
+        holding the last rate."""
+        now = time.perf_counter() if now is None else now
         with self._lock:
+            while self._recent and now - self._recent[0][0] > self.window_s:
+                self._recent.popleft()
             if len(self._recent) < 2:
                 return 0.0
-            span = self._recent[-1][0] - self._recent[0][0]
+            span = now - self._recent[0][0]
             return (len(self._recent) - 1) / span if span > 0 else 0.0
 
     def summary(self, everything: bool = False) -> dict[str, dict[str, float]]:

@@ -142,3 +142,16 @@ def test_a_frame_in_flight_when_the_input_switches_is_never_shown(lite_model):
     finally:
         let_go.set()
         pipe.stop(timeout=10.0)
+
+
+def test_fps_falls_to_zero_when_frames_stop():
+    """The status line's fps is a rate up to now: review paused or a frozen source reads 0,
+    not the rate the last frames came at."""
+    from sonolive.inference.stats import LatencyStats, Timings
+
+    stats = LatencyStats(window_s=5.0)
+    for _ in range(10):
+        stats.add(Timings())
+    t = time.perf_counter()
+    assert stats.fps(now=t + 0.5) > 0
+    assert stats.fps(now=t + 6.0) == 0.0 and stats.summary()["total"]["p50"] == 0.0

@@ -26,6 +26,7 @@ def test_review_mode_with_a_clip_opens_it_in_review(qtbot, settings, tmp_path):
     assert not win.pipeline.running  # not played live behind the panel
     assert "frame 1 / 20" in panel.position_label.text()
     assert win.docks["review"].isVisible()
+    assert panel.play_button.isEnabled() and not panel.hint.isVisibleTo(win)
     panel.step_fwd.click()  # the panel's controls drive this clip
     qtbot.waitUntil(lambda: win.review.index == 1, timeout=10000)
     assert "frame 2 / 20" in panel.position_label.text()
@@ -39,6 +40,9 @@ def test_review_mode_with_the_phantom_stays_live(qtbot, settings):
     win = MainWindow(source="phantom", model=None, settings=settings, mode="review")
     qtbot.addWidget(win)
     assert win.pipeline.running and win.review.path is None
+    panel = win.review_panel  # nothing to play: the controls are greyed out, with a hint
+    assert not panel.play_button.isEnabled() and not panel.slider.isEnabled()
+    assert panel.hint.isVisibleTo(win) and "Open clip" in panel.hint.text()
     win.close()
 
 

@@ -918,6 +918,11 @@
         <source>A–B loop: frames %1–%2</source>
         <translation>A–B 循環：第 %1–%2 幀</translation>
     </message>
+    <message>
+        <location filename="../../app/review.py" line="298"/>
+        <source>No clip open: File → Open clip…, Recent clips, or drop a file on the window</source>
+        <translation>尚未開啟影片：檔案 → 開啟影片…、最近的影片，或將檔案拖放到視窗</translation>
+    </message>
 </context>
 <context>
     <name>RoiEditor</name>
