@@ -248,6 +248,8 @@ class MainWindow(QMainWindow):
             self._set_card(None, None)
             self.update_marks()
             return
+        # the picture runs unsegmented meanwhile (seconds; longer with --accel compile): say so
+        self.status_line.backend_label.setText(self.tr("Loading model %1…").replace("%1", name))
         self.bridge.load_model_async(
             name, self.device, self.backend, trust_code=self.trust_code, accel=self.accel
         )

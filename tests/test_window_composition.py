@@ -173,7 +173,9 @@ def test_accel_that_cannot_run_here_is_said_and_the_model_runs(qtbot, settings):
     win = MainWindow("phantom", "fast-lite", settings, "cpu", "teaching", "torch",
                      accel="cudagraphs")  # fmt: skip
     qtbot.addWidget(win)
+    assert win.status_line.backend_label.text() == "Loading model fast-lite…"  # until ready
     qtbot.waitUntil(lambda: win.card is not None, timeout=30000)
+    assert win.status_line.backend_label.text().startswith("fast-lite · cpu")
     seg = win.pipeline.segmenter
     assert seg.accel_mode == "off" and "CUDA graphs" in seg.accel_note
     assert "eagerly" in win.banner.text() and "eagerly" in win.status_line.backend_label.toolTip()

@@ -657,6 +657,11 @@
         <source>Save the picture on screen with its figures (S)</source>
         <translation>儲存螢幕畫面與數據（S）</translation>
     </message>
+    <message>
+        <location filename="../../app/main_window.py" line="252"/>
+        <source>Loading model %1…</source>
+        <translation>正在載入模型 %1…</translation>
+    </message>
 </context>
 <context>
     <name>ModelImporter</name>
