@@ -1,7 +1,7 @@
 """Names that come from Qt-free code, shown in the user's language.
 
-Organ names come from the model card and source names from ``FrameSource.describe()``; both
-are English there. The app translates them here (organs in the "LegendPanel" context, where
+Organ names come from the model card, source names from ``FrameSource.describe()`` and the
+training-data check's lines from ``inference/ood.py``; all are English there. The app translates them here (organs in the "LegendPanel" context, where
 legend_panel.py marks them; sources in "Sources"), so capture/, models/ and inference/ stay
 free of Qt.
 """
@@ -14,6 +14,7 @@ import re
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QLabel
 
+from ..inference.ood import GateWords
 from ..models.card import ModelCard
 
 # (pattern of describe(), translatable template): %1, %2, ... are the groups in order
@@ -29,6 +30,17 @@ _SOURCES = (
 def organ_name(display: str) -> str:
     """The shipped models' class names are translated in the legend's context."""
     return QCoreApplication.translate("LegendPanel", display)
+
+
+def translated_gate_words() -> GateWords:
+    """The training-data check's lines on the picture, in the user's language (the
+    "GateLines" context; the pipeline falls back to English where no font can draw them)."""
+    return GateWords(
+        **{
+            f.name: QCoreApplication.translate("GateLines", f.default)
+            for f in dataclasses.fields(GateWords)
+        }
+    )
 
 
 def translated_card(card: ModelCard) -> ModelCard:

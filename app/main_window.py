@@ -26,6 +26,7 @@ from .bridge import PipelineBridge
 from .cam_panel import CamPanel
 from .input_picker import InputPicker
 from .legend_panel import LegendPanel
+from .localize import translated_gate_words
 from .menus import compose_menus, main_toolbar, mode_bar
 from .model_import_action import ModelImporter
 from .modes import MODES, ModeSettings, load_mode, save_mode
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
 
         # ---- pipeline -------------------------------------------------------------
         self.pipeline = Pipeline(None, None, style)
+        self.pipeline.gate_words = translated_gate_words()
         self.bridge = PipelineBridge(self.pipeline, self)
         self.bridge.resultReady.connect(self.on_result)
         self.bridge.status.connect(self.on_status)

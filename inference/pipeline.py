@@ -24,7 +24,7 @@ import numpy as np
 
 from ..capture.frame import Frame
 from ..capture.source import EndOfStream, FrameSource, SourceError
-from .ood import OodGate, draw_gate_line, draw_lines, draw_mark, gate_lines
+from .ood import ENGLISH, GateWords, OodGate, draw_gate_line, draw_lines, draw_mark, gate_lines
 from .overlay import Overlay, OverlayStyle
 from .segmenter import Segmentation, Segmenter
 from .slot import LatestSlot
@@ -120,6 +120,8 @@ class Pipeline:
         #: hides the overlay on pictures unlike the training data (0.5 s hold while frames flow)
         self.ood_gate = OodGate()
         self.show_ood = False  # "Show anyway": off by default, reset on a source or model change
+        #: the words of the gate's lines on the picture (the app sets its translation)
+        self.gate_words: GateWords = ENGLISH
         #: smooths the overlay over frames (Bedside's default); None: each frame on its own
         self.temporal: TemporalFilter | None = None
 
@@ -418,7 +420,7 @@ class Pipeline:
         weight = 1.0 if anyway else self.ood_gate.overlay_weight(frame.timestamp)
         if hidden and not anyway and seg_model is not None and weight <= 0.0:
             t0 = time.perf_counter()  # masks, names and CAM give way to one plain line
-            image = draw_gate_line(frame.pixels, seg_model.card)
+            image = draw_gate_line(frame.pixels, seg_model.card, self.gate_words)
             t1 = time.perf_counter()
             tm.compose = heat_ms + (t1 - t0) * 1000
             cam_cls = cam_age = None
@@ -434,12 +436,12 @@ class Pipeline:
             t1 = time.perf_counter()
             tm.compose = heat_ms + (t1 - t0) * 1000
         if anyway and image is not None:
-            image = draw_mark(np.array(image))
+            image = draw_mark(np.array(image), self.gate_words)
         elif 0.0 < weight < 1.0 and image is not None and seg_model is not None:
             # fading: the overlay gives way (or returns) over a few frames, never blinks
             image = cv2.addWeighted(image, weight, frame.pixels, 1.0 - weight, 0.0)
             if hidden:
-                image = draw_lines(image, gate_lines(seg_model.card))
+                image = draw_lines(image, gate_lines(seg_model.card, self.gate_words))
         return Result(
             frame=frame,
             image=image,

@@ -6,9 +6,9 @@ what every recording so far shows); other text is drawn with a TrueType font thr
 
 1. ``SONOLIVE_LABEL_FONT`` (a font file), when set;
 2. an installed CJK font (the usual places on Linux, Windows and macOS, then ``fc-match``);
-3. the font that ships in ``resources/fonts`` (a subset of Droid Sans Fallback holding the
-   shipped organ names' characters only: no Latin letters, so a name mixing scripts needs
-   an installed font).
+3. the font that ships in ``resources/fonts`` (a subset of Droid Sans Fallback holding only
+   the characters of the zh_TW organ names and training-data lines: no Latin letters, so a
+   name mixing scripts needs an installed font).
 
 A font is used only when it has every character of the text (compared with a code point no
 font has). When none has, :func:`can_draw` says so and the overlay draws the class's English
@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 SHIPPED_FONT = (
-    Path(__file__).resolve().parent.parent / "resources" / "fonts" / "organ-names-cjk.ttf"
+    Path(__file__).resolve().parent.parent / "resources" / "fonts" / "picture-text-cjk.ttf"
 )
 #: where CJK fonts usually are (Debian/Ubuntu, Fedora, Arch, Windows, macOS)
 KNOWN_FONTS = (
@@ -133,6 +133,33 @@ def _sprite(text: str, px: int, path: str) -> np.ndarray:
     return np.asarray(img)
 
 
+def text_width(text: str, px: int) -> int:
+    """Width in pixels of ``text`` drawn with a TrueType font at ``px`` (its sprite's width;
+    0 when no font has it)."""
+    path = font_for(text)
+    return 0 if path is None else int(_sprite(text, max(6, px), path).shape[1])
+
+
+def draw_text_px(img: np.ndarray, text: str, x: int, y: int, px: int) -> None:
+    """``text`` with a TrueType font at ``px`` pixels, centred on (``x``, ``y``), kept inside
+    the picture; nothing when no font has it (check :func:`can_draw` first)."""
+    path = font_for(text)
+    if path is None:
+        return
+    h, w = img.shape[:2]
+    sprite = _sprite(text, max(6, int(px)), path)
+    sh, sw = sprite.shape[:2]
+    left = int(np.clip(x - sw // 2, 0, max(0, w - sw)))
+    top = int(np.clip(y - sh // 2, 0, max(0, h - sh)))
+    sh, sw = min(sh, h - top), min(sw, w - left)
+    if sh <= 0 or sw <= 0:
+        return
+    part = sprite[:sh, :sw]
+    alpha = part[..., 3:4].astype(np.float32) / 255.0
+    dst = img[top : top + sh, left : left + sw]
+    dst[:] = (dst * (1.0 - alpha) + part[..., :3] * alpha + 0.5).astype(np.uint8)
+
+
 def draw_text(img: np.ndarray, text: str, x: int, y: int, scale: float = 1.0) -> None:
     """Centred white text with a dark halo at (``x``, ``y``), sized relative to the
     picture's height; ASCII with the Hershey font, other scripts with a TrueType font."""
@@ -149,14 +176,4 @@ def draw_text(img: np.ndarray, text: str, x: int, y: int, scale: float = 1.0) ->
         cv2.putText(img, text, org, HERSHEY, fs, (0, 0, 0), th + 3, cv2.LINE_AA)
         cv2.putText(img, text, org, HERSHEY, fs, (255, 255, 255), th, cv2.LINE_AA)
         return
-    sprite = _sprite(text, max(10, int(round(fs * 30))), path)
-    sh, sw = sprite.shape[:2]
-    left = int(np.clip(x - sw // 2, 0, max(0, w - sw)))
-    top = int(np.clip(y - sh // 2, 0, max(0, h - sh)))
-    sh, sw = min(sh, h - top), min(sw, w - left)
-    if sh <= 0 or sw <= 0:
-        return
-    part = sprite[:sh, :sw]
-    alpha = part[..., 3:4].astype(np.float32) / 255.0
-    dst = img[top : top + sh, left : left + sw]
-    dst[:] = (dst * (1.0 - alpha) + part[..., :3] * alpha + 0.5).astype(np.uint8)
+    draw_text_px(img, text, x, y, max(10, int(round(fs * 30))))

@@ -65,7 +65,8 @@ def test_missing_cjk_font_names_the_package(qtbot):
 
 
 # ---- organ names drawn on the picture (OpenCV's own font has ASCII only) --------------------
-def _zh_organ_names() -> list[str]:
+def _zh_texts(context: str) -> dict[str, str]:
+    """English source -> zh_TW translation of one context of the shipped translation."""
     import xml.etree.ElementTree as ET
     from pathlib import Path
 
@@ -73,13 +74,13 @@ def _zh_organ_names() -> list[str]:
 
     ts = Path(sonolive.resources.__file__).parent / "translations" / "sonolive_zh_TW.ts"
     for ctx in ET.parse(ts).getroot():
-        if ctx.findtext("name") == "LegendPanel":
-            return [
-                m.findtext("translation")
-                for m in ctx.findall("message")
-                if m.findtext("source") != "Legend"
-            ]
-    raise AssertionError("no organ names in the translation")
+        if ctx.findtext("name") == context:
+            return {m.findtext("source"): m.findtext("translation") for m in ctx.findall("message")}
+    raise AssertionError(f"no {context} context in the translation")
+
+
+def _zh_organ_names() -> list[str]:
+    return [t for s, t in _zh_texts("LegendPanel").items() if s != "Legend"]
 
 
 @pytest.fixture
@@ -143,3 +144,33 @@ def test_without_a_font_the_overlay_draws_the_english_name(fonts):
 
     fonts(str(text.SHIPPED_FONT))
     assert Overlay(card).display[1:3] == ["肝臟", "腎臟"]
+
+
+def test_training_data_lines_on_the_picture_are_in_the_users_language(fonts, zh_tw):
+    """The safety line that replaces the overlay is drawn in zh_TW with the shipped font (as
+    on CI), and in English where no font can draw it: never as '?' marks."""
+    import dataclasses
+
+    import numpy as np
+    from sonolive.app.localize import translated_gate_words
+    from sonolive.inference import text
+    from sonolive.inference.ood import ENGLISH, draw_gate_line, gate_lines, mark_line
+    from sonolive.models.card import ModelCard
+    from sonolive.models.registry import find_model
+
+    card = ModelCard.load(find_model("fast-lite"))  # trained on simulated images
+    words = translated_gate_words()
+    zh = _zh_texts("GateLines")
+    assert set(zh) == {f.default for f in dataclasses.fields(type(ENGLISH))}
+    fonts(str(text.SHIPPED_FONT))
+    for line in zh.values():
+        assert text.can_draw(line.replace("%1", "")), f"the shipped font lacks part of {line}"
+    lines = gate_lines(card, words)
+    assert lines == [zh[ENGLISH.hidden], "（訓練資料：模擬影像）"]
+    assert mark_line(words) == zh[ENGLISH.shown_anyway]
+    picture = np.full((540, 960, 3), 40, np.uint8)
+    drawn = draw_gate_line(picture, card, words)
+    assert (drawn > 200).sum() > 500, "the lines drew nothing"
+    assert not np.array_equal(drawn, draw_gate_line(picture, card)), "drawn in English"
+    fonts()  # no font can draw Chinese: the same lines in English
+    assert gate_lines(card, words) == gate_lines(card) and mark_line(words) == ENGLISH.shown_anyway

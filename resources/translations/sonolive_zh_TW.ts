@@ -1079,4 +1079,42 @@
         <translation>已安裝為 %1</translation>
     </message>
 </context>
+<context>
+    <name>GateLines</name>
+    <message>
+        <location filename="../../inference/ood.py" line="375"/>
+        <source>Picture unlike this model's training data - overlay hidden</source>
+        <translation>畫面與此模型的訓練資料不同，已隱藏疊加</translation>
+    </message>
+    <message>
+        <location filename="../../inference/ood.py" line="375"/>
+        <source>(trained on %1)</source>
+        <translation>（訓練資料：%1）</translation>
+    </message>
+    <message>
+        <location filename="../../inference/ood.py" line="375"/>
+        <source>Outside training data - shown anyway</source>
+        <translation>超出訓練資料範圍，仍顯示</translation>
+    </message>
+    <message>
+        <location filename="../../inference/ood.py" line="375"/>
+        <source>simulated images</source>
+        <translation>模擬影像</translation>
+    </message>
+    <message>
+        <location filename="../../inference/ood.py" line="375"/>
+        <source>real images</source>
+        <translation>真實影像</translation>
+    </message>
+    <message>
+        <location filename="../../inference/ood.py" line="375"/>
+        <source>real images: %1</source>
+        <translation>真實影像：%1</translation>
+    </message>
+    <message>
+        <location filename="../../inference/ood.py" line="375"/>
+        <source>not stated</source>
+        <translation>未註明</translation>
+    </message>
+</context>
 </TS>
