@@ -394,8 +394,9 @@ class MainWindow(QMainWindow):
         elif src_sim:
             marks.insert(0, self.tr("Simulated data"))
         # the badge says what is simulated (a real clip under a simulated-data model is not
-        # "simulated data"), as the mark on the picture does; the tooltip says why
-        self.status_line.set_simulated(sim, " ".join(why), marks[0] if sim else "")
+        # "simulated data"), in few words (the status line is full); the tooltip says why
+        badge = self.tr("Simulated data") if src_sim else self.tr("Model: simulated data")
+        self.status_line.set_simulated(sim, " ".join(why), badge)
         self.view.marks = marks
         self.view.update()
         if self.presenter is not None:

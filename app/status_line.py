@@ -44,9 +44,9 @@ class StatusLine(QStatusBar):
         the fps figure."""
         room = self.fps_label.x() - 14 if self.fps_label.isVisible() else self.width() - 18
         fm = self.fontMetrics()
-        tail = fm.elidedText(
-            path, Qt.TextElideMode.ElideLeft, max(60, room - fm.horizontalAdvance(text))
-        )
+        if path and room - fm.horizontalAdvance(text) < 100:  # a narrow window: the path only
+            text = ""
+        tail = fm.elidedText(path, Qt.TextElideMode.ElideLeft, room - fm.horizontalAdvance(text))
         self.showMessage(text + tail, ms)
 
     def update_figures(self, stats: LatencyStats | None, dropped: int) -> None:

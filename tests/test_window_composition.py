@@ -160,7 +160,7 @@ def test_simulated_badge_says_what_is_simulated(qtbot, settings, tmp_path):
     win.set_source(str(encode_clip(tmp_path / "real.mp4", 4)))  # a recording, not simulated
     qtbot.waitUntil(lambda: win.review.path is not None, timeout=20000)
     win.update_marks()
-    assert badge.isVisibleTo(win) and badge.text() == "Model trained on simulated images"
+    assert badge.isVisibleTo(win) and badge.text() == "Model: simulated data"
     assert "trained on simulated images" in badge.toolTip()
     win.close()
 

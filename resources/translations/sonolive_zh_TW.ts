@@ -662,6 +662,11 @@
         <source>Loading model %1…</source>
         <translation>正在載入模型 %1…</translation>
     </message>
+    <message>
+        <location filename="../../app/main_window.py" line="400"/>
+        <source>Model: simulated data</source>
+        <translation>模型：模擬資料</translation>
+    </message>
 </context>
 <context>
     <name>ModelImporter</name>
