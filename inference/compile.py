@@ -174,7 +174,7 @@ def apply(seg: Segmenter, accel: Accel) -> None:
         return
     if seg.backend_name != "torch":
         seg.accel_note = (
-            f"Acceleration '{mode}' applies to the PyTorch backend; "
+            f"Acceleration '{mode}' applies to the PyTorch backend (--backend torch); "
             f"{seg.backend_name} runs this model as it is."
         )
         return
