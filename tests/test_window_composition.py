@@ -158,8 +158,9 @@ def test_simulated_badge_says_what_is_simulated(qtbot, settings, tmp_path):
     win.select_model("fast-lite")  # trained on the simulated scanner's pictures
     qtbot.waitUntil(lambda: win.card is not None, timeout=30000)
     win.set_source(str(encode_clip(tmp_path / "real.mp4", 4)))  # a recording, not simulated
-    qtbot.waitUntil(lambda: win.review.path is not None, timeout=20000)
-    win.update_marks()
+    # the window takes the clip as its source when the player says it opened it
+    qtbot.waitUntil(lambda: win.source is not None and win.source is win.review.source,
+                    timeout=20000)  # fmt: skip
     assert badge.isVisibleTo(win) and badge.text() == "Model: simulated data"
     assert "trained on simulated images" in badge.toolTip()
     win.close()
