@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QLocale, QTimer, QTranslator
+from PySide6.QtCore import QLibraryInfo, QLocale, QTimer, QTranslator
 from PySide6.QtWidgets import QApplication
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "resources" / "translations"
@@ -17,6 +17,16 @@ def install_translator(app: QApplication, lang: str | None) -> QTranslator | Non
     lang = lang or QLocale.system().name()
     tr = QTranslator(app)
     if tr.load(f"sonolive_{lang}", str(TRANSLATIONS)):
+        app.installTranslator(tr)
+        return tr
+    return None
+
+
+def install_qt_translator(app: QApplication, lang: str) -> QTranslator | None:
+    """Qt's own words in ``lang`` (OK/Cancel, Yes/No, the file dialogs): ``qtbase_<lang>.qm``,
+    which PySide6 ships; None when it has none for that language."""
+    tr = QTranslator(app)
+    if tr.load(f"qtbase_{lang}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
         app.installTranslator(tr)
         return tr
     return None
@@ -52,8 +62,8 @@ def run_gui(args: argparse.Namespace) -> int:
 
     lang = args.lang or QLocale.system().name()
     no_font = missing_font_message(lang)  # boxes instead of text: stay in English
-    if no_font is None:
-        install_translator(app, lang)
+    if no_font is None and install_translator(app, lang) is not None:
+        install_qt_translator(app, lang)
     configure_cpu_threads()
     model = None if args.model in (None, "", "none") else args.model
     win = MainWindow(

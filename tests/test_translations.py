@@ -218,3 +218,24 @@ def test_no_window_text_is_left_in_english(qtbot, settings):
         if not CJK.search(text) and re.search("[A-Za-z]", KEEP.sub("", text.replace("&", "")))
     ]
     assert not english, "left in English:\n" + "\n".join(english)
+
+
+def test_qts_own_buttons_follow_the_language(qtbot):
+    """OK/Cancel and Yes/No (the ROI dialog, the TorchScript question) come from Qt's own
+    translation, which PySide6 ships; the app loads it beside its own."""
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QDialogButtonBox
+    from sonolive.app.gui import install_qt_translator
+
+    app = QCoreApplication.instance()
+    tr = install_qt_translator(app, "zh_TW")
+    assert tr is not None, "PySide6 ships qtbase_zh_TW.qm"
+    try:
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        qtbot.addWidget(buttons)
+        assert sorted(b.text() for b in buttons.buttons()) == sorted(["確定", "取消"])
+    finally:
+        app.removeTranslator(tr)
+    assert install_qt_translator(app, "xx") is None
