@@ -93,6 +93,7 @@ def compose_menus(window) -> None:
     file_menu.addAction(w.review_windowing.folder_action)
     file_menu.addMenu(w.review_windowing.recent_menu)
     file_menu.addAction(w.snapshots.action)
+    file_menu.addAction(w.snapshots.folder_action)
     file_menu.addSeparator()
     quit_action = QAction(_tr("&Quit"), w)
     quit_action.setObjectName("quit")

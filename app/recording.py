@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QLabel, QMenu
 
 from ..capture.recorder import RECORD_CONTENTS, Recorder
 from ..inference.pipeline import Result
+from .folder_choice import folder_action
 
 if TYPE_CHECKING:
     from .review import ReviewController
@@ -218,6 +219,10 @@ class RecordingController(QObject):
             lambda on: self.settings.setValue("recording/watermark", on)
         )
         self.menu.addAction(self.watermark_action)
+        self.folder_action = folder_action(
+            w, self.settings, "recording/folder", "Recording folder…", self.folder
+        )
+        self.menu.addAction(self.folder_action)
         self.label = QLabel("")
         self.label.setStyleSheet("QLabel{color:#ff4040;font-weight:bold;padding:0 8px}")
         self.label.setVisible(False)

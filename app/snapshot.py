@@ -25,6 +25,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from .. import __version__
 from ..inference.pipeline import Result
 from ..inference.report import frame_report
+from .folder_choice import folder_action
 
 
 @dataclass
@@ -142,6 +143,9 @@ class SnapshotController(QObject):
         self.action.setShortcuts([QKeySequence("S"), QKeySequence("Ctrl+S")])
         self.action.setToolTip(tr("MainWindow", "Save the picture on screen with its figures (S)"))
         self.action.triggered.connect(lambda: self.take())
+        self.folder_action = folder_action(
+            window, window.settings, "snapshot/folder", "Snapshot folder…", self.folder
+        )
 
     def close(self) -> None:
         """Let the writer end once what is queued is written (nothing queued is dropped), so

@@ -183,3 +183,36 @@ def test_accel_that_cannot_run_here_is_said_and_the_model_runs(qtbot, settings):
     qtbot.waitUntil(lambda: win.last_result is not None and win.last_result.seg is not None,
                     timeout=20000)  # fmt: skip
     win.close()
+
+
+def test_snapshot_and_recording_folders_are_chosen_in_the_menus(qtbot, settings, tmp_path,
+                                                                monkeypatch):  # fmt: skip
+    """File → Snapshot folder… and Record → Recording folder… ask for a folder, keep it, and
+    say on hover which folder is in use; the next snapshot goes there."""
+    from PySide6.QtWidgets import QMenu
+    from sonolive.app import folder_choice
+    from sonolive.app.main_window import MainWindow
+
+    asked = []
+
+    def pick(parent, title, start):
+        asked.append(start)
+        return str(tmp_path / "chosen")
+
+    monkeypatch.setattr(folder_choice.QFileDialog, "getExistingDirectory", pick)
+    win = MainWindow(source="phantom", model=None, settings=settings, mode="teaching")
+    qtbot.addWidget(win)
+    file_menu = win.findChild(QMenu, "file-menu")
+    assert win.snapshots.folder_action in file_menu.actions()
+    assert win.recording.folder_action in win.recording.menu.actions()
+    before = str(win.snapshots.folder())  # the dialog starts at the folder in use
+    win.snapshots.folder_action.trigger()
+    assert asked == [before]
+    assert settings.value("snapshot/folder") == str(tmp_path / "chosen")
+    assert str(tmp_path / "chosen") in win.snapshots.folder_action.toolTip()
+    win.recording.folder_action.trigger()
+    assert settings.value("recording/folder") == str(tmp_path / "chosen")
+    qtbot.waitUntil(lambda: win.last_result is not None, timeout=20000)
+    png, _js, _ = win.snapshots.take().result(timeout=10)
+    assert png.parent == tmp_path / "chosen"
+    win.close()

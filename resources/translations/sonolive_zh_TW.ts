@@ -667,6 +667,21 @@
         <source>Model: simulated data</source>
         <translation>模型：模擬資料</translation>
     </message>
+    <message>
+        <location filename="../../app/folder_choice.py" line="20"/>
+        <source>Snapshot folder…</source>
+        <translation>快照資料夾…</translation>
+    </message>
+    <message>
+        <location filename="../../app/folder_choice.py" line="20"/>
+        <source>Recording folder…</source>
+        <translation>錄影資料夾…</translation>
+    </message>
+    <message>
+        <location filename="../../app/folder_choice.py" line="20"/>
+        <source>Now: %1</source>
+        <translation>目前：%1</translation>
+    </message>
 </context>
 <context>
     <name>ModelImporter</name>
