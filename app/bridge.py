@@ -45,6 +45,11 @@ class PipelineBridge(QObject):
         result.finish_handoff(self.pipeline.stats)
         self.resultReady.emit(result)
 
+    def cancel_model_load(self) -> None:
+        """A model still loading is not applied when it is ready (the user chose another, or
+        none)."""
+        self._model_job += 1
+
     def load_model_async(
         self,
         name: str,

@@ -245,6 +245,8 @@ class MainWindow(QMainWindow):
             self.model_picker.setCurrentIndex(idx)
             self.model_picker.blockSignals(False)
         if name is None:
+            self.bridge.cancel_model_load()
+            self.status_line.backend_label.setText(self.tr("no model"))
             self.pipeline.set_segmenter(None)
             self.model_simulated = False
             self._set_card(None, None)

@@ -89,6 +89,7 @@ def compose_menus(window) -> None:
 
     file_menu = bar.addMenu(_tr("&File"))
     file_menu.setObjectName("file-menu")
+    file_menu.setToolTipsVisible(True)  # the folder actions say on hover where files go
     file_menu.addAction(w.review_windowing.open_action)
     file_menu.addAction(w.review_windowing.folder_action)
     file_menu.addMenu(w.review_windowing.recent_menu)

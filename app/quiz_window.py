@@ -216,7 +216,10 @@ class QuizWindow(QWidget):
 
     def show_presenter(self) -> None:
         if self.presenter is None:
-            self.presenter = ResultsTable(big=True)
+            # a window of its own, but owned: it must not keep the app alive after the main
+            # window closes
+            self.presenter = ResultsTable(big=True, parent=self)
+            self.presenter.setWindowFlag(Qt.WindowType.Window, True)
             self.presenter.setWindowTitle(self.tr("Quiz results"))
         self.presenter.show_session(self.session)
         self.presenter.show()

@@ -194,6 +194,7 @@ class RecordingController(QObject):
         self.action.toggled.connect(self._toggled)
         self.menu = QMenu(_tr("&Record"), w)
         self.menu.setObjectName("record-menu")
+        self.menu.setToolTipsVisible(True)
         self.menu.addAction(self.action)
         self.menu.addSeparator()
         group = QActionGroup(self.menu)

@@ -72,11 +72,14 @@ def finish(
 
 
 def _stop_tqdm_monitor() -> None:
-    """tqdm's monitor thread sleeps up to 10 s between checks; wake it and let it end."""
+    """tqdm's monitor thread sleeps up to 10 s between checks: wake it so that it ends (the
+    bounded join in :func:`join_workers` then waits for it; ``monitor.exit()`` would join
+    with no limit)."""
     tqdm_mod = sys.modules.get("tqdm")
     monitor = getattr(getattr(tqdm_mod, "tqdm", None), "monitor", None)
-    if monitor is not None:
+    killed = getattr(monitor, "was_killed", None)
+    if killed is not None:
         try:
-            monitor.exit()
+            killed.set()
         except Exception:  # noqa: BLE001 - tqdm internals: at worst we wait for it
             pass

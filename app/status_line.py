@@ -46,20 +46,22 @@ class StatusLine(QStatusBar):
         fm = self.fontMetrics()
         if path and room - fm.horizontalAdvance(text) < 100:  # a narrow window: the path only
             text = ""
-        tail = fm.elidedText(path, Qt.TextElideMode.ElideLeft, room - fm.horizontalAdvance(text))
+        width = max(60, room - fm.horizontalAdvance(text))
+        tail = fm.elidedText(path, Qt.TextElideMode.ElideLeft, width)
         self.showMessage(text + tail, ms)
 
     def update_figures(self, stats: LatencyStats | None, dropped: int) -> None:
         if stats is None:
             fps, p50, p95 = 0.0, 0.0, 0.0
         else:
+            fps = stats.fps()
             s = stats.summary()["total"]
-            fps, p50, p95 = stats.fps(), s["p50"], s["p95"]
+            p50, p95 = s["p50"], s["p95"]
         self.fps_label.setText(self.tr("%1 fps").replace("%1", f"{fps:.1f}"))
         self.latency_label.setText(
             self.tr("latency p50 %1 ms · p95 %2 ms")
-            .replace("%1", f"{p50:.0f}")
-            .replace("%2", f"{p95:.0f}")
+            .replace("%1", f"{p50:.0f}" if fps > 0 else "–")  # no frames: no figure
+            .replace("%2", f"{p95:.0f}" if fps > 0 else "–")
         )
         self.dropped_label.setText(self.tr("dropped %1").replace("%1", str(dropped)))
 

@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 import torch
 
-from .text import can_draw, draw_text_px, text_width
+from .text import ascii_fold, can_draw, draw_text_px, text_width
 
 REFERENCE_FILE = "reference.json"
 FORMAT_VERSION = 1
@@ -420,7 +420,9 @@ def draw_lines(image: np.ndarray, lines: list[str], y_frac: float = 0.86) -> np.
     """Centred white lines with a dark halo, scaled to fit the picture's width (in place):
     OpenCV's font for ASCII, a TrueType font (:mod:`.text`) for other scripts."""
     if not all(t.isascii() for t in lines):
-        return _draw_font_lines(image, lines, y_frac)
+        if all(can_draw(t) for t in lines):
+            return _draw_font_lines(image, lines, y_frac)
+        lines = [ascii_fold(t) for t in lines]  # no font has them: never a line left out
     h, w = image.shape[:2]
     font = cv2.FONT_HERSHEY_DUPLEX
     widest = max(cv2.getTextSize(t, font, 1.0, 1)[0][0] for t in lines)

@@ -185,6 +185,8 @@ class Pipeline:
         """Swap the model without stopping the threads (None: show frames without overlay)."""
         overlay = Overlay(segmenter.card, self.style) if segmenter else None  # finds fonts
         with self._lock:
+            if overlay is not None:
+                overlay.style = self.style  # a style set while it was being built
             self.segmenter = segmenter
             self.overlay = overlay
             self.reset_ood()

@@ -201,8 +201,9 @@ class ClipPlayer:
         return self._a, self._b
 
     def refresh(self) -> None:
-        """Publish the current frame again (after a model or style change: recomputed)."""
-        if self.index < 0:
+        """Publish the frame on screen again (after a model or style change: recomputed);
+        right after an open, the first frame, whenever it comes."""
+        if self.path is None and self._open_path is None:
             return
         with self._cond:
             self._refresh = True
@@ -270,6 +271,7 @@ class ClipPlayer:
                     refresh = self._refresh and path is None and seek is None
                     if refresh:
                         self._refresh = False
+                        on_screen = self.index if self.index >= 0 else self._wk_index
                     playing = self._playing
                 try:
                     if path is not None:
@@ -277,7 +279,7 @@ class ClipPlayer:
                     elif seek is not None:
                         self._show(seek)
                     elif refresh and not self.pipeline.running:  # live owns the view now
-                        self._show(self._wk_index)
+                        self._show(on_screen)
                     elif playing:
                         self._play_one()
                 except (SourceError, IndexError) as e:
@@ -474,6 +476,7 @@ class ClipPlayer:
             if self._commands_pending() or not self._playing:
                 self._wk_index = frame.index
                 return  # interrupted: a seek, open or pause takes over
+            self._target = None  # any seek is done: playback has moved on from it
         # waiting for the frame's time is pacing, not latency: the record starts after it
         waited = time.perf_counter() - ready
         tm = dataclasses.replace(result.timings, t_enter=result.timings.t_enter + waited)

@@ -75,15 +75,19 @@ class LatencyStats:
         holding the last rate."""
         now = time.perf_counter() if now is None else now
         with self._lock:
-            while self._recent and now - self._recent[0][0] > self.window_s:
-                self._recent.popleft()
+            self._expire(now)
             if len(self._recent) < 2:
                 return 0.0
             span = now - self._recent[0][0]
             return (len(self._recent) - 1) / span if span > 0 else 0.0
 
+    def _expire(self, now: float) -> None:
+        while self._recent and now - self._recent[0][0] > self.window_s:
+            self._recent.popleft()
+
     def summary(self, everything: bool = False) -> dict[str, dict[str, float]]:
         with self._lock:
+            self._expire(time.perf_counter())
             rows = (
                 list(self._all)
                 if everything and self._all is not None

@@ -108,6 +108,14 @@ def font_for(text: str) -> str | None:
     return next((p for p in font_candidates() if _has_glyphs(p, text)), None)
 
 
+def ascii_fold(text: str) -> str:
+    """``text`` in ASCII for OpenCV's font: accents dropped (é → e), anything else "?"."""
+    import unicodedata
+
+    bare = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return bare.encode("ascii", "replace").decode("ascii")
+
+
 def can_draw(text: str) -> bool:
     """Whether :func:`draw_text` can show ``text`` as it is (ASCII, or a font has it)."""
     return text.isascii() or font_for(text) is not None

@@ -203,7 +203,8 @@ def test_snapshot_and_recording_folders_are_chosen_in_the_menus(qtbot, settings,
     win = MainWindow(source="phantom", model=None, settings=settings, mode="teaching")
     qtbot.addWidget(win)
     file_menu = win.findChild(QMenu, "file-menu")
-    assert win.snapshots.folder_action in file_menu.actions()
+    assert win.snapshots.folder_action in file_menu.actions() and file_menu.toolTipsVisible()
+    assert win.recording.menu.toolTipsVisible()  # the folder in use shows on hover
     assert win.recording.folder_action in win.recording.menu.actions()
     before = str(win.snapshots.folder())  # the dialog starts at the folder in use
     win.snapshots.folder_action.trigger()
@@ -215,4 +216,26 @@ def test_snapshot_and_recording_folders_are_chosen_in_the_menus(qtbot, settings,
     qtbot.waitUntil(lambda: win.last_result is not None, timeout=20000)
     png, _js, _ = win.snapshots.take().result(timeout=10)
     assert png.parent == tmp_path / "chosen"
+    win.close()
+
+
+def test_choosing_no_model_during_a_load_keeps_it_off(qtbot, settings):
+    """'(no overlay)' picked while a model is still loading: the load is not applied when it
+    finishes, and the status line does not keep saying it is loading."""
+    import threading
+
+    from PySide6.QtWidgets import QApplication
+    from sonolive.app.main_window import MainWindow
+
+    win = MainWindow("phantom", "fast-lite", settings, "cpu", "teaching", "torch")
+    qtbot.addWidget(win)
+    win.select_model(None)
+    assert win.status_line.backend_label.text() == "no model"
+    qtbot.waitUntil(
+        lambda: not any(t.name == "sonolive-model-load" for t in threading.enumerate()),
+        timeout=30000,
+    )
+    QApplication.processEvents()  # the finished load's signal, if any, is delivered now
+    assert win.pipeline.segmenter is None and win.card is None
+    assert win.status_line.backend_label.text() == "no model"
     win.close()

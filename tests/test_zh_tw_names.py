@@ -174,3 +174,28 @@ def test_training_data_lines_on_the_picture_are_in_the_users_language(fonts, zh_
     assert not np.array_equal(drawn, draw_gate_line(picture, card)), "drawn in English"
     fonts()  # no font can draw Chinese: the same lines in English
     assert gate_lines(card, words) == gate_lines(card) and mark_line(words) == ENGLISH.shown_anyway
+
+
+def test_training_data_lines_never_vanish_for_want_of_a_font(fonts):
+    """A card whose training data has an accent ("Hôpital") makes the line non-ASCII; with no
+    font for it (here none at all, or the shipped CJK subset without Latin letters) the lines
+    are still drawn, folded to ASCII, and never left out."""
+    import dataclasses
+
+    import numpy as np
+    from sonolive.inference import text
+    from sonolive.inference.ood import draw_gate_line, draw_mark, gate_lines
+    from sonolive.models.card import ModelCard
+    from sonolive.models.registry import find_model
+
+    card = dataclasses.replace(
+        ModelCard.load(find_model("fast-lite")), training_data="REAL: Hôpital Necker (Paris)"
+    )
+    assert gate_lines(card)[1] == "(trained on real images: Hôpital Necker)"
+    picture = np.full((540, 960, 3), 40, np.uint8)
+    for chosen in ((), (str(text.SHIPPED_FONT),)):
+        fonts(*chosen)
+        drawn = draw_gate_line(picture, card)
+        assert (drawn[270:] > 200).sum() > 2000, f"the lines vanished with fonts {chosen}"
+        assert (draw_mark(picture.copy()) > 200).sum() > 500
+    assert text.ascii_fold("Hôpital Zürich 肝") == "Hopital Zurich ?"
