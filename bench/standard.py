@@ -128,7 +128,7 @@ def markdown(results: list[dict]) -> str:
                 cells = [r["name"], "failed: " + r["error"]] + [""] * (len(head) - 2)
             else:
                 cells = [
-                    r["name"] + (f" ({r['accel']})" if "-accel-" in r["name"] else ""),
+                    r["name"] + (f" ({r.get('accel', '?')})" if "-accel-" in r["name"] else ""),
                     str(r.get("device", "")),
                     f"{r['fps']:.1f}",
                     str(r["dropped"]),
