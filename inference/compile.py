@@ -5,9 +5,11 @@ constructor argument and applies it with :func:`apply` while it is built; nothin
 its network afterwards except the fallback below. The modes:
 
 * ``"off"``: the eager network (the default);
-* ``"compile"``: ``torch.compile`` (``reduce-overhead`` on CUDA, which also replays CUDA
-  graphs; ``max-autotune-no-cudagraphs`` or any other mode by ``compile_mode``; the
-  default inductor mode on the CPU);
+* ``"compile"``: ``torch.compile`` in inductor's default mode (any other mode by
+  ``compile_mode``). Not ``reduce-overhead`` on CUDA: its CUDA-graph trees are per thread,
+  and the app warms the network up on the model-loading thread, then runs it from the
+  inference thread and the review worker; ``"cudagraphs"`` below gives graph replay without
+  that tie;
 * ``"cudagraphs"``: the forward for the fixed input shape (batch 1, the card's input size,
   the segmenter's dtype and memory format) captured once in a ``torch.cuda.CUDAGraph`` on a
   side stream after warm-up iterations, then replayed: the input is copied into a static
@@ -131,7 +133,7 @@ def _setup_compile(
     seg: Segmenter, compile_mode: str | None, backend: str
 ) -> Callable[[torch.Tensor], Any]:
     if compile_mode is None:
-        compile_mode = "reduce-overhead" if seg.device.type == "cuda" else "default"
+        compile_mode = "default"  # see the module's docstring: no per-thread graph trees
     if backend != "inductor":  # modes are inductor options; other backends take none
         return torch.compile(seg.eager_net, backend=backend, dynamic=False)
     return torch.compile(seg.eager_net, mode=compile_mode, dynamic=False)
