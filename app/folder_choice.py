@@ -14,10 +14,10 @@ def folder_action(
     window: QWidget, settings: QSettings, key: str, label: str, current: Callable[[], Path]
 ) -> QAction:
     """An action that asks for a folder (starting at ``current()``) and stores it under
-    ``key``; its tooltip always shows the folder in use. ``label`` is translated in the
-    "MainWindow" context."""
+    ``key``; its tooltip always shows the folder in use. ``label`` comes translated (the
+    caller marks it, so the translation check sees it)."""
     tr = QCoreApplication.translate
-    action = QAction(tr("MainWindow", label), window)
+    action = QAction(label, window)
 
     def show_current() -> None:
         action.setToolTip(tr("MainWindow", "Now: %1").replace("%1", str(current())))

@@ -1,8 +1,9 @@
 """Names that come from Qt-free code, shown in the user's language.
 
 Organ names come from the model card, source names from ``FrameSource.describe()`` and the
-training-data check's lines from ``inference/ood.py``; all are English there. The app translates them here (organs in the "LegendPanel" context, where
-legend_panel.py marks them; sources in "Sources"), so capture/, models/ and inference/ stay
+training-data check's lines from ``inference/ood.py``; all are English there. The app
+translates them here (organs in the "LegendPanel" context, where legend_panel.py marks them;
+sources in "Sources"; the lines in "GateLines"), so capture/, models/ and inference/ stay
 free of Qt.
 """
 

@@ -221,7 +221,7 @@ class RecordingController(QObject):
         )
         self.menu.addAction(self.watermark_action)
         self.folder_action = folder_action(
-            w, self.settings, "recording/folder", "Recording folder…", self.folder
+            w, self.settings, "recording/folder", _tr("Recording folder…"), self.folder
         )
         self.menu.addAction(self.folder_action)
         self.label = QLabel("")

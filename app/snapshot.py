@@ -144,7 +144,11 @@ class SnapshotController(QObject):
         self.action.setToolTip(tr("MainWindow", "Save the picture on screen with its figures (S)"))
         self.action.triggered.connect(lambda: self.take())
         self.folder_action = folder_action(
-            window, window.settings, "snapshot/folder", "Snapshot folder…", self.folder
+            window,
+            window.settings,
+            "snapshot/folder",
+            tr("MainWindow", "Snapshot folder…"),
+            self.folder,
         )
 
     def close(self) -> None:

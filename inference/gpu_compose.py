@@ -14,7 +14,7 @@ between the network and the view:
   quantised to ``uint8`` the same way as on the CPU.
 
 Organ names stay on the CPU (OpenCV text), drawn after the single download with
-:meth:`Overlay.draw_text` at :meth:`Overlay.label_positions`, which needs only a subsampled
+:func:`.text.draw_text` at :meth:`Overlay.label_positions`, which needs only a subsampled
 label map: the compositor packs that small map into the same download as the picture.
 
 ``TorchCompositor`` runs unchanged on the CPU (``device="cpu"``, float32); that is how the
@@ -32,6 +32,7 @@ from torch.nn import functional as F
 
 from ..models.card import ModelCard
 from .overlay import HEAT_FLOOR, HEAT_LUT, Label, Overlay, OverlayStyle, centre_window
+from .text import draw_text
 
 
 def ellipse_rects(outline_px: int) -> list[tuple[int, int]]:
@@ -181,6 +182,6 @@ class TorchCompositor:
             anchors = [Label(a.name, a.x * s, a.y * s) for a in ov.label_positions(small)]
         scale = 2.0 if st.center_label_only else 1.0
         for a in anchors:
-            Overlay.draw_text(image, a.name, a.x, a.y, st.label_scale * scale)
+            draw_text(image, a.name, a.x, a.y, st.label_scale * scale)
         self.last_anchors = anchors
         return anchors

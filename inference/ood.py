@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 import torch
 
-from .text import ascii_fold, can_draw, draw_text_px, text_width
+from .text import HERSHEY, ascii_fold, can_draw, draw_text_px, put_halo_text, text_width
 
 REFERENCE_FILE = "reference.json"
 FORMAT_VERSION = 1
@@ -420,11 +420,11 @@ def draw_lines(image: np.ndarray, lines: list[str], y_frac: float = 0.86) -> np.
     """Centred white lines with a dark halo, scaled to fit the picture's width (in place):
     OpenCV's font for ASCII, a TrueType font (:mod:`.text`) for other scripts."""
     if not all(t.isascii() for t in lines):
-        if all(can_draw(t) for t in lines):
+        if _drawable(lines):
             return _draw_font_lines(image, lines, y_frac)
         lines = [ascii_fold(t) for t in lines]  # no font has them: never a line left out
     h, w = image.shape[:2]
-    font = cv2.FONT_HERSHEY_DUPLEX
+    font = HERSHEY
     widest = max(cv2.getTextSize(t, font, 1.0, 1)[0][0] for t in lines)
     fs = max(0.3, min(h / 900, 0.92 * w / max(widest, 1)))
     th = max(1, int(round(fs * 1.5)))
@@ -432,9 +432,7 @@ def draw_lines(image: np.ndarray, lines: list[str], y_frac: float = 0.86) -> np.
     y = int(min(h * y_frac, h - 6 - step * (len(lines) - 1)))
     for i, text in enumerate(lines):
         tw = cv2.getTextSize(text, font, fs, th)[0][0]
-        org = (max(2, (w - tw) // 2), y + i * step)
-        cv2.putText(image, text, org, font, fs, (0, 0, 0), th + 3, cv2.LINE_AA)
-        cv2.putText(image, text, org, font, fs, (255, 255, 255), th, cv2.LINE_AA)
+        put_halo_text(image, text, (max(2, (w - tw) // 2), y + i * step), fs, th)
     return image
 
 

@@ -192,11 +192,5 @@ class Overlay:
                 )
             for a in anchors:
                 scale = 2.0 if st.center_label_only else 1.0
-                self.draw_text(out, a.name, a.x, a.y, st.label_scale * scale)
+                draw_text(out, a.name, a.x, a.y, st.label_scale * scale)
         return Composed(out, anchors)
-
-    @staticmethod
-    def draw_text(img: np.ndarray, text: str, x: int, y: int, scale: float = 1.0) -> None:
-        """Centred white text with a dark halo, sized relative to the picture (any script:
-        :func:`.text.draw_text`)."""
-        draw_text(img, text, x, y, scale)

@@ -183,10 +183,10 @@ class Pipeline:
 
     def set_segmenter(self, segmenter: Segmenter | None) -> None:
         """Swap the model without stopping the threads (None: show frames without overlay)."""
-        overlay = Overlay(segmenter.card, self.style) if segmenter else None  # finds fonts
+        overlay = Overlay(segmenter.card) if segmenter else None  # finds fonts: not under the lock
         with self._lock:
             if overlay is not None:
-                overlay.style = self.style  # a style set while it was being built
+                overlay.style = self.style  # the style now, not as it was before the build
             self.segmenter = segmenter
             self.overlay = overlay
             self.reset_ood()

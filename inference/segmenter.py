@@ -20,10 +20,10 @@ The route is chosen once, in the constructor: ``route="device"`` (the default on
 takes the argmax and composes with torch on the model's device; ``route="host"`` (the default
 elsewhere) preprocesses with OpenCV, on the capture thread when the pipeline can, and lets the
 CPU overlay compose. ``route="device"`` on the CPU runs the very CUDA code in float32: that
-is how the tests cover it. The backend's name, the start-up probe's record and the network
-CAM hooks into and the forward's acceleration (``accel``, :mod:`.compile`) are constructor
-arguments too; nothing is patched on afterwards. The device
-route's own buffers and step live in :mod:`.device_route`.
+is how the tests cover it. The backend's name, the start-up probe's record, the network CAM
+hooks into and the forward's acceleration (``accel``, :mod:`.compile`) are constructor
+arguments too; nothing is patched on afterwards. The device route's own buffers and step
+live in :mod:`.device_route`.
 """
 
 from __future__ import annotations

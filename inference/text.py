@@ -55,6 +55,13 @@ def _hershey_scale(height: int, scale: float) -> float:
     return max(0.4, height / 1000 * scale * 1.1)
 
 
+def put_halo_text(img: np.ndarray, text: str, org: tuple[int, int], fs: float, th: int) -> None:
+    """ASCII ``text`` with OpenCV's font at ``org`` (its baseline's left end): white over a
+    dark halo, readable on any picture."""
+    cv2.putText(img, text, org, HERSHEY, fs, (0, 0, 0), th + 3, cv2.LINE_AA)
+    cv2.putText(img, text, org, HERSHEY, fs, (255, 255, 255), th, cv2.LINE_AA)
+
+
 @functools.lru_cache(maxsize=1)
 def font_candidates() -> tuple[str, ...]:
     """Font files to try for non-ASCII text, best first (found once per process)."""
@@ -181,7 +188,6 @@ def draw_text(img: np.ndarray, text: str, x: int, y: int, scale: float = 1.0) ->
             int(np.clip(x - tw // 2, 2, w - tw - 2)),
             int(np.clip(y + tht // 2, tht + 2, h - 4)),
         )
-        cv2.putText(img, text, org, HERSHEY, fs, (0, 0, 0), th + 3, cv2.LINE_AA)
-        cv2.putText(img, text, org, HERSHEY, fs, (255, 255, 255), th, cv2.LINE_AA)
+        put_halo_text(img, text, org, fs, th)
         return
     draw_text_px(img, text, x, y, max(10, int(round(fs * 30))))
