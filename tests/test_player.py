@@ -80,6 +80,19 @@ def player(lite_model):
     assert p.close(timeout=5.0), "the review worker must end when closed"
 
 
+def _published(p, rec) -> list[int]:
+    """The frames the player publishes, as a frame hook sees them (the waiter is woken)."""
+    seen: list[int] = []
+
+    def hook(result) -> None:
+        with rec.cond:
+            seen.append(result.frame.index)
+            rec.cond.notify_all()
+
+    p.pipeline.frame_hooks.append(hook)
+    return seen
+
+
 def test_seek_and_step_show_exact_frames_and_scrubbing_back_hits_the_cache(player, clip):
     p, rec = player
     p.open(clip)
@@ -164,14 +177,7 @@ def test_step_while_playing_counts_from_the_frame_on_screen(player, clip):
     """A consumer that falls behind (a GUI busy repainting) must not make "next frame" jump
     to wherever the player has got to: step() counts from the frame marked as shown."""
     p, rec = player
-    published: list[int] = []
-
-    def note_published(result) -> None:  # a frame hook: it sees each frame as published
-        with rec.cond:
-            published.append(result.frame.index)
-            rec.cond.notify_all()
-
-    p.pipeline.frame_hooks.append(note_published)
+    published = _published(p, rec)
     p.open(clip)
     rec.wait(lambda: rec.shown == [0])
     p.seek(4)
@@ -225,19 +231,6 @@ def test_frames_later_than_their_time_are_skipped_in_order_and_counted(player, c
     assert rec.shown[-1] == N - 1 and rec.shown == sorted(rec.shown)
     assert p.pipeline.skipped > 0
     assert len(set(rec.shown)) + p.pipeline.skipped >= N - 1
-
-
-def _published(p, rec) -> list[int]:
-    """The frames the player publishes, as a frame hook sees them (the waiter is woken)."""
-    seen: list[int] = []
-
-    def hook(result) -> None:
-        with rec.cond:
-            seen.append(result.frame.index)
-            rec.cond.notify_all()
-
-    p.pipeline.frame_hooks.append(hook)
-    return seen
 
 
 def test_a_seek_overtaken_by_playback_is_not_stepped_from_later(player, clip):
