@@ -44,7 +44,7 @@ class AnnotateWindow(QWidget):
         side.addWidget(self.folder_button)
         side.addWidget(self.datasets, 1)
         self.train_button = QPushButton(self.tr("Train from this dataset…"), self)
-        self.train_button.clicked.connect(self.open_training)
+        self.train_button.clicked.connect(lambda _checked=False: self.open_training())
         side.addWidget(self.train_button)
         self.base_model: Path | None = None  # the model on screen; set by AnnotateControl
         self.train_dialog = None
