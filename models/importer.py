@@ -17,12 +17,22 @@ from .card import MIN_COLOR_DISTANCE, CardError, ModelCard, check_colors
 from .loader import LoadedModel, ModelLoadError, load_model
 from .registry import list_models, user_models_dir
 
-__all__ = ["MIN_COLOR_DISTANCE", "ImportModelError", "import_model", "validate_model"]
+__all__ = [
+    "MIN_COLOR_DISTANCE",
+    "ImportModelError",
+    "ModelsFolderError",
+    "import_model",
+    "validate_model",
+]
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,63}$")
 
 
 class ImportModelError(ModelLoadError):
     """The folder cannot be imported; the message says why in plain words."""
+
+
+class ModelsFolderError(ImportModelError):
+    """The user's models folder cannot be created or written (not the model's fault)."""
 
 
 def check_classes(card: ModelCard) -> None:
@@ -85,7 +95,15 @@ def import_model(src: str | Path, force: bool = False, trust_code: bool = False)
             f"a user model called '{loaded.card.name}' already exists at {dest} "
             "(use --force to replace it)"
         )
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        if not root.is_dir():
+            raise NotADirectoryError(20, "not a folder")
+    except OSError as e:  # a read-only home; SONOLIVE_USER_MODELS naming a file
+        raise ModelsFolderError(
+            f"{root}: cannot hold your models ({e.strerror or e}); set SONOLIVE_USER_MODELS "
+            "to a folder you can write to"
+        ) from e
     tmp = root / f".importing-{uuid.uuid4().hex[:8]}"
     try:
         shutil.copytree(src, tmp, ignore=_skip)

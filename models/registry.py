@@ -36,10 +36,16 @@ def user_models_dir() -> Path:
 
 
 def _scan(root: Path, builtin: bool) -> list[ModelEntry]:
-    if not root.is_dir():
+    """The model folders under ``root``; a folder that cannot be listed (missing, a file,
+    unreadable) holds none, so the shipped models still load."""
+    try:
+        if not root.is_dir():
+            return []
+        folders = sorted(p for p in root.iterdir() if _is_dir(p))
+    except OSError:
         return []
     out = []
-    for d in sorted(p for p in root.iterdir() if p.is_dir()):
+    for d in folders:
         try:
             card = ModelCard.load(d)
             out.append(ModelEntry(card.name, d, builtin, card))
@@ -50,6 +56,13 @@ def _scan(root: Path, builtin: bool) -> list[ModelEntry]:
                 ModelEntry(d.name, d, builtin, None, f"{d.name}: unreadable model card ({e})")
             )
     return out
+
+
+def _is_dir(p: Path) -> bool:
+    try:
+        return p.is_dir()
+    except OSError:
+        return False
 
 
 def list_models() -> list[ModelEntry]:

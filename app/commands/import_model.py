@@ -24,17 +24,25 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ...models.card import CardError
-    from ...models.importer import import_model
+    from ...models.importer import ModelsFolderError, import_model
     from ...models.loader import ModelLoadError
+    from ...models.registry import user_models_dir
 
     if not args.dir.is_dir():
         print(f"error: {args.dir} is not a folder", file=sys.stderr)
         return 2
     try:
         dest = import_model(args.dir, force=args.force, trust_code=args.trust_code)
+    except ModelsFolderError as e:
+        print(f"error: not imported: {e}", file=sys.stderr)
+        return 2
     except (ModelLoadError, CardError) as e:
         print(f"error: not imported: {e}", file=sys.stderr)
         return 1
+    except OSError as e:  # a read-only home, a models "folder" that is a file
+        where = e.filename or user_models_dir()
+        print(f"error: not imported: {where}: {e.strerror or e}", file=sys.stderr)
+        return 2
     from ...models.card import ModelCard
 
     card = ModelCard.load(dest)
