@@ -29,13 +29,11 @@ THUMB = 96
 def _thumbnail(folder: Path, name: str, palette: list[tuple[int, int, int]]) -> np.ndarray:
     """The image with its mask blended in, ``THUMB`` pixels on the long side (RGB)."""
     import cv2
-    from PIL import Image
 
-    from ..models.datasets import read_mask
+    from ..models.mask_io import read_mask, read_rgb
 
-    with Image.open(folder / "images" / name) as im:
-        img = np.asarray(im.convert("RGB"))
-    m = read_mask(folder / "masks" / name)
+    img = read_rgb(folder / "images" / name)
+    m = read_mask(folder / "masks" / name, len(palette))
     lut = np.array(palette + [(255, 0, 255)] * (256 - len(palette)), np.uint8)
     blend = np.where(m[..., None] > 0, (img * 0.5 + lut[m] * 0.5).astype(np.uint8), img)
     s = THUMB / max(img.shape[:2])

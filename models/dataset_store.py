@@ -10,7 +10,11 @@ Layout (the ``--data DIR`` format of models/datasets.py, plus provenance)::
                            frame index, timestamp, ROI, annotator, pre-filled or not, time
 
 Every file is written to a temporary name and then renamed (``os.replace``), and
-``dataset.json`` is rewritten last, so a crash never leaves a half-written PNG.
+``dataset.json`` is rewritten last, so a crash never leaves a half-written PNG; opening the
+folder again repairs what a crash between two files left (:mod:`.dataset_recover`). A save
+and a repair hold the folder's lock, so they never run at once. ``dataset.json`` is read as
+untrusted input (:mod:`.dataset_manifest`): frame names are plain file names, files are plain
+files (no links), so nothing outside the folder is read, written or deleted.
 """
 
 from __future__ import annotations
@@ -29,10 +33,16 @@ import numpy as np
 from PIL import Image
 
 from .card import ClassInfo
-from .datasets import DataError
+from .data_error import DataError
+from .dataset_manifest import FORMAT, MANIFEST, check_name, clean_text, manifest_bytes
+from .dataset_manifest import read_manifest as _read_checked
+from .dataset_recover import SUBFOLDERS, recover
+from .dataset_split import split_by_source, write_split
+from .file_lock import FolderLock
+from .mask_io import read_mask, read_rgb
 
-FORMAT = "sonolive-dataset/1"
-MANIFEST = "dataset.json"
+__all__ = ["FORMAT", "MANIFEST", "DataError", "DatasetStore", "Sample"]
+__all__ += ["dataset_info", "read_manifest", "split_by_source", "write_split"]
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -91,6 +101,7 @@ class DatasetInfo:
     images: dict[str, dict[str, Any]]
     pixel_counts: dict[str, dict[str, int]] = field(default_factory=dict)  # image -> class -> n
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # repairs after a crash, ignored files
 
     @property
     def totals(self) -> dict[str, int]:
@@ -102,7 +113,16 @@ class DatasetInfo:
 
     @property
     def sources(self) -> list[str]:
-        return sorted({r.get("source", "") for r in self.images.values()})
+        return sorted(self.source_counts)
+
+    @property
+    def source_counts(self) -> dict[str, int]:
+        """Frames per source clip (one pass over the frames)."""
+        out: dict[str, int] = {}
+        for r in self.images.values():
+            src = r.get("source", "")
+            out[src] = out.get(src, 0) + 1
+        return out
 
 
 class DatasetStore:
@@ -110,9 +130,11 @@ class DatasetStore:
 
     def __init__(self, folder: str | Path, classes: list[ClassInfo] | None = None) -> None:
         self.folder = Path(folder)
+        self.notes: list[str] = []  # what opening the folder repaired (after a crash)
         path = self.folder / MANIFEST
-        if path.exists():
-            self.manifest = read_manifest(self.folder)
+        if path.exists() or path.is_symlink():
+            self.manifest = _read_checked(self.folder)
+            self.notes = _repair(self.folder, self.manifest)
         elif classes is None:
             raise DataError(f"{path}: missing (not a SonoLive dataset folder)")
         else:
@@ -148,15 +170,19 @@ class DatasetStore:
         return sorted(self.manifest["images"])
 
     def record(self, name: str) -> dict[str, Any]:
-        return self.manifest["images"][name]
+        return self.manifest["images"][check_name(name)]
 
     def save(self, s: Sample) -> str:
         """Write one frame (image, mask, edits) and its record; returns the file name."""
+        with FolderLock(self.folder):
+            return self._save(s)
+
+    def _save(self, s: Sample) -> str:
         if s.image.shape[:2] != s.mask.shape:
             raise DataError(f"image {s.image.shape[:2]} and mask {s.mask.shape} differ in size")
         if s.mask.size and int(s.mask.max()) >= len(self.classes):
             raise DataError(f"mask holds class {int(s.mask.max())}, the dataset has no such class")
-        name = frame_name(s.source, s.frame_index)
+        name = check_name(frame_name(s.source, s.frame_index))
         atomic_write_bytes(self.folder / "images" / name, png_bytes(s.image))
         atomic_write_bytes(self.folder / "masks" / name, png_bytes(s.mask, self.palette))
         changed = None
@@ -171,15 +197,15 @@ class DatasetStore:
             for sub in ("edits", "prefill"):
                 (self.folder / sub / name).unlink(missing_ok=True)
         self.manifest["images"][name] = {
-            "source": Path(s.source).name,
-            "opened": Path(s.opened).name if s.opened else Path(s.source).name,
+            "source": clean_text(Path(s.source).name),
+            "opened": clean_text(Path(s.opened).name if s.opened else Path(s.source).name),
             "frame_index": int(s.frame_index),
             "timestamp": round(float(s.timestamp), 4),
             "roi": list(s.roi) if s.roi is not None else None,
             "size": [int(s.mask.shape[1]), int(s.mask.shape[0])],
-            "annotator": s.annotator,
+            "annotator": clean_text(s.annotator),
             "prefilled": bool(s.prefilled),
-            "prefill_model": s.prefill_model if s.prefilled else "",
+            "prefill_model": clean_text(s.prefill_model) if s.prefilled else "",
             "changed_pixels": changed,
             "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
@@ -188,138 +214,79 @@ class DatasetStore:
 
     def load(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """The RGB image and class-index mask of one saved frame (to edit it again)."""
-        from .datasets import read_mask
-
-        with Image.open(self.folder / "images" / name) as im:
-            img = np.asarray(im.convert("RGB")).copy()
-        return img, read_mask(self.folder / "masks" / name)
+        check_name(name)
+        mask = read_mask(self.folder / "masks" / name, len(self.classes))
+        return read_rgb(self.folder / "images" / name), mask
 
     def load_prefill(self, name: str) -> np.ndarray | None:
         """The model's mask a pre-filled frame started from (None if drawn from nothing)."""
-        from .datasets import read_mask
-
-        p = self.folder / "prefill" / name
-        return read_mask(p) if p.exists() else None
+        p = self.folder / "prefill" / check_name(name)
+        return read_mask(p, len(self.classes)) if p.exists() else None
 
     def delete(self, name: str) -> None:
-        self.manifest["images"].pop(name, None)
-        self._write_manifest()
-        for sub in ("images", "masks", "edits", "prefill"):
-            (self.folder / sub / name).unlink(missing_ok=True)
+        """Remove one frame: its files first, then its entry (a crash in between leaves an
+        entry without its picture, which the next opening sets aside)."""
+        check_name(name)
+        with FolderLock(self.folder):
+            for sub in SUBFOLDERS:
+                p = self.folder / sub / name
+                if p.is_symlink() or p.is_file():
+                    p.unlink()
+            self.manifest["images"].pop(name, None)
+            self._write_manifest()
 
     def _write_manifest(self) -> None:
-        data = json.dumps(self.manifest, indent=1, sort_keys=False) + "\n"
-        atomic_write_bytes(self.folder / MANIFEST, data.encode("utf-8"))
+        atomic_write_bytes(self.folder / MANIFEST, manifest_bytes(self.manifest))
 
 
-def read_manifest(folder: Path) -> dict[str, Any]:
-    path = Path(folder) / MANIFEST
-    if not path.exists():
-        raise DataError(f"{path}: missing (not a SonoLive dataset folder)")
+def read_manifest(folder: str | Path) -> dict[str, Any]:
+    """The checked ``dataset.json`` (see :mod:`.dataset_manifest`)."""
+    return _read_checked(folder)
+
+
+def _repair(folder: Path, manifest: dict[str, Any]) -> list[str]:
+    """Repair ``folder`` after a crash (on disk when it can take the lock and write, in
+    ``manifest`` always); the notes say what was done."""
+    lock = FolderLock(folder, blocking=False)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise DataError(f"{path}: not readable JSON ({e})") from e
-    if not isinstance(data, dict) or not isinstance(data.get("classes"), list):
-        raise DataError(f"{path}: no 'classes' list")
-    data.setdefault("images", {})
-    return data
+        lock.acquire()
+    except OSError:  # read-only, or another process is saving: repair in memory only
+        return recover(folder, manifest, write=False).notes
+    try:
+        r = recover(folder, manifest, write=True)
+        if r.changed:
+            try:
+                atomic_write_bytes(folder / MANIFEST, manifest_bytes(manifest))
+            except OSError as e:
+                r.notes.append(f"{folder / MANIFEST}: repair not saved ({e.strerror or e})")
+        return r.notes
+    finally:
+        lock.release()
 
 
 def dataset_info(folder: str | Path) -> DatasetInfo:
-    """Read and check a dataset folder. Problems name the file; nothing here raises for them
-    except a missing or unreadable ``dataset.json``."""
-    from .datasets import read_grey, read_mask
+    """Read and check a dataset folder, repairing what a crash left. Problems name the file;
+    only an unusable ``dataset.json`` raises (:class:`DataError`). Linear in the frames."""
+    from .mask_io import read_grey
 
     folder = Path(folder)
-    man = read_manifest(folder)
-    info = DatasetInfo(folder, man["classes"], man["images"])
+    man = _read_checked(folder)
+    notes = _repair(folder, man)
+    info = DatasetInfo(folder, man["classes"], man["images"], notes=notes)
     names = [c["name"] for c in info.classes]
-    on_disk = sorted(p.name for p in (folder / "images").glob("*.png"))
-    for name in on_disk:
-        if name not in info.images:
-            info.problems.append(f"images/{name}: not listed in {MANIFEST}")
     for name in sorted(info.images):
         ip, mp = folder / "images" / name, folder / "masks" / name
-        if not ip.exists() or not mp.exists():
-            missing = "images" if not ip.exists() else "masks"
-            info.problems.append(f"{missing}/{name}: listed in {MANIFEST} but missing")
-            continue
         try:
-            img, m = read_grey(ip), read_mask(mp)
+            img, m = read_grey(ip), read_mask(mp, len(names))
         except DataError as e:
-            info.problems.append(f"masks/{name}: {e}")
+            info.problems.append(str(e))
             continue
         if img.shape != m.shape:
             info.problems.append(
-                f"masks/{name}: mask is {m.shape[1]}x{m.shape[0]}, "
+                f"{mp}: mask is {m.shape[1]}x{m.shape[0]}, "
                 f"its image is {img.shape[1]}x{img.shape[0]}"
-            )
-            continue
-        bad = sorted(int(v) for v in np.unique(m) if v >= len(names))
-        if bad:
-            info.problems.append(
-                f"masks/{name}: unknown class index {bad} (the dataset has {len(names)} classes)"
             )
             continue
         counts = np.bincount(m.ravel(), minlength=len(names))
         info.pixel_counts[name] = {n: int(counts[i]) for i, n in enumerate(names)}
     return info
-
-
-def split_by_source(
-    info: DatasetInfo, val_fraction: float = 0.2, seed: int = 0
-) -> tuple[list[str], list[str]]:
-    """Train/validation names such that all frames of one source clip fall on one side."""
-    if not 0.0 < val_fraction < 1.0:
-        raise DataError(f"--val must be between 0 and 1, got {val_fraction}")
-    groups: dict[str, list[str]] = {}
-    for name, rec in sorted(info.images.items()):
-        groups.setdefault(rec.get("source", name), []).append(name)
-    if len(groups) < 2:
-        raise DataError(
-            f"{info.folder}: all frames come from one source; a split by source needs two or more"
-        )
-    keys = sorted(groups)
-    order = np.random.default_rng(seed).permutation(len(keys))
-    target = val_fraction * len(info.images)
-    val: list[str] = []
-    for i in order:
-        if val and len(val) >= target:
-            break
-        if len(val) + len(groups[keys[i]]) > len(info.images) - 1:
-            continue  # keep at least one frame for training
-        val.extend(groups[keys[i]])
-    train = sorted(n for n in info.images if n not in set(val))
-    return train, sorted(val)
-
-
-def write_split(info: DatasetInfo, train: list[str], val: list[str]) -> dict[str, Path]:
-    """``DIR/split/train`` and ``DIR/split/val``, each a ``--data`` folder (hard links when
-    the file system allows, copies otherwise), plus ``DIR/split.json`` naming the frames."""
-    import shutil
-
-    out = {}
-    for part, names in (("train", train), ("val", val)):
-        root = info.folder / "split" / part
-        if root.exists():
-            shutil.rmtree(root)
-        for sub in ("images", "masks"):
-            (root / sub).mkdir(parents=True)
-            for n in names:
-                src, dst = info.folder / sub / n, root / sub / n
-                try:
-                    os.link(src, dst)
-                except OSError:
-                    shutil.copy2(src, dst)
-        (root / "classes.json").write_text(
-            json.dumps([c["name"] for c in info.classes]) + "\n", encoding="utf-8"
-        )
-        out[part] = root
-    sources = {
-        part: sorted({info.images[n].get("source", "") for n in names})
-        for part, names in (("train", train), ("val", val))
-    }
-    doc = {"by": "source", "train": train, "val": val, "sources": sources}
-    atomic_write_bytes(info.folder / "split.json", (json.dumps(doc, indent=1) + "\n").encode())
-    return out

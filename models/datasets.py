@@ -13,20 +13,23 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .data_error import DataError
+from .mask_io import read_grey, read_mask, read_rgb  # noqa: F401 - the one reading path
+
 # Seed ranges keep training, validation and evaluation frames of the phantom apart.
 PHANTOM_TRAIN_SEED = 0
 PHANTOM_VAL_SEED = 5_000
 PHANTOM_EVAL_SEED = 9_000
 
 
-class DataError(ValueError):
-    """A data folder is unusable; the message says what is wrong."""
-
-
 def read_class_list(folder: Path) -> list[str] | None:
+    """Class names from ``classes.json`` / ``classes.yaml`` (a list of names, or of objects
+    with a ``name``); None when there is no such file."""
     for name in ("classes.json", "classes.yaml", "classes.yml"):
-        p = folder / name
-        if p.exists():
+        p = Path(folder) / name
+        if not p.exists():
+            continue
+        try:
             text = p.read_text(encoding="utf-8")
             if p.suffix == ".json":
                 data = json.loads(text)
@@ -34,9 +37,18 @@ def read_class_list(folder: Path) -> list[str] | None:
                 import yaml
 
                 data = yaml.safe_load(text)
-            if isinstance(data, dict):
-                data = data.get("classes", data)
-            return [c if isinstance(c, str) else c["name"] for c in data]
+        except Exception as e:  # noqa: BLE001 - JSON, YAML and OS errors alike
+            raise DataError(f"{p}: not readable ({str(e).splitlines()[0] if str(e) else e})") from e
+        if isinstance(data, dict):
+            data = data.get("classes", data)
+        names = [c.get("name") if isinstance(c, dict) else c for c in data or []]
+        if (
+            not isinstance(data, list)
+            or not names
+            or not all(isinstance(n, str) and n.strip() for n in names)
+        ):
+            raise DataError(f"{p}: must list class names (background first)")
+        return names
     return None
 
 
@@ -53,27 +65,6 @@ def folder_pairs(folder: str | Path) -> list[tuple[Path, Path]]:
     if not pairs:
         raise DataError(f"{folder}: no images/*.png with a matching masks/*.png")
     return pairs
-
-
-def read_mask(path: Path) -> np.ndarray:
-    """Class indices from a grey or palette PNG (palette PNGs keep their indices)."""
-    from PIL import Image
-
-    with Image.open(path) as im:
-        if im.mode == "P" or im.mode == "L":
-            return np.asarray(im, dtype=np.uint8).copy()
-        if im.mode in ("I", "I;16"):
-            return np.asarray(im).astype(np.uint8)
-        raise DataError(
-            f"{path.name}: mask must be a grey or palette PNG holding class indices, not {im.mode}"
-        )
-
-
-def read_grey(path: Path) -> np.ndarray:
-    img = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-    if img is None:
-        raise DataError(f"{path.name}: not a readable image")
-    return img
 
 
 def split_pairs(
@@ -118,12 +109,17 @@ def split_three(
     return train, val, test
 
 
-def load_pairs(pairs: list[tuple[Path, Path]]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def load_pairs(
+    pairs: list[tuple[Path, Path]], n_classes: int | None = None
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Pictures and masks (``n_classes``: every mask value must be below it)."""
     imgs, masks = [], []
     for ip, mp in pairs:
-        img, m = read_grey(ip), read_mask(mp)
+        img, m = read_grey(ip), read_mask(mp, n_classes)
         if img.shape != m.shape:
-            raise DataError(f"{ip.name}: image {img.shape} and mask {m.shape} differ in size")
+            raise DataError(
+                f"{mp}: mask is {m.shape[1]}x{m.shape[0]}, its image {img.shape[1]}x{img.shape[0]}"
+            )
         imgs.append(img)
         masks.append(m)
     return imgs, masks

@@ -97,7 +97,7 @@ def test_annotate_dataset_bad_input_named(tmp_path, capsys):
     assert rc == 1
     lines = err.strip().splitlines()
     assert any(names[0] in ln and "40x32" in ln and "64x64" in ln for ln in lines), err
-    assert any(names[1] in ln and "unknown class index [7]" in ln for ln in lines), err
+    assert any(names[1] in ln and "unknown class index 7" in ln for ln in lines), err
     rc, _out, err = _cli(["dataset", "split", str(ds)], capsys)
     assert rc == 1 and "not splitting" in err and not (ds / "split.json").exists()
 

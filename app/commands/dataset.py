@@ -1,10 +1,16 @@
-"""``sonolive dataset info|split DIR``: check an annotated dataset folder, split it by source."""
+"""``sonolive dataset info|split DIR``: check an annotated dataset folder, split it by source.
+
+Opening the folder repairs what a crash left (each repair is a ``note:`` line). Every refusal
+is one ``error:`` line naming the file, exit code 2; broken frames are listed, exit code 1.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+
+from .errors import fail
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,10 +32,13 @@ def _load(folder: Path):
     from ...models.datasets import DataError
 
     try:
-        return dataset_info(folder)
-    except DataError as e:
-        print(f"error: {e}", file=sys.stderr)
+        info = dataset_info(folder)
+    except (DataError, OSError) as e:
+        fail(e)
         return None
+    for note in info.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return info
 
 
 def run_info(args: argparse.Namespace) -> int:
@@ -45,8 +54,7 @@ def run_info(args: argparse.Namespace) -> int:
     annotators = sorted({r.get("annotator") or "?" for r in info.images.values()})
     print(f"pre-filled from a model: {prefilled} of {len(info.images)}")
     print(f"annotators: {', '.join(annotators) if annotators else '-'}")
-    for src in info.sources:
-        n = sum(1 for r in info.images.values() if r.get("source") == src)
+    for src, n in sorted(info.source_counts.items()):
         print(f"  source {src}: {n} frame(s)")
     for p in info.problems:
         print(f"error: {p}", file=sys.stderr)
@@ -67,10 +75,13 @@ def run_split(args: argparse.Namespace) -> int:
         return 1
     try:
         train, val = split_by_source(info, args.val, args.seed)
+        out, notes = write_split(info, train, val)
     except DataError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    out = write_split(info, train, val)
+        return fail(e)
+    except OSError as e:  # a read-only folder, a full disk
+        return fail(f"{e.filename or args.dir}: cannot write the split ({e.strerror or e})")
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     print(f"train: {len(train)} frames -> {out['train']}")
     print(f"val:   {len(val)} frames -> {out['val']}")
     return 0
