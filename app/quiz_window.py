@@ -212,7 +212,7 @@ class QuizWindow(QWidget):
             options=QFileDialog.Option.DontUseNativeDialog,
         )
         if path:
-            self.save(Path(path).with_suffix(""))
+            self.save(path)  # the name as chosen: class.2026-12-01.csv stays that
 
     def show_presenter(self) -> None:
         if self.presenter is None:
@@ -246,6 +246,8 @@ class _Loader(QObject):
             self.done.emit(items_from_dataset(folder), "")
         except (DataError, OSError) as e:
             self.done.emit([], str(e))
+        except Exception as e:  # noqa: BLE001 - the window must hear of any failure
+            self.done.emit([], f"{folder}: cannot be read as a quiz ({e})")
 
 
 class QuizControl(QObject):

@@ -17,7 +17,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..models.dataset_store import atomic_write_bytes, read_manifest
+from ..models.dataset_store import atomic_write_bytes, dataset_info
+
+#: a cell starting with one of these is a formula to a spreadsheet (CSV injection)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 AGREED = (40, 200, 80)  # green: traced and in the reference
 MISSED = (40, 120, 255)  # blue: in the reference, not traced
@@ -80,30 +83,35 @@ class QuizRecord:
 
 
 def items_from_dataset(folder: str | Path, organ: str | None = None) -> list[QuizItem]:
-    """One item per frame of a dataset folder. ``organ`` None: each frame's largest organ."""
-    from PIL import Image
+    """One item per frame of a dataset folder. ``organ`` None: each frame's largest organ.
 
-    from ..models.datasets import DataError, read_mask
+    The folder is read as the other dataset commands read it (checked ``dataset.json``,
+    bounded pictures, repaired after a crash); frames with a broken file are left out. Any
+    problem is a :class:`DataError` with one line naming the file."""
+    from ..models.datasets import DataError
+    from ..models.mask_io import read_mask, read_rgb
 
     folder = Path(folder)
-    man = read_manifest(folder)
-    classes = man["classes"]
+    info = dataset_info(folder)
+    classes = info.classes
     names = [c["name"] for c in classes]
     if organ is not None and organ not in names[1:]:
         raise DataError(f"{folder / 'dataset.json'}: no class called '{organ}'")
     items = []
-    for name in sorted(man["images"]):
-        with Image.open(folder / "images" / name) as im:
-            img = np.asarray(im.convert("RGB")).copy()
-        m = read_mask(folder / "masks" / name)
+    for name in sorted(info.pixel_counts):  # the frames whose picture and mask read
+        try:
+            img = read_rgb(folder / "images" / name)
+            m = read_mask(folder / "masks" / name, len(names))
+        except DataError:
+            continue  # changed since it was checked
         if organ is None:
             counts = np.bincount(m.ravel(), minlength=len(names))[1 : len(names)]
-            if counts.max() == 0:
+            if counts.size == 0 or counts.max() == 0:
                 continue  # nothing to trace in this frame
             k = int(counts.argmax()) + 1
         else:
             k = names.index(organ)
-        rec = man["images"][name]
+        rec = info.images[name]
         items.append(
             QuizItem(
                 img,
@@ -111,11 +119,30 @@ def items_from_dataset(folder: str | Path, organ: str | None = None) -> list[Qui
                 names[k],
                 classes[k].get("display", names[k]),
                 "dataset",
-                f"{rec.get('source', name)} #{rec.get('frame_index', 0)}",
+                f"{rec.get('source') or name} #{rec.get('frame_index', 0)}",
                 m,
             )
         )
     return items
+
+
+def csv_safe(value: object) -> object:
+    """A cell a spreadsheet shows as text: one starting like a formula gets an apostrophe
+    in front (the usual CSV-injection rule); numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def result_paths(chosen: str | Path) -> tuple[Path, Path]:
+    """The CSV and JSON files for the name the user chose: ``class.2026-12-01.csv`` gives
+    itself and ``class.2026-12-01.json``; a name without ``.csv`` gets it added (nothing
+    after a dot is ever taken for a suffix and replaced)."""
+    p = Path(chosen)
+    if p.suffix.lower() == ".csv":
+        base = p.name[: -len(p.suffix)]
+        return p, p.with_name(base + ".json")
+    return p.with_name(p.name + ".csv"), p.with_name(p.name + ".json")
 
 
 class QuizSession:
@@ -158,16 +185,16 @@ class QuizSession:
             row["mean"] = round(float(np.mean(vals)), 4)
         return out
 
-    def save(self, stem: str | Path) -> tuple[Path, Path]:
-        """``STEM.csv`` (one row per student and item) and ``STEM.json`` (records + table)."""
-        stem = Path(stem)
+    def save(self, chosen: str | Path) -> tuple[Path, Path]:
+        """The CSV (one row per student and item, formula-safe cells) and the JSON (records +
+        table) for the file name chosen (:func:`result_paths`)."""
         buf = io.StringIO()
         cols = list(QuizRecord.__dataclass_fields__)
         w = csv.DictWriter(buf, fieldnames=cols)
         w.writeheader()
         for r in self.records:
-            w.writerow(asdict(r))
-        csv_path, json_path = stem.with_suffix(".csv"), stem.with_suffix(".json")
+            w.writerow({k: csv_safe(v) for k, v in asdict(r).items()})
+        csv_path, json_path = result_paths(chosen)
         atomic_write_bytes(csv_path, buf.getvalue().encode("utf-8"))
         doc = {
             "items": [
@@ -177,5 +204,6 @@ class QuizSession:
             "records": [asdict(r) for r in self.records],
             "table": self.table(),
         }
-        atomic_write_bytes(json_path, (json.dumps(doc, indent=1) + "\n").encode("utf-8"))
+        text = json.dumps(doc, indent=1, allow_nan=False)
+        atomic_write_bytes(json_path, (text + "\n").encode("utf-8"))
         return csv_path, json_path
