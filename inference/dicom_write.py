@@ -180,12 +180,34 @@ def _rgb_frames(frames) -> list[np.ndarray]:
 
 
 def clip_dataset(
-    frames, fps: float, study: Study, *, description: str = "Annotated clip", quality: int = 90
+    frames,
+    fps: float,
+    study: Study,
+    *,
+    description: str = "Annotated clip",
+    quality: int = 90,
+    series: tuple[int, str] | None = None,
+    number: int = 1,
+    comment: str = "",
 ) -> Dataset:
-    """The clip as a Multi-frame True Color Secondary Capture holding every frame."""
+    """The clip as a Multi-frame True Color Secondary Capture holding every frame.
+
+    ``series``: (number, Series Instance UID) to put several clips in one series; by default
+    the clip gets a series of its own."""
     rgb = _rgb_frames(frames)
     h, w = rgb[0].shape[:2]
-    ds = _base(study, MF_TRUE_COLOR_SC, "US", study.next_series(), description)
+    ds = _base(
+        study,
+        MF_TRUE_COLOR_SC,
+        "US",
+        series[0] if series else study.next_series(),
+        description,
+        number,
+    )
+    if series:
+        ds.SeriesInstanceUID = series[1]
+    if comment:
+        ds.ImageComments = comment[:10240]
     _sc_equipment(ds)
     ds.ImageType = ["DERIVED", "SECONDARY"]
     ds.Laterality = ""
@@ -294,12 +316,13 @@ def segmentation_dataset(
     *,
     model: str,
     model_version: str,
-    series: int | None = None,
+    series: tuple[int, str] | None = None,
 ) -> Dataset | None:
     """The masks of one key frame as a binary DICOM Segmentation (highdicom).
 
     ``labels``: H x W class indices (the key frame's size); ``classes``: (name, display) in
     the model card's order, background first. None when no class but the background is in it.
+    ``series``: (number, Series Instance UID) to share one series among key frames.
     """
     from highdicom.content import PixelMeasuresSequence
     from highdicom.seg import Segmentation
@@ -321,8 +344,8 @@ def segmentation_dataset(
         pixel_array=masks,
         segmentation_type="BINARY",
         segment_descriptions=descs,
-        series_instance_uid=generate_uid(),
-        series_number=series or int(source.SeriesNumber) + 100,
+        series_instance_uid=series[1] if series else generate_uid(),
+        series_number=series[0] if series else int(source.SeriesNumber) + 100,
         sop_instance_uid=generate_uid(),
         instance_number=int(source.InstanceNumber),
         manufacturer=MANUFACTURER,
