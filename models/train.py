@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -144,7 +145,11 @@ def evaluate_arrays(net, imgs, masks, n_classes, device, bs: int = 16) -> np.nda
                 scores.append(dice_per_class(p, m, n_classes))
     net.train()
     arr = np.array(scores, dtype=np.float64)  # NaN where the class is absent in both
-    return np.nanmean(arr, axis=0) if len(arr) else np.zeros(n_classes)
+    if not len(arr):
+        return np.zeros(n_classes)
+    with warnings.catch_warnings():  # a class absent from every frame stays NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(arr, axis=0)
 
 
 def check_config(cfg: TrainConfig) -> None:
