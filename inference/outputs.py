@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..models.file_lock import LOCK_NAME, FolderBusy, FolderLock
+from ..models.file_lock import FolderBusy, FolderLock
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
@@ -136,9 +136,7 @@ def output_lock(out_dir: Path) -> Iterator[None]:
             "or choose another folder"
         ) from e
     except OSError as e:
-        raise OutputError(
-            f"{shown(out_dir / LOCK_NAME)}: cannot be created ({e.strerror or e})"
-        ) from e
+        raise OutputError(f"{shown(out_dir)}: cannot be locked ({e.strerror or e})") from e
     try:
         yield
     finally:

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from .atomic_file import atomic_write_bytes
 from .data_error import DataError
 from .dataset_manifest import MANIFEST, check_name, clean_text, json_lines
 from .mask_io import read_grey, read_mask
@@ -187,8 +188,6 @@ def recover(folder: Path, manifest: dict[str, Any], write: bool = True) -> Recov
 
 
 def _append_entries(folder: Path, entries: dict[str, dict[str, Any]]) -> None:
-    from .dataset_store import atomic_write_bytes
-
     path = folder / SET_ASIDE / "entries.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     old: dict[str, Any] = {}
