@@ -11,6 +11,7 @@ Not thread-safe: one thread writes (the recorder and ``process`` each own an enc
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from pathlib import Path
 
@@ -47,6 +48,10 @@ def _pad_even(rgb: np.ndarray) -> np.ndarray:
     return np.pad(rgb, ((0, h % 2), (0, w % 2), (0, 0)))
 
 
+TIME_SCALE = 90_000  # ticks per second of a timestamped stream (the MPEG clock)
+MAX_TIME_S = 10 * 24 * 3600.0  # a frame time beyond ten days is not a clip's time
+
+
 class Mp4Writer:
     """Encodes RGB (``HxWx3``) or grey (``HxW``) ``uint8`` frames to an H.264 MP4.
 
@@ -66,6 +71,7 @@ class Mp4Writer:
         gop: int | None = None,
         threads: int = 0,
         codec: str | None = None,
+        timestamps: bool = False,
     ) -> None:
         self.path = Path(path)
         self.fps = float(fps) if fps and fps > 0 else 30.0
@@ -76,6 +82,9 @@ class Mp4Writer:
         self.gop = gop
         self.threads = threads
         self.codec = codec or pick_codec()[0]
+        #: frames keep the times given to write() (variable frame rate), in 1/90000 s
+        self.timestamps = timestamps
+        self._last_pts = -1
         self.size: tuple[int, int] | None = None  # (w, h), even
         self.frames = 0
         self.packets = 0
@@ -97,7 +106,7 @@ class Mp4Writer:
         stream.width, stream.height = w, h
         stream.pix_fmt = "yuv420p"
         cc = stream.codec_context
-        cc.time_base = 1 / rate
+        cc.time_base = Fraction(1, TIME_SCALE) if self.timestamps else 1 / rate
         if self.gop is not None:
             cc.gop_size = self.gop
         if self.threads:
@@ -119,8 +128,10 @@ class Mp4Writer:
         self._stream = stream
         self.size = (w, h)
 
-    def write(self, img: np.ndarray) -> int:
-        """Encode one frame; returns the number of packets muxed."""
+    def write(self, img: np.ndarray, time_s: float | None = None) -> int:
+        """Encode one frame; returns the number of packets muxed. ``time_s`` (with
+        ``timestamps``): the frame's time; frames always move forward in time, and a time
+        that is missing or out of range takes one nominal frame step."""
         img = np.asarray(img)
         if img.ndim == 2:
             img = cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
@@ -132,7 +143,7 @@ class Mp4Writer:
         # OpenCV's BT.601 conversion (the same matrix as libswscale's) is 7x faster at 1080p
         yuv = cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_RGB2YUV_I420)
         frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
-        frame.pts = self.frames
+        frame.pts = self._pts(time_s) if self.timestamps else self.frames
         self.frames += 1
         n = 0
         for packet in self._stream.encode(frame):
@@ -140,6 +151,14 @@ class Mp4Writer:
             n += 1
         self.packets += n
         return n
+
+    def _pts(self, time_s: float | None) -> int:
+        step = max(1, round(TIME_SCALE / self.fps))
+        pts = self._last_pts + step
+        if time_s is not None and math.isfinite(time_s) and 0 <= time_s < MAX_TIME_S:
+            pts = max(self._last_pts + 1, round(time_s * TIME_SCALE))
+        self._last_pts = pts
+        return pts
 
     def close(self) -> int:
         """Flush the encoder and close the file; returns the packets flushed."""

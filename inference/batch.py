@@ -10,9 +10,11 @@ For one input (a video file or a DICOM cine) :func:`process_file` writes:
   mean confidence, the model's name and version, and the processing rate.
 
 ``<stem>`` is the input's stem, made distinct by :func:`output_names` when inputs share one
-(``x.mp4`` and ``x.mkv`` give ``x_mp4`` and ``x_mkv``). Outputs are written under hidden
-temporary names and renamed only when the whole input succeeded, so a failed input leaves
-nothing behind.
+(``x.mp4`` and ``x.mkv`` give ``x_mp4`` and ``x_mkv``). Outputs are written under unique
+hidden temporary names created exclusively in the output folder (:mod:`.outputs`) and renamed
+only when the whole input succeeded, so a failed or interrupted input leaves nothing behind.
+The MP4 carries each frame's decoded time, so the CSV's ``time_s`` and the video agree on a
+variable-frame-rate input; JSON holds finite numbers only.
 
 Decoding, inference and encoding overlap: a reader thread decodes ahead (and crops the ROI and
 makes the network's input), and a writer thread composes the overlay and encodes behind, each
@@ -24,7 +26,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import queue
 import threading
 import time
@@ -42,6 +43,7 @@ from ..capture.roi import crop, fit
 from ..capture.roi_follow import RoiFollower
 from ..capture.source import EndOfStream, SourceError, as_seekable
 from .ood import fraction_in_distribution
+from .outputs import OutputFiles, json_bytes, prepare_folder, safe_stem, shown
 from .overlay import OverlayStyle
 from .pipeline import Pipeline
 from .report import ReportSummary, csv_header, csv_row, frame_report
@@ -99,7 +101,7 @@ class VideoWriter:
         #: composed here while the main thread infers frame n+1); None: items are pictures
         self.compose = compose
         self.error: BaseException | None = None
-        self._mp4 = Mp4Writer(self.path, fps, preset=preset, crf=crf)
+        self._mp4 = Mp4Writer(self.path, fps, preset=preset, crf=crf, timestamps=True)
         self._q: queue.Queue = queue.Queue(maxsize=4)
         self._thread = threading.Thread(target=self._run, name="sonolive-batch-enc", daemon=True)
         self._thread.start()
@@ -108,10 +110,11 @@ class VideoWriter:
     def frames(self) -> int:
         return self._mp4.frames
 
-    def write(self, item: Any) -> None:
+    def write(self, item: Any, time_s: float | None = None) -> None:
+        """Queue one frame; ``time_s``: its decoded time (the MP4 keeps it)."""
         if self.error is not None:
             raise BatchError(f"cannot write {self.path.name}: {self.error}")
-        self._q.put(item)
+        self._q.put((item, time_s))
 
     def close(self) -> None:
         self._q.put(_END)
@@ -125,8 +128,10 @@ class VideoWriter:
             if item is _END:
                 break
             if self.error is None:
+                item, time_s = item
                 try:
-                    self._mp4.write(item if self.compose is None else self.compose(item))
+                    picture = item if self.compose is None else self.compose(item)
+                    self._mp4.write(picture, time_s=time_s)
                 except Exception as e:  # noqa: BLE001 - reported by write/close
                     self.error = e
         try:
@@ -248,25 +253,23 @@ def process_file(
     """
     path = Path(path)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stem = name or path.stem
+    prepare_folder(out_dir)
+    stem = safe_stem(name or path.stem)
     outputs = {
         "video": out_dir / f"{stem}_annotated.mp4",
         "csv": out_dir / f"{stem}_frames.csv",
         "json": out_dir / f"{stem}_frames.json",
         "summary": out_dir / f"{stem}_summary.json",
     }
-    partial = {k: v.with_name(f".{v.name}.partial") for k, v in outputs.items()}
+    files = OutputFiles(outputs)
     try:
+        partial = files.create()
         result = _process(path, segmenter, style, progress, roi, partial, show_ood, temporal)
-        result.outputs = {k: str(v) for k, v in outputs.items()}
-        with open(partial["summary"], "w", encoding="utf-8") as f:
-            json.dump(result.as_dict(), f, indent=2)
-        for k, tmp in partial.items():
-            os.replace(tmp, outputs[k])
+        result.outputs = {k: shown(v) for k, v in outputs.items()}
+        partial["summary"].write_bytes(json_bytes(result.as_dict(), indent=2))
+        files.commit()
     except BaseException:
-        for tmp in partial.values():
-            tmp.unlink(missing_ok=True)
+        files.discard()
         raise
     return result
 
@@ -345,7 +348,7 @@ def _process(
                 seg = part.seg
                 if seg is None:
                     raise BatchError(errors[-1] if errors else "segmentation failed")
-                writer.write(part)
+                writer.write(part, time_s=frame.timestamp)
                 rep = frame_report(
                     seg, frame.height * frame.width, index=frame.index, time_s=frame.timestamp
                 )
@@ -367,12 +370,12 @@ def _process(
         finally:
             src.close()
     if not reports:
-        raise SourceError(f"{path.name} is not a readable video (truncated or corrupt)")
+        raise SourceError(f"{shown(path.name)} is not a readable video (truncated or corrupt)")
     seconds = time.perf_counter() - t_start
     n = len(reports)
     duration = seekable.duration if seekable is not None else n / fps if fps else 0.0
     result = FileSummary(
-        input=str(path),
+        input=shown(path),
         frames=n,
         fps=round(fps, 4),
         duration_s=round(duration, 4),
@@ -390,16 +393,12 @@ def _process(
         in_distribution_fraction=fraction_in_distribution(r["in_distribution"] for r in reports),
         ood_note=segmenter.reference_note,
     )
-    with open(outputs["json"], "w", encoding="utf-8") as f:
-        json.dump(
-            {
-                "input": str(path),
-                "model": card.name,
-                "model_version": card.version,
-                "fps": result.fps,
-                "frames": reports,
-            },
-            f,
-            indent=1,
-        )
+    doc = {
+        "input": shown(path),
+        "model": card.name,
+        "model_version": card.version,
+        "fps": result.fps,
+        "frames": reports,
+    }
+    outputs["json"].write_bytes(json_bytes(doc))
     return result

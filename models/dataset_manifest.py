@@ -26,6 +26,8 @@ _NAME = re.compile(r"^[^/\\\x00-\x1f\x7f]{1,200}\.png$")
 def clean_text(value: str) -> str:
     """``value`` with lone surrogates (from a file name that is not UTF-8, or a ``\\ud800``
     escape in JSON) replaced by U+FFFD, so it can be printed and written as UTF-8."""
+    if value.isascii():
+        return value
     return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
@@ -36,8 +38,7 @@ def check_name(name: object, where: str = MANIFEST) -> str:
         or not _NAME.match(name)
         or name.startswith(".")
         or name != clean_text(name)
-        or Path(name).name != name
-    ):
+    ):  # the pattern has no separator, so a name is one path component
         shown = clean_text(name) if isinstance(name, str) else repr(name)
         raise DataError(
             f"{where}: frame name {shown!r} is not a plain file name "
@@ -159,5 +160,24 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
 
 
 def manifest_bytes(manifest: dict[str, Any]) -> bytes:
-    """The manifest as written: UTF-8 JSON, finite numbers only."""
-    return (json.dumps(manifest, indent=1, allow_nan=False) + "\n").encode("utf-8")
+    """The manifest as written: UTF-8 JSON, finite numbers only, one line per frame (readable,
+    and encoded by the C encoder: a 60,000-frame manifest takes a fraction of a second,
+    where an indented dump takes seconds)."""
+    return json_lines(manifest, "images")
+
+
+def json_lines(doc: dict[str, Any], big: str | None = None) -> bytes:
+    """``doc`` as JSON with one line per top-level field and, for the mapping ``big``, one
+    line per entry."""
+
+    def enc(v: object) -> str:
+        return json.dumps(v, allow_nan=False, ensure_ascii=False)
+
+    parts = []
+    for k, v in doc.items():
+        if k == big and isinstance(v, dict) and v:
+            inner = ",\n".join(f"  {enc(n)}: {enc(r)}" for n, r in v.items())
+            parts.append(f" {enc(k)}: {{\n{inner}\n }}")
+        else:
+            parts.append(f" {enc(k)}: {enc(v)}")
+    return ("{\n" + ",\n".join(parts) + "\n}\n").encode("utf-8")

@@ -26,8 +26,9 @@ from typing import Any
 
 import numpy as np
 
+from .atomic_file import atomic_write_bytes
 from .data_error import DataError
-from .dataset_manifest import MANIFEST, check_name, clean_text
+from .dataset_manifest import MANIFEST, check_name, clean_text, json_lines
 from .mask_io import read_grey, read_mask
 
 SUBFOLDERS = ("images", "masks", "edits", "prefill")
@@ -187,16 +188,14 @@ def recover(folder: Path, manifest: dict[str, Any], write: bool = True) -> Recov
 
 
 def _append_entries(folder: Path, entries: dict[str, dict[str, Any]]) -> None:
-    from .dataset_store import atomic_write_bytes
-
     path = folder / SET_ASIDE / "entries.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     old: dict[str, Any] = {}
     if path.is_file() and not path.is_symlink():
         try:
-            old = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError, RecursionError):
+            old = json.loads(path.read_text(encoding="utf-8")).get("entries", {})
+        except (OSError, ValueError, RecursionError, AttributeError):
             old = {}
         old = old if isinstance(old, dict) else {}
     old.update(entries)
-    atomic_write_bytes(path, (json.dumps(old, indent=1, allow_nan=False) + "\n").encode("utf-8"))
+    atomic_write_bytes(path, json_lines({"entries": old}, "entries"))

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic_file import atomic_write_bytes
 from .data_error import DataError
 from .dataset_manifest import check_name
 
@@ -99,8 +100,6 @@ def write_split(info, train: list[str], val: list[str]) -> tuple[dict[str, Path]
     """``DIR/split/train`` and ``DIR/split/val``, each a ``--data`` folder (hard links when
     the file system allows, copies otherwise), plus ``DIR/split.json`` naming the frames.
     Returns the two folders and notes (an old folder kept aside)."""
-    from .dataset_store import atomic_write_bytes
-
     folder = Path(info.folder)
     dest = folder / "split"
     if dest.is_symlink():

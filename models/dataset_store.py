@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +30,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from .atomic_file import atomic_write_bytes
 from .card import ClassInfo
 from .data_error import DataError
 from .dataset_manifest import FORMAT, MANIFEST, check_name, clean_text, manifest_bytes
@@ -41,23 +40,8 @@ from .dataset_split import split_by_source, write_split
 from .file_lock import FolderLock
 from .mask_io import read_mask, read_rgb
 
-__all__ = ["FORMAT", "MANIFEST", "DataError", "DatasetStore", "Sample"]
+__all__ = ["FORMAT", "MANIFEST", "DataError", "DatasetStore", "Sample", "atomic_write_bytes"]
 __all__ += ["dataset_info", "read_manifest", "split_by_source", "write_split"]
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that ``path`` is either the old file or the whole new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def png_bytes(array: np.ndarray, palette: list[tuple[int, int, int]] | None = None) -> bytes:

@@ -1,9 +1,10 @@
-"""An advisory lock on one folder, held through an open lock file inside it.
+"""An advisory lock on one folder.
 
 Used by the dataset store (a save and a crash repair never run at once) and by ``sonolive
-process`` (one run per output folder). The lock file is opened without following links and
-never truncated or written; the operating system releases the lock when the process ends,
-however it ends, so a crash never leaves a folder locked.
+process`` (one run per output folder). On POSIX the folder itself is locked (``flock`` on its
+descriptor): no file is added to it. On Windows a lock file inside it is opened without
+following links and never written. The operating system releases the lock when the process
+ends, however it ends, so a crash never leaves a folder locked.
 """
 
 from __future__ import annotations
@@ -27,8 +28,12 @@ class FolderLock:
         self._fd: int | None = None
 
     def acquire(self) -> FolderLock:
-        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-        fd = os.open(self.path, flags, 0o644)
+        cloexec = getattr(os, "O_CLOEXEC", 0)
+        if _ON_FOLDER:
+            fd = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY | cloexec)
+        else:
+            flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | cloexec
+            fd = os.open(self.path, flags, 0o644)
         try:
             _lock(fd, self.blocking)
         except OSError:
@@ -53,6 +58,8 @@ class FolderLock:
 try:
     import fcntl
 
+    _ON_FOLDER = True
+
     def _lock(fd: int, blocking: bool) -> None:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
@@ -64,6 +71,8 @@ try:
 
 except ImportError:  # Windows
     import msvcrt
+
+    _ON_FOLDER = False
 
     def _lock(fd: int, blocking: bool) -> None:
         try:

@@ -71,8 +71,11 @@ class FinetunePlan:
 
 
 def new_name(card: ModelCard, dataset: Path) -> str:
+    """``<base>-<dataset folder>``, cut to the 64 characters a model name may have (so that
+    Install accepts it, however long the folder's name)."""
     slug = re.sub(r"[^a-z0-9-]+", "-", dataset.name.lower()).strip("-") or "local"
-    return f"{card.name}-{slug}"
+    base = re.sub(r"[^A-Za-z0-9._ -]+", "-", card.name).strip("-. ") or "model"
+    return f"{base[:40]}-{slug}"[:64].rstrip("-. ")
 
 
 def finish_card(plan: FinetunePlan) -> ModelCard:

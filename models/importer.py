@@ -35,6 +35,16 @@ class ModelsFolderError(ImportModelError):
     """The user's models folder cannot be created or written (not the model's fault)."""
 
 
+def model_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be installed as a model (it names the model's folder), or None."""
+    if not _SAFE_NAME.match(name) or name in (".", "..") or name.rstrip(". ") != name:
+        return (
+            f"model name {name!r} cannot name a folder; use letters, digits, '.', '_', "
+            "'-' or spaces (at most 64, starting with a letter or digit)"
+        )
+    return None
+
+
 def check_classes(card: ModelCard) -> None:
     """Unique class names and colours that are distinct enough from each other."""
     names = card.class_names
@@ -59,11 +69,9 @@ def validate_model(src: str | Path, trust_code: bool = False) -> LoadedModel:
         card = ModelCard.load(src)
     except CardError as e:
         raise ImportModelError(str(e)) from e
-    if not _SAFE_NAME.match(card.name) or card.name in (".", ".."):
-        raise ImportModelError(
-            f"model name {card.name!r} cannot name a folder; use letters, digits, '.', '_', "
-            "'-' or spaces (at most 64)"
-        )
+    problem = model_name_problem(card.name)
+    if problem:
+        raise ImportModelError(problem)
     builtin = {e.name for e in list_models() if e.builtin}
     if card.name in builtin:
         raise ImportModelError(

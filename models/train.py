@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -144,10 +145,63 @@ def evaluate_arrays(net, imgs, masks, n_classes, device, bs: int = 16) -> np.nda
                 scores.append(dice_per_class(p, m, n_classes))
     net.train()
     arr = np.array(scores, dtype=np.float64)  # NaN where the class is absent in both
-    return np.nanmean(arr, axis=0) if len(arr) else np.zeros(n_classes)
+    if not len(arr):
+        return np.zeros(n_classes)
+    with warnings.catch_warnings():  # a class absent from every frame stays NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(arr, axis=0)
+
+
+def check_config(cfg: TrainConfig) -> None:
+    """Refuse settings that cannot train, in one line each (before any data is read)."""
+    from .importer import model_name_problem
+
+    for field_name, low in (("batch_size", 1), ("epochs", 1), ("input_size", 16)):
+        value = getattr(cfg, field_name)
+        if value < low:
+            raise ValueError(
+                f"--{field_name.replace('_', '-')} must be at least {low}, got {value}"
+            )
+    if cfg.steps is not None and cfg.steps < 1:
+        raise ValueError(f"--steps must be at least 1, got {cfg.steps}")
+    if cfg.width < 1 or cfg.depth < 1:
+        raise ValueError("--width and --depth must be at least 1")
+    if not (math.isfinite(cfg.lr) and cfg.lr > 0):
+        raise ValueError(f"--lr must be a positive number, got {cfg.lr}")
+    if cfg.data is None and (cfg.phantom_frames < 1 or cfg.val_frames < 1):
+        raise ValueError("--frames and --val-frames must be at least 1")
+    problem = model_name_problem(cfg.name)
+    if problem:
+        raise ValueError(f"--name: {problem}")
+
+
+def class_notes(tr_masks, va_masks, classes: list[str]) -> list[str]:
+    """Refuse masks with nothing to learn; note a class seen only in the validation masks."""
+    n = len(classes)
+    if n < 2:
+        raise ValueError(
+            f"only one class ({classes[0] if classes else 'none'}): training needs the "
+            "background and at least one class to find"
+        )
+    seen_tr = np.zeros(n, bool)
+    for m in tr_masks:
+        seen_tr |= np.bincount(m.ravel(), minlength=n)[:n] > 0
+    if not seen_tr[1:].any():
+        raise ValueError("no training mask marks any class but the background: nothing to learn")
+    seen_va = np.zeros(n, bool)
+    for m in va_masks:
+        seen_va |= np.bincount(m.ravel(), minlength=n)[:n] > 0
+    only_val = [classes[i] for i in range(1, n) if seen_va[i] and not seen_tr[i]]
+    if only_val:
+        return [
+            f"class {', '.join(only_val)} appears only in the validation masks: the model never"
+            " sees it in training and will not learn it"
+        ]
+    return []
 
 
 def train(cfg: TrainConfig) -> dict:
+    check_config(cfg)
     rank, world = _dist()
     dev = torch.device(
         cfg.device if cfg.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
@@ -164,9 +218,10 @@ def train(cfg: TrainConfig) -> dict:
         tr_pairs, va_pairs, te_pairs = split_three(
             pairs, cfg.val_fraction, cfg.test_fraction, cfg.split_seed
         )
-        tr_imgs, tr_masks = load_pairs(tr_pairs)
-        va_imgs, va_masks = load_pairs(va_pairs)
         classes = cfg.classes or read_class_list(Path(cfg.data))
+        n_named = len(classes) if classes else None
+        tr_imgs, tr_masks = load_pairs(tr_pairs, n_named)  # values beyond the classes refused
+        va_imgs, va_masks = load_pairs(va_pairs, n_named)
         if classes is None:
             top = max(int(m.max()) for m in tr_masks + va_masks)
             classes = ["background"] + [f"class{i}" for i in range(1, top + 1)]
@@ -191,11 +246,12 @@ def train(cfg: TrainConfig) -> dict:
     n_classes = len(classes)
     tr_imgs, tr_masks = _resize_set(tr_imgs, tr_masks, cfg.input_size)
     va_imgs, va_masks = _resize_set(va_imgs, va_masks, cfg.input_size)
-    bad = max(int(m.max()) for m in tr_masks) if tr_masks else 0
+    bad = max((int(m.max()) for m in tr_masks + va_masks if m.size), default=0)
     if bad >= n_classes:
         raise ValueError(
             f"masks hold class index {bad} but only {n_classes} classes are named: {classes}"
         )
+    notes = class_notes(tr_masks, va_masks, classes)
 
     unknown = sorted(set(cfg.class_weight) - set(classes))
     if unknown:
@@ -239,6 +295,7 @@ def train(cfg: TrainConfig) -> dict:
     out = Path(cfg.out)
     ckpt = out / "checkpoint.pt"
     step, epoch, best = 0, 0, -1.0
+    saved_best = (out / "best" / "model.json").is_file() and cfg.resume
     history: list[dict] = []
     if cfg.resume and ckpt.exists():
         st = torch.load(ckpt, map_location="cpu", weights_only=True)
@@ -308,13 +365,15 @@ def train(cfg: TrainConfig) -> dict:
         epoch += 1
         if rank == 0:
             val = evaluate_arrays(net, va_imgs, va_masks, n_classes, dev)
-            mean_fg = float(np.nanmean(val[1:]))
+            with np.errstate(all="ignore"):
+                mean_fg = float(np.nanmean(val[1:])) if np.isfinite(val[1:]).any() else -1.0
             bar.set_postfix(loss=f"{last_loss:.3f}", val_dice=f"{mean_fg:.3f}")
             history[-1]["val_dice"] = mean_fg
             out.mkdir(parents=True, exist_ok=True)
-            if mean_fg > best:
-                best = mean_fg
+            if mean_fg > best or not saved_best:  # a model is always written
+                best = max(best, mean_fg)
                 save_model(net, card, out / "best")
+                saved_best = True
             torch.save(
                 {
                     "model": net.state_dict(),
@@ -338,4 +397,5 @@ def train(cfg: TrainConfig) -> dict:
         "history": history,
         "classes": classes,
         "world": world,
+        "notes": notes,
     }

@@ -8,18 +8,12 @@ run as root (root reads everything), as themselves otherwise."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import pytest
+from hostile_helpers import one_error_line, run_cli, sandbox
 from media_helpers import encode_clip
-
-ROOT = Path(__file__).resolve().parents[1]
-NOBODY = 65534
 
 
 def _model_copy(dest: Path) -> Path:
@@ -34,43 +28,14 @@ def _model_copy(dest: Path) -> Path:
 
 
 @pytest.fixture
-def sandbox():
-    """A folder every user can enter (pytest's tmp_path is private to root)."""
-    d = Path(tempfile.mkdtemp(prefix="sonolive-env-"))
-    d.chmod(0o755)
-    yield d
-    for p in d.rglob("*"):  # give back permissions taken away, so the folder can go
-        if p.is_dir() and not p.is_symlink():
-            p.chmod(0o755)
-    shutil.rmtree(d, ignore_errors=True)
+def box():
+    with sandbox() as d:
+        yield d
 
 
-def _as_other_user() -> list[str]:
-    """Root reads every folder: drop to an unprivileged user for the permission cases."""
-    if os.geteuid() != 0:
-        return []
-    if shutil.which("setpriv") is None:
-        pytest.skip("running as root without setpriv: permissions cannot be taken away")
-    return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
-
-
-def _run(argv: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    full = {k: v for k, v in os.environ.items() if k not in ("SONOLIVE_USER_MODELS", "HOME")} | env
-    return subprocess.run(
-        [*_as_other_user(), sys.executable, "-m", "sonolive.app.cli", *argv],
-        env=full,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
-def _one_error_line(err: str) -> str:
-    lines = [ln for ln in err.strip().splitlines() if ln.strip()]
-    assert "Traceback" not in err, err
-    assert len(lines) == 1, err
-    return lines[0]
+def _run(argv: list[str], env: dict[str, str], cwd: Path):
+    unset = ("SONOLIVE_USER_MODELS", "HOME")
+    return run_cli(argv, env=env, cwd=cwd, unset=unset, unprivileged=True)
 
 
 def test_user_models_is_a_file(tmp_path, monkeypatch, capsys):
@@ -83,40 +48,40 @@ def test_user_models_is_a_file(tmp_path, monkeypatch, capsys):
     assert find_model("fast-lite").is_dir()  # shipped models are unaffected
     assert all(e.builtin for e in list_models())
     rc = main(["import-model", str(_model_copy(tmp_path / "mine"))])
-    line = _one_error_line(capsys.readouterr().err)
+    line = one_error_line(capsys.readouterr().err)
     assert rc == 2
     assert str(not_a_folder) in line and "SONOLIVE_USER_MODELS" in line
     assert not_a_folder.read_text() == "I am a file\n"  # never written through
 
 
-def test_import_model_with_a_read_only_home(sandbox):
-    home = sandbox / "home"
+def test_import_model_with_a_read_only_home(box):
+    home = box / "home"
     home.mkdir()
-    model = _model_copy(sandbox / "mine")
+    model = _model_copy(box / "mine")
     home.chmod(0o555)  # nobody may write here, whoever runs the test
-    r = _run(["import-model", str(model)], {"HOME": str(home)}, sandbox)
-    line = _one_error_line(r.stderr)
+    r = _run(["import-model", str(model)], {"HOME": str(home)}, box)
+    line = one_error_line(r.stderr)
     assert r.returncode == 2, r.stderr
     assert line.startswith("error: not imported:") and str(home) in line
     assert list(home.iterdir()) == []
 
 
-def test_unreadable_user_models_do_not_stop_shipped_models(sandbox):
-    users = sandbox / "user-models"
+def test_unreadable_user_models_do_not_stop_shipped_models(box):
+    users = box / "user-models"
     (users / "something").mkdir(parents=True)
     users.chmod(0)
-    clip = encode_clip(sandbox / "c.mp4", 4)
-    out = sandbox / "out"
+    clip = encode_clip(box / "c.mp4", 4)
+    out = box / "out"
     out.mkdir()
     out.chmod(0o777)
-    env = {"SONOLIVE_USER_MODELS": str(users), "HOME": str(sandbox)}
+    env = {"SONOLIVE_USER_MODELS": str(users), "HOME": str(box)}
     argv = ["process", str(clip), "-o", str(out), "--device", "cpu", "--backend", "torch"]
-    r = _run([*argv, "--no-progress"], env, sandbox)
+    r = _run([*argv, "--no-progress"], env, box)
     assert r.returncode == 0, r.stderr
     assert "Traceback" not in r.stderr
     assert (out / "c_annotated.mp4").is_file()
     # train --init by a shipped name reads the registry too
-    data = sandbox / "data"
+    data = box / "data"
     for sub in ("images", "masks"):
         (data / sub).mkdir(parents=True)
     import numpy as np
@@ -128,7 +93,7 @@ def test_unreadable_user_models_do_not_stop_shipped_models(sandbox):
         m = np.zeros((48, 48), np.uint8)
         m[10:30, 10:30] = 1
         Image.fromarray(m).save(data / f"masks/{i}.png")
-    run_out = sandbox / "run"
+    run_out = box / "run"
     run_out.mkdir()
     run_out.chmod(0o777)
     r = _run(
@@ -136,7 +101,7 @@ def test_unreadable_user_models_do_not_stop_shipped_models(sandbox):
          "1", "--batch-size", "1", "--input-size", "48", "--quiet", "--classes",
          "background,fluid,liver,spleen,kidney,heart,bladder", "--device", "cpu"],
         env,
-        sandbox,
+        box,
     )  # fmt: skip
     assert "No model called" not in r.stderr, r.stderr
     assert r.returncode == 0, r.stderr

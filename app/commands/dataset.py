@@ -36,9 +36,17 @@ def _load(folder: Path):
     except (DataError, OSError) as e:
         fail(e)
         return None
-    for note in info.notes:
-        print(f"note: {note}", file=sys.stderr)
+    _notes(info.notes)
     return info
+
+
+def _notes(notes: list[str], shown: int = 20) -> None:
+    """The first ``shown`` notes, then how many more (a folder after a crash may have
+    thousands; each is also kept in set-aside/)."""
+    for note in notes[:shown]:
+        print(f"note: {note}", file=sys.stderr)
+    if len(notes) > shown:
+        print(f"note: ... and {len(notes) - shown} more", file=sys.stderr)
 
 
 def run_info(args: argparse.Namespace) -> int:
@@ -80,8 +88,7 @@ def run_split(args: argparse.Namespace) -> int:
         return fail(e)
     except OSError as e:  # a read-only folder, a full disk
         return fail(f"{e.filename or args.dir}: cannot write the split ({e.strerror or e})")
-    for note in notes:
-        print(f"note: {note}", file=sys.stderr)
+    _notes(notes)
     print(f"train: {len(train)} frames -> {out['train']}")
     print(f"val:   {len(val)} frames -> {out['val']}")
     return 0

@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
                     pairs, args.val_fraction, args.test_fraction, args.split_seed
                 )
                 pairs = {"train": tr, "val": va, "test": te}[args.split]
-            imgs, masks = load_pairs(pairs)
+            imgs, masks = load_pairs(pairs, seg.card.num_classes)  # indices beyond: refused
         except DataError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2

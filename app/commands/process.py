@@ -5,12 +5,16 @@ Failed inputs do not stop the run: each gets one plain line on stderr
 input failed, 0 otherwise. Inputs that share a stem get distinct outputs
 (``inference.batch.output_names``); the closing summary, and ``process_index.json`` in OUTDIR,
 list every input with its outputs or its reason.
+
+The output folder is locked for the run (a second run into it is refused in one line, exit
+2), an output that would replace an input is refused before anything is written (exit 2),
+and SIGINT/SIGTERM remove the partial files, write the index of what was done, print one line
+and exit 130/143 (:mod:`sonolive.inference.outputs`).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -53,11 +57,77 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ...inference.batch import output_names
+    from ...inference.outputs import (
+        Interrupted,
+        OutputError,
+        interruptible,
+        output_lock,
+        overwrites_an_input,
+        safe_stem,
+        shown,
+    )
+
+    stems = dict(zip(args.inputs, output_names(args.inputs), strict=True))
+    finals = [
+        args.out / f"{safe_stem(stem)}{end}"
+        for stem in stems.values()
+        for end in ("_annotated.mp4", "_frames.csv", "_frames.json", "_summary.json")
+    ]
+    clash = overwrites_an_input([Path(i) for i in args.inputs], [*finals, args.out / INDEX])
+    if clash is not None:
+        inp, out = clash
+        return _error(f"{shown(inp)}: would be overwritten by the output {shown(out.name)}; "
+                      "choose another output folder")  # fmt: skip
+    index: list[dict] = []  # one entry per input, in order: what became of it
+    try:
+        with interruptible(), output_lock(args.out):
+            try:
+                return _run(args, stems, index)
+            except Interrupted as e:
+                if len(index) < len(args.inputs):  # the input in progress, and those not begun
+                    for inp in args.inputs[len(index) :]:
+                        index.append({"input": shown(inp), "ok": False,
+                                      "reason": f"interrupted ({e.args[0]})"})  # fmt: skip
+                _write_index(args.out, index)
+                print(
+                    f"interrupted ({e.args[0]}): partial outputs removed; {INDEX} lists what "
+                    "was finished",
+                    file=sys.stderr,
+                )
+                return e.exit_code
+    except OutputError as e:
+        return _error(str(e))
+
+
+INDEX = "process_index.json"
+
+
+def _error(line: str) -> int:
+    print(f"error: {line}", file=sys.stderr)
+    return 2
+
+
+def _write_index(out: Path, index: list[dict]) -> None:
+    """``process_index.json`` replaced whole (never written through a link)."""
+    from ...inference.outputs import OutputFiles, json_bytes, shown
+
+    files = OutputFiles({"index": out / INDEX})
+    try:
+        files.create()["index"].write_bytes(json_bytes(index, indent=2))
+        files.commit()
+    except OSError as e:
+        files.discard()
+        print(f"cannot write {shown(out / INDEX)}: {e.strerror or e}", file=sys.stderr)
+
+
+def _run(args: argparse.Namespace, stems: dict[str, str], index: list[dict]) -> int:
     from tqdm import tqdm
 
     from ...capture.source import SourceError
     from ...inference.backends import make_segmenter
-    from ...inference.batch import BatchError, output_names, plain_reason, process_file
+    from ...inference.batch import BatchError, plain_reason, process_file
+    from ...inference.outputs import shown
     from ...inference.torch_device import configure_cpu_threads
 
     configure_cpu_threads()  # as the app and bench do: stages must not fight for the cores
@@ -75,11 +145,11 @@ def run(args: argparse.Namespace) -> int:
     if seg.reference_note:
         print(seg.reference_note, file=sys.stderr)
     failed: list[str] = []
-    index: list[dict] = []  # one entry per input, in order: what became of it
-    stems = dict(zip(args.inputs, output_names(args.inputs), strict=True))
     files = tqdm(args.inputs, desc="files", unit="file", disable=args.no_progress or None)
     for inp in files:
-        bar = tqdm(desc=Path(inp).name, unit="frame", leave=False, disable=args.no_progress or None)
+        name = shown(inp)
+        bar = tqdm(desc=shown(Path(inp).name), unit="frame", leave=False,
+                   disable=args.no_progress or None)  # fmt: skip
 
         def progress(done: int, total: int, bar=bar) -> None:
             if total and bar.total != total:
@@ -99,29 +169,26 @@ def run(args: argparse.Namespace) -> int:
             )
         except (SourceError, BatchError, OSError) as e:
             failed.append(inp)
-            index.append({"input": inp, "ok": False, "reason": plain_reason(e, inp)})
-            tqdm.write(f"{inp}: {plain_reason(e, inp)}", file=sys.stderr)
+            reason = shown(plain_reason(e, inp))
+            index.append({"input": name, "ok": False, "reason": reason})
+            tqdm.write(f"{name}: {reason}", file=sys.stderr)
             continue
         except Exception as e:  # noqa: BLE001 - any input may fail; the rest go on
             failed.append(inp)
-            index.append({"input": inp, "ok": False, "reason": f"processing failed ({e})"})
-            tqdm.write(f"{inp}: processing failed ({e})", file=sys.stderr)
+            index.append({"input": name, "ok": False, "reason": f"processing failed ({e})"})
+            tqdm.write(f"{name}: processing failed ({shown(e)})", file=sys.stderr)
             continue
         finally:
             bar.close()
-        index.append({"input": inp, "ok": True, "frames": s.frames, "outputs": s.outputs})
+        index.append({"input": name, "ok": True, "frames": s.frames, "outputs": s.outputs})
         note = f" (warning: {s.warning})" if s.warning else ""
         tqdm.write(
-            f"{inp}: {s.frames} frames -> {s.outputs['video']} ({s.processing_fps:.1f} fps){note}"
+            f"{name}: {s.frames} frames -> {s.outputs['video']} ({s.processing_fps:.1f} fps){note}"
         )
     ok = len(args.inputs) - len(failed)
-    print(f"{ok} of {len(args.inputs)} inputs processed into {args.out}:", file=sys.stderr)
+    print(f"{ok} of {len(args.inputs)} inputs processed into {shown(args.out)}:", file=sys.stderr)
     for e in index:
         done = f"{e['frames']} frames -> {Path(e['outputs']['video']).name}" if e["ok"] else ""
         print(f"  {e['input']}: {done or 'failed: ' + e['reason']}", file=sys.stderr)
-    try:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "process_index.json").write_text(json.dumps(index, indent=2) + "\n")
-    except OSError as e:
-        print(f"cannot write {args.out / 'process_index.json'}: {e.strerror or e}", file=sys.stderr)
+    _write_index(args.out, index)
     return 1 if failed else 0

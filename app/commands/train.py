@@ -120,9 +120,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         res = train(cfg)
     except (DataError, ValueError, ModelLoadError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return fail(e)
+    except OSError as e:  # an output folder that cannot be written
+        return fail(f"{e.filename or args.out}: {e.strerror or e}")
     if res["world"] == 1 or __import__("os").environ.get("RANK", "0") == "0":
+        for note in res.get("notes", []):
+            print(f"note: {note}", file=sys.stderr)
+        if not (args.out / "best" / "model.json").is_file():
+            return fail(f"{args.out}: training ended without writing a model", 1)
         print(
             f"done: {res['steps']} steps on {res['world']} process(es), best validation Dice "
             f"{res['best_val_dice']:.3f}; model in {args.out}/best"
