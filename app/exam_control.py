@@ -86,7 +86,6 @@ class ExamController(QObject):
             [QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)]
         )
         self.confirm_action.triggered.connect(self.confirm)
-        window.addAction(self.confirm_action)
         self.settings_action = QAction(_tr("PACS settings…"), window)
         self.settings_action.triggered.connect(self.open_settings)
         self.menu = QMenu(_tr("E&xam"), window)

@@ -135,6 +135,7 @@ def compose_menus(window) -> None:
         w.recording.action,
         w.snapshots.action,
         w.annotate.action,
+        w.exam.confirm_action,
         *w.review_windowing.transport.values(),
     ):
         w.addAction(action)
