@@ -59,6 +59,7 @@ class ExamController(QObject):
         self.suggestion: Suggestion | None = None
         self.last: Result | None = None
         self.last_export: ExamExport | None = None
+        self._exporting: Exam | None = None
         self.worklist: list[Identity] = []
         self._threads: list[threading.Thread] = []
         self._queue: SendQueue | None = None
@@ -243,8 +244,9 @@ class ExamController(QObject):
         if exam is None or not exam.done:
             return
         self._timer.stop()
-        self._tick()
-        self.panel.send_button.setEnabled(False)
+        self._exporting = exam
+        self.exam, self.current = None, None  # the export owns it now; a click starts anew
+        self._refresh()
         self.panel.status.setText(_tr("Writing the report and the DICOM objects…"))
         model = ModelInfo.from_card(self.window.card)
         deid = self.panel.deidentified.isChecked()
@@ -265,9 +267,6 @@ class ExamController(QObject):
 
     def _exported(self, out: ExamExport) -> None:
         self.last_export = out
-        self.exam = None
-        self.current = None
-        self._refresh()
         text = _tr("Report written: %1").replace("%1", str(out.report))
         dest_text, calling, _ = pacs_values(self.settings)
         if not dest_text:
@@ -289,7 +288,9 @@ class ExamController(QObject):
         self._sender_worker().wake()
 
     def _export_failed(self, msg: str) -> None:
-        self.panel.send_button.setEnabled(True)
+        if self.exam is None and self._exporting is not None:
+            self.exam = self._exporting  # nothing is lost: Finish and send again
+            self._refresh()
         self.panel.status.setText(_tr("The exam could not be written: %1").replace("%1", msg))
 
     def send_queue(self) -> SendQueue:

@@ -59,7 +59,7 @@ class PacsDialog(QDialog):
         self.echo_result.setWordWrap(True)
         self.echo_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addRow(self.echo_button, self.echo_result)
-        buttons = QDialogButtonBox(
+        self.button_box = buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         buttons.accepted.connect(self.accept)

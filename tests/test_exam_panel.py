@@ -131,6 +131,15 @@ def test_echo_button_in_the_pacs_settings(qtbot, settings, orthanc):  # noqa: F8
     )
     dlg.destination.clear()
     qtbot.keyClicks(dlg.destination, orthanc.destination)
-    dlg.accept()
+    qtbot.mouseClick(dlg.button_box.button(dlg.button_box.StandardButton.Ok), LEFT)
+    assert not dlg.isVisible()
     assert settings.value("pacs/destination") == orthanc.destination
+    # the worklist fills the identity (Bedside's identified mode)
+    orthanc.add_worklist("Roe^Ann", "W-5", "ACC-WL")
+    qtbot.mouseClick(panel.deidentified, LEFT)
+    assert panel.worklist_button.isEnabled()
+    qtbot.mouseClick(panel.worklist_button, LEFT)
+    qtbot.waitUntil(lambda: panel.worklist_box.count() == 1, timeout=20000)
+    assert panel.patient_name.text() == "Roe^Ann" and panel.accession.text() == "ACC-WL"
+    assert win.exam.identity().study_uid  # the worklist's study: one study per exam
     win.close()
