@@ -60,6 +60,7 @@ class ExamController(QObject):
         self.last: Result | None = None
         self.last_export: ExamExport | None = None
         self._exporting: Exam | None = None
+        self._shown_suggestion: str | None = None
         self.worklist: list[Identity] = []
         self._threads: list[threading.Thread] = []
         self._queue: SendQueue | None = None
@@ -154,6 +155,9 @@ class ExamController(QObject):
                 .replace("%2", f"{s.confidence:.2f}")
             )
         p.confirm_button.setEnabled(s is not None)
+        if (s.view if s else None) != self._shown_suggestion:
+            self._shown_suggestion = s.view if s else None
+            p.show_views(self.exam.done, self.current, self._shown_suggestion)
 
     # ---- the exam ------------------------------------------------------------------------
     def new_exam(self) -> None:
@@ -204,7 +208,7 @@ class ExamController(QObject):
     def _refresh(self) -> None:
         p = self.panel
         done = self.exam.done if self.exam else []
-        p.show_views(done, self.current)
+        p.show_views(done, self.current, self._shown_suggestion)
         rec = self.exam.views.get(self.current) if self.exam and self.current else None
         p.show_finding(rec.finding if rec else None)
         p.send_button.setEnabled(bool(done))

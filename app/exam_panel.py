@@ -50,6 +50,7 @@ def finding_labels() -> dict[str, str]:
 
 
 BIG = "QPushButton{min-height:40px;font-size:15px;padding:2px 6px}"
+SUGGESTED = "QPushButton{min-height:40px;font-size:15px;border:3px solid #2a7fff}"
 DONE = "QPushButton{min-height:40px;font-size:15px;background:#1f6b3a;color:white}"
 MISSING = "QPushButton{min-height:40px;font-size:15px;border:2px solid #e07000}"
 
@@ -142,10 +143,13 @@ class ExamPanel(QWidget):
         lay.addWidget(self.status)
         lay.addStretch(1)
 
-    def show_views(self, done: list[str], current: str | None) -> None:
-        """Done views green, missing ones outlined; the findings of ``current`` below."""
+    def show_views(
+        self, done: list[str], current: str | None, suggested: str | None = None
+    ) -> None:
+        """Done views green, missing ones outlined (the suggested one in blue); the findings
+        of ``current`` below."""
         for key, b in self.view_buttons.items():
-            b.setStyleSheet(DONE if key in done else MISSING)
+            b.setStyleSheet(DONE if key in done else SUGGESTED if key == suggested else MISSING)
         self.progress_label.setText(
             _tr("Views done %1/%2").replace("%1", str(len(done))).replace("%2", str(len(VIEWS)))
         )
