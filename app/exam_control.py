@@ -143,7 +143,8 @@ class ExamController(QObject):
         if self.exam is None:
             return
         done = set(self.exam.done)
-        s = self.suggester.update(result.seg, done) if result.seg is not None else None
+        px = result.frame.width * result.frame.height
+        s = self.suggester.update(result.seg, done, px) if result.seg is not None else None
         self.suggestion = s
         p = self.panel
         if s is None:

@@ -59,7 +59,7 @@ def _scan(pipeline, view: str, frames: int = 4, seed: int = 1):
     for _ in range(frames):
         r = pipeline.process(src.read(), decide_now=True)
         ring.write(r.frame.timestamp, r.image)
-        s = sugg.update(r.seg)
+        s = sugg.update(r.seg, pixels=r.frame.width * r.frame.height)
     return ring, r, s
 
 
