@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QDockWidget, QMenu
 
 from ..capture.frame_ring import FrameRing
 from ..inference.dicom_write import Identity
-from ..inference.exam import VIEWS, Exam, Suggestion, ViewSuggester
+from ..inference.exam import Exam, Suggestion, ViewSuggester
 from ..inference.exam_export import ExamExport, export_exam
 from ..inference.exam_report import ModelInfo
 from ..inference.pacs import PacsError, SendQueue, SendWorker, find_worklist, parse_destination
@@ -371,6 +371,3 @@ class ExamController(QObject):
             self.panel.patient_name.setText(e.patient_name)
             self.panel.patient_id.setText(e.patient_id)
             self.panel.accession.setText(e.accession)
-
-
-__all__ = ["ExamController", "VIEWS"]

@@ -143,3 +143,28 @@ def test_echo_button_in_the_pacs_settings(qtbot, settings, orthanc):  # noqa: F8
     assert panel.patient_name.text() == "Roe^Ann" and panel.accession.text() == "ACC-WL"
     assert win.exam.identity().study_uid  # the worklist's study: one study per exam
     win.close()
+
+
+def test_send_waits_while_the_pacs_is_down(qtbot, settings, orthanc, tmp_path):  # noqa: F811
+    """Orthanc stopped: the exam's objects wait in the queue and the panel says why; once it
+    is back they arrive without another click."""
+    settings.setValue("exam/folder", str(tmp_path / "exams"))
+    settings.setValue("pacs/destination", orthanc.destination)
+    settings.setValue("pacs/queue", str(tmp_path / "queue"))
+    win = _window(qtbot, settings, mode="teaching")
+    panel = win.exam.panel
+    qtbot.waitUntil(lambda: win.exam.last is not None, timeout=30000)
+    orthanc.stop()
+    qtbot.mouseClick(panel.view_buttons["lung_right"], LEFT)
+    qtbot.mouseClick(panel.finding_buttons["sliding_present"], LEFT)
+    qtbot.mouseClick(panel.send_button, LEFT)
+    qtbot.waitUntil(lambda: "wait for the PACS" in panel.status.text(), timeout=30000)
+    assert "no answer from ORTHANC@127.0.0.1" in panel.status.text()
+    n = len(win.exam.last_export.dicom)
+    assert len(list((tmp_path / "queue").glob("*.dcm"))) == n
+    orthanc.start()
+    qtbot.waitUntil(lambda: "All objects are stored" in panel.status.text(), timeout=60000)
+    assert len(orthanc.instances()) == n
+    tags = orthanc.tags(orthanc.instances()[0]["ID"])
+    assert tags.get("PatientName", "") == "" and tags["PatientIdentityRemoved"] == "YES"
+    win.close()
