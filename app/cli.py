@@ -23,7 +23,17 @@ def languages() -> list[str]:
     return ["en", *sorted(q.stem.removeprefix("sonolive_") for q in TRANSLATIONS.glob("*.qm"))]
 
 
-COMMANDS = ("bench", "eval", "train", "process", "phantom", "import_model", "calibrate", "dataset")
+COMMANDS = (
+    "bench",
+    "eval",
+    "train",
+    "process",
+    "phantom",
+    "import_model",
+    "calibrate",
+    "dataset",
+    "send",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

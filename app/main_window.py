@@ -24,6 +24,7 @@ from ..models.registry import DEFAULT_MODEL, list_models
 from .annotate_window import AnnotateControl
 from .bridge import PipelineBridge
 from .cam_panel import CamPanel
+from .exam_control import ExamController
 from .input_picker import InputPicker
 from .legend_panel import LegendPanel
 from .localize import translated_gate_words
@@ -158,6 +159,8 @@ class MainWindow(QMainWindow):
         self.bridge.modelReady.connect(self.ood.reset)
         self.annotate = AnnotateControl(self, self.review)
         self.quiz = QuizControl(self)
+        self.exam = ExamController(self)  # the eFAST checklist dock, in Bedside and Teaching
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.exam.dock)
         compose_menus(self)
         self.set_mode(self.mode)
         if model:

@@ -113,6 +113,8 @@ def compose_menus(window) -> None:
     dataset_menu.addAction(w.quiz.from_folder_action)
     dataset_menu.addAction(w.quiz.from_frame_action)
 
+    bar.addMenu(w.exam.menu)
+
     w.main_toolbar.addAction(w.input_picker.roi_action)
     w.main_toolbar.addAction(w.model_importer.action)
     w.mode_bar.addSeparator()
@@ -133,6 +135,7 @@ def compose_menus(window) -> None:
         w.recording.action,
         w.snapshots.action,
         w.annotate.action,
+        w.exam.confirm_action,
         *w.review_windowing.transport.values(),
     ):
         w.addAction(action)

@@ -39,7 +39,7 @@ class FrameRing:
     def write(self, t: float, image: np.ndarray) -> None:
         with self._lock:
             last = self._items[-1][0] if self._items else None
-        if last is not None and 0 <= t - last < self.min_gap:
+        if last is not None and 0 <= t - last < self.min_gap - 1e-6:
             return  # above max_fps: skipped before the copy
         small = reduce(np.asarray(image), self.max_side)
         with self._lock:

@@ -163,6 +163,7 @@ def _jpeg(frame: np.ndarray, quality: int) -> bytes:
 
 
 def _rgb_frames(frames) -> list[np.ndarray]:
+    """The frames as contiguous H x W x 3 uint8 arrays of one size (ValueError otherwise)."""
     out = []
     for f in frames:
         a = np.ascontiguousarray(np.asarray(f, dtype=np.uint8))
@@ -193,9 +194,19 @@ def clip_dataset(
     """The clip as a Multi-frame True Color Secondary Capture holding every frame.
 
     ``series``: (number, Series Instance UID) to put several clips in one series; by default
-    the clip gets a series of its own."""
-    rgb = _rgb_frames(frames)
-    h, w = rgb[0].shape[:2]
+    the clip gets a series of its own. ``frames`` may be any iterable (each frame is
+    compressed as it comes, so a long clip is never held uncompressed)."""
+    jpegs: list[bytes] = []
+    shape = None
+    for f in frames:
+        a = _rgb_frames([f])[0]
+        if shape is not None and a.shape != shape:
+            raise ValueError("all frames of a clip must have one size")
+        shape = a.shape
+        jpegs.append(_jpeg(a, quality))
+    if shape is None:
+        raise ValueError("a clip needs at least one frame")
+    h, w = shape[:2]
     ds = _base(
         study,
         MF_TRUE_COLOR_SC,
@@ -220,7 +231,7 @@ def clip_dataset(
     ds.BitsAllocated = ds.BitsStored = 8
     ds.HighBit = 7
     ds.PixelRepresentation = 0
-    ds.NumberOfFrames = len(rgb)
+    ds.NumberOfFrames = len(jpegs)
     fps = float(fps) if fps and fps > 0 else 30.0
     ds.FrameTime = f"{1000.0 / fps:.3f}"
     ds.FrameIncrementPointer = 0x00181063  # Frame Time
@@ -228,9 +239,9 @@ def clip_dataset(
     ds.RecommendedDisplayFrameRate = max(1, round(fps))
     ds.LossyImageCompression = "01"
     ds.LossyImageCompressionMethod = "ISO_10918_1"
-    ds.PixelData = encapsulate([_jpeg(a, quality) for a in rgb])
+    ds.PixelData = encapsulate(jpegs)
     ds["PixelData"].VR = "OB"
-    ds.LossyImageCompressionRatio = f"{(h * w * 3 * len(rgb)) / max(1, len(ds.PixelData)):.2f}"
+    ds.LossyImageCompressionRatio = f"{(h * w * 3 * len(jpegs)) / max(1, len(ds.PixelData)):.2f}"
     return _finish(ds, JPEGBaseline8Bit)
 
 

@@ -59,13 +59,14 @@ class Suggestion:
     confidence: float  # share of the recent voting frames times the organs' mean confidence
 
 
-def vote(seg, min_share: float = 0.005) -> tuple[str, ...] | None:
+def vote(seg, pixels: int = 0, min_share: float = 0.005) -> tuple[str, ...] | None:
     """The views this one segmented frame points to (None: no vote). Only frames the
-    training-data gate accepts vote."""
+    training-data gate accepts vote. ``pixels``: the frame's size, to ignore specks under
+    ``min_share`` of it (0: every class present counts). Reads only the per-class areas, so
+    a label map still on the GPU stays there."""
     if seg is None or seg.in_distribution is not True:
         return None
-    total = float(np.prod(seg.labels.shape[:2])) if hasattr(seg, "labels") else 0.0
-    present = {c for c, a in seg.areas.items() if total <= 0 or a / total >= min_share}
+    present = {c for c, a in seg.areas.items() if pixels <= 0 or a / pixels >= min_share}
     for needs, views in _RULES:
         if all(c in present for c in needs):
             return views
@@ -85,8 +86,10 @@ class ViewSuggester:
     def reset(self) -> None:
         self._votes.clear()
 
-    def update(self, seg, done: set[str] | frozenset[str] = frozenset()) -> Suggestion | None:
-        views = vote(seg)
+    def update(
+        self, seg, done: set[str] | frozenset[str] = frozenset(), pixels: int = 0
+    ) -> Suggestion | None:
+        views = vote(seg, pixels)
         conf = 0.0
         if views is not None:
             needs = next(n for n, v in _RULES if v == views)

@@ -170,3 +170,58 @@ def report_pdf(exam: Exam, model: ModelInfo, identity: Identity, deidentified: b
     pdf.set_text_color(180, 0, 0)
     pdf.cell(0, 6, f"SonoLive - {NOT_DIAGNOSTIC}", align="C")
     return bytes(pdf.output())
+
+
+def clip_report_pdf(summary: dict[str, Any], model: ModelInfo, key_image=None) -> bytes:
+    """One page for a processed clip (``process --dicom``): the input, the frames, the
+    classes found, how much of it the training-data check accepted, the key frame, the model
+    and its training data, and "Not for diagnostic use"."""
+    from pathlib import Path
+
+    from fpdf import FPDF
+
+    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.set_title("SonoLive clip report")
+    pdf.set_creator("SonoLive")
+    pdf.add_page()
+    pdf.set_font("helvetica", "B", 16)
+    pdf.cell(
+        0,
+        9,
+        _latin(f"Clip: {Path(str(summary.get('input', ''))).name}"),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.set_text_color(180, 0, 0)
+    pdf.set_font("helvetica", "B", 11)
+    pdf.cell(0, 6, NOT_DIAGNOSTIC, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_font("helvetica", "", 9)
+    frac = summary.get("in_distribution_fraction")
+    lines = [
+        f"{summary.get('frames', 0)} frames, {summary.get('fps', 0)} fps, "
+        f"{summary.get('duration_s', 0)} s",
+        "Frames like the model's training data: "
+        + ("not checked" if frac is None else f"{100 * frac:.0f}%"),
+    ]
+    for name, c in (summary.get("classes") or {}).items():
+        lines.append(f"{name}: present in {c.get('frames_present', c.get('frames', 0))} frames")
+    for ln in lines:
+        pdf.cell(0, 5, _latin(ln), new_x="LMARGIN", new_y="NEXT")
+    if key_image is not None:
+        img = Image.fromarray(key_image)
+        w, h = img.size
+        k = min(120 / w, 120 / h)
+        pdf.image(img, x=pdf.l_margin, y=pdf.get_y() + 2, w=w * k, h=h * k)
+        pdf.set_y(pdf.get_y() + 4 + h * k)
+    pdf.set_font("helvetica", "B", 9)
+    pdf.cell(0, 5, _latin(f"Model: {model.name} {model.version}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", "", 8)
+    statement = (model.training_data or "no training-data statement")[:700]
+    pdf.multi_cell(0, 4, _latin(f"Trained on: {statement}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_y(-18)
+    pdf.set_font("helvetica", "B", 10)
+    pdf.set_text_color(180, 0, 0)
+    pdf.cell(0, 6, f"SonoLive - {NOT_DIAGNOSTIC}", align="C")
+    return bytes(pdf.output())

@@ -107,6 +107,28 @@ class Orthanc:
     def tags(self, instance_id: str) -> dict:
         return self.get(f"/instances/{instance_id}/simplified-tags")
 
+    def add_worklist(self, name: str, patient_id: str, accession: str) -> str:
+        """A scheduled US exam in the modality worklist; returns its Study Instance UID."""
+        from pydicom.dataset import Dataset, FileMetaDataset
+        from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+        wl = Dataset()
+        wl.SpecificCharacterSet = "ISO_IR 192"
+        wl.PatientName, wl.PatientID = name, patient_id
+        wl.PatientBirthDate, wl.PatientSex = "19700203", "F"
+        wl.AccessionNumber, wl.StudyInstanceUID = accession, generate_uid()
+        wl.RequestedProcedureID, wl.RequestedProcedureDescription = "RP1", "eFAST trauma"
+        wl.ReferringPhysicianName = ""
+        sps = Dataset()
+        sps.Modality, sps.ScheduledStationAETitle = "US", "SONOLIVE"
+        sps.ScheduledProcedureStepStartDate = time.strftime("%Y%m%d")
+        sps.ScheduledProcedureStepDescription = "eFAST"
+        wl.ScheduledProcedureStepSequence = [sps]
+        wl.file_meta = FileMetaDataset()
+        wl.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        wl.save_as(self.worklists / f"{accession}.wl", enforce_file_format=False)
+        return str(wl.StudyInstanceUID)
+
 
 @pytest.fixture
 def orthanc(tmp_path_factory):

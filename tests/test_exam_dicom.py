@@ -59,7 +59,7 @@ def _scan(pipeline, view: str, frames: int = 4, seed: int = 1):
     for _ in range(frames):
         r = pipeline.process(src.read(), decide_now=True)
         ring.write(r.frame.timestamp, r.image)
-        s = sugg.update(r.seg)
+        s = sugg.update(r.seg, pixels=r.frame.width * r.frame.height)
     return ring, r, s
 
 
@@ -190,33 +190,12 @@ def test_echo_store_refusals_and_worklist(orthanc, tmp_path, pipeline):  # noqa:
     assert len(inst) == len(out.dicom)
     assert frames_in(orthanc) == out.frames
     # the worklist: a scheduled US exam, found by C-FIND and used as the study's identity
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
-
-    wl = Dataset()
-    wl.SpecificCharacterSet = "ISO_IR 192"
-    wl.PatientName, wl.PatientID, wl.PatientBirthDate, wl.PatientSex = (
-        "Roe^Ann",
-        "W-5",
-        "19700203",
-        "F",
-    )
-    wl.AccessionNumber, wl.StudyInstanceUID = "ACC-WL", generate_uid()
-    wl.RequestedProcedureID, wl.RequestedProcedureDescription = "RP1", "eFAST trauma"
-    wl.ReferringPhysicianName = ""
-    sps = Dataset()
-    sps.Modality, sps.ScheduledStationAETitle = "US", "SONOLIVE"
-    sps.ScheduledProcedureStepStartDate = "20261207"
-    sps.ScheduledProcedureStepDescription = "eFAST"
-    wl.ScheduledProcedureStepSequence = [sps]
-    wl.file_meta = FileMetaDataset()
-    wl.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    wl.save_as(orthanc.worklists / "roe.wl", enforce_file_format=False)
+    uid = orthanc.add_worklist("Roe^Ann", "W-5", "ACC-WL")
     found = find_worklist(dest)
     assert [(i.patient_name, i.patient_id, i.accession) for i in found] == [
         ("Roe^Ann", "W-5", "ACC-WL")
     ]
-    assert found[0].study_uid == wl.StudyInstanceUID
+    assert found[0].study_uid == uid
 
 
 def test_queue_keeps_objects_while_the_pacs_is_down(orthanc, tmp_path, pipeline):  # noqa: F811

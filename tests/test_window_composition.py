@@ -101,7 +101,7 @@ def test_window_holds_only_declared_attributes_and_places_the_controllers_action
     }
     assert attrs and attrs <= _declared(), attrs - _declared()
     menus = {a.menu().objectName(): a.menu() for a in win.menuBar().actions() if a.menu()}
-    assert set(menus) == {"file-menu", "record-menu", "dataset-menu"}
+    assert set(menus) == {"file-menu", "record-menu", "dataset-menu", "exam-menu"}
     file_actions = menus["file-menu"].actions()
     assert win.review_windowing.open_action in file_actions
     assert win.review_windowing.folder_action in file_actions
@@ -120,6 +120,8 @@ def test_window_holds_only_declared_attributes_and_places_the_controllers_action
     assert set(win.review_windowing.transport.values()) <= set(win.actions())
     assert win.docks["review"] is win.review_windowing.dock
     assert win.recording.hook in win.pipeline.frame_hooks
+    assert menus["exam-menu"] is win.exam.menu and win.exam.hook in win.pipeline.frame_hooks
+    assert win.exam.confirm_action in win.actions()
     # the controllers share the one review controller the window made
     assert win.input_picker.review is win.recording.review is win.ood.review is win.review
     win.close()

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from ...models.registry import DEFAULT_MODEL
+from .dicom_options import add_dicom, identity_from
 from .options import add_accel, add_backend, add_trust_code
 
 
@@ -53,6 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="smooth the masks over frames (the live Bedside filter): a steadier clip",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_dicom(p)
     p.set_defaults(func=run)
 
 
@@ -131,6 +133,13 @@ def _run(args: argparse.Namespace, stems: dict[str, str], index: list[dict]) -> 
     from ...inference.torch_device import configure_cpu_threads
 
     configure_cpu_threads()  # as the app and bench do: stages must not fight for the cores
+    identity = None
+    if args.dicom:
+        try:
+            identity = identity_from(args)
+        except ValueError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
     try:
         seg = make_segmenter(
             args.model,
@@ -180,6 +189,17 @@ def _run(args: argparse.Namespace, stems: dict[str, str], index: list[dict]) -> 
             continue
         finally:
             bar.close()
+        if identity is not None:
+            from ...inference.dicom_process import write_process_dicom
+
+            try:
+                dcm = write_process_dicom(s, args.out, seg, identity[0], deidentified=identity[1])
+            except Exception as e:  # noqa: BLE001 - the MP4 and reports stand; DICOM failed
+                failed.append(inp)
+                index.append({"input": name, "ok": False, "reason": f"DICOM not written ({e})"})
+                tqdm.write(f"{name}: DICOM not written ({shown(e)})", file=sys.stderr)
+                continue
+            s.outputs["dicom"] = [str(p) for p in dcm]
         index.append({"input": name, "ok": True, "frames": s.frames, "outputs": s.outputs})
         note = f" (warning: {s.warning})" if s.warning else ""
         tqdm.write(

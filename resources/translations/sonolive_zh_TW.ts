@@ -1137,4 +1137,207 @@
         <translation>未註明</translation>
     </message>
 </context>
+<context>
+    <name>Exam</name>
+    <message>
+        <source>%1 answered the echo</source>
+        <translation>%1 已回應連線測試</translation>
+    </message>
+    <message>
+        <source>%1 objects wait for the PACS (retrying): %2</source>
+        <translation>%1 個物件等待傳送至 PACS（重試中）：%2</translation>
+    </message>
+    <message>
+        <source>%1 scheduled exams</source>
+        <translation>%1 筆排程檢查</translation>
+    </message>
+    <message>
+        <source>Accession</source>
+        <translation>檢查單號</translation>
+    </message>
+    <message>
+        <source>All objects are stored in the PACS</source>
+        <translation>所有物件皆已存入 PACS</translation>
+    </message>
+    <message>
+        <source>Confirm (Enter)</source>
+        <translation>確認（Enter）</translation>
+    </message>
+    <message>
+        <source>Confirm the suggested view</source>
+        <translation>確認建議的切面</translation>
+    </message>
+    <message>
+        <source>De-identified (teaching): no identity, ROI only</source>
+        <translation>去識別化（教學）：無身分資料，僅 ROI</translation>
+    </message>
+    <message>
+        <source>E&amp;xam</source>
+        <translation>檢查(&amp;X)</translation>
+    </message>
+    <message>
+        <source>Family^Given</source>
+        <translation>姓^名</translation>
+    </message>
+    <message>
+        <source>Finding: %1</source>
+        <translation>發現：%1</translation>
+    </message>
+    <message>
+        <source>Finish and send</source>
+        <translation>完成並傳送</translation>
+    </message>
+    <message>
+        <source>Fluid</source>
+        <translation>有積液</translation>
+    </message>
+    <message>
+        <source>Indeterminate</source>
+        <translation>無法判定</translation>
+    </message>
+    <message>
+        <source>LUQ</source>
+        <translation>左上腹 (LUQ)</translation>
+    </message>
+    <message>
+        <source>Left lung</source>
+        <translation>左肺</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <source>New exam</source>
+        <translation>新檢查</translation>
+    </message>
+    <message>
+        <source>No PACS set (PACS settings…)</source>
+        <translation>尚未設定 PACS（PACS 設定…）</translation>
+    </message>
+    <message>
+        <source>No fluid</source>
+        <translation>無積液</translation>
+    </message>
+    <message>
+        <source>No picture yet</source>
+        <translation>尚無影像</translation>
+    </message>
+    <message>
+        <source>No suggestion</source>
+        <translation>無建議</translation>
+    </message>
+    <message>
+        <source>No worklist set (PACS settings…)</source>
+        <translation>尚未設定工作清單（PACS 設定…）</translation>
+    </message>
+    <message>
+        <source>Our AE title</source>
+        <translation>本機 AE 名稱</translation>
+    </message>
+    <message>
+        <source>PACS (AE title@host:port)</source>
+        <translation>PACS（AE 名稱@主機:連接埠）</translation>
+    </message>
+    <message>
+        <source>PACS settings</source>
+        <translation>PACS 設定</translation>
+    </message>
+    <message>
+        <source>PACS settings…</source>
+        <translation>PACS 設定…</translation>
+    </message>
+    <message>
+        <source>Patient</source>
+        <translation>病人</translation>
+    </message>
+    <message>
+        <source>Patient ID</source>
+        <translation>病歷號</translation>
+    </message>
+    <message>
+        <source>Pelvis sagittal</source>
+        <translation>骨盆矢狀切面</translation>
+    </message>
+    <message>
+        <source>Pelvis transverse</source>
+        <translation>骨盆橫切面</translation>
+    </message>
+    <message>
+        <source>Press New exam or a view to start</source>
+        <translation>按「新檢查」或任一切面開始</translation>
+    </message>
+    <message>
+        <source>RUQ</source>
+        <translation>右上腹 (RUQ)</translation>
+    </message>
+    <message>
+        <source>Record this view now (the last seconds and this frame)</source>
+        <translation>立即記錄此切面（最近數秒與目前畫面）</translation>
+    </message>
+    <message>
+        <source>Report written: %1</source>
+        <translation>報告已寫入：%1</translation>
+    </message>
+    <message>
+        <source>Right lung</source>
+        <translation>右肺</translation>
+    </message>
+    <message>
+        <source>Sending %1 objects to %2…</source>
+        <translation>正在傳送 %1 個物件至 %2…</translation>
+    </message>
+    <message>
+        <source>Sliding absent</source>
+        <translation>無肺滑動</translation>
+    </message>
+    <message>
+        <source>Sliding present</source>
+        <translation>有肺滑動</translation>
+    </message>
+    <message>
+        <source>Subxiphoid</source>
+        <translation>劍突下</translation>
+    </message>
+    <message>
+        <source>Suggested: %1 (%2)</source>
+        <translation>建議：%1（%2）</translation>
+    </message>
+    <message>
+        <source>Test connection (C-ECHO)</source>
+        <translation>測試連線（C-ECHO）</translation>
+    </message>
+    <message>
+        <source>Testing…</source>
+        <translation>測試中…</translation>
+    </message>
+    <message>
+        <source>The exam could not be written: %1</source>
+        <translation>無法寫入檢查：%1</translation>
+    </message>
+    <message>
+        <source>Views done %1/%2</source>
+        <translation>已完成切面 %1/%2</translation>
+    </message>
+    <message>
+        <source>Worklist</source>
+        <translation>工作清單</translation>
+    </message>
+    <message>
+        <source>Worklist (AE title@host:port)</source>
+        <translation>工作清單（AE 名稱@主機:連接埠）</translation>
+    </message>
+    <message>
+        <source>Writing the report and the DICOM objects…</source>
+        <translation>正在寫入報告與 DICOM 物件…</translation>
+    </message>
+    <message>
+        <source>eFAST exam</source>
+        <translation>eFAST 檢查</translation>
+    </message>
+    <message>
+        <source>empty: the PACS above</source>
+        <translation>空白：使用上方的 PACS</translation>
+    </message>
+</context>
 </TS>
