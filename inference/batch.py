@@ -7,7 +7,9 @@ For one input (a video file or a DICOM cine) :func:`process_file` writes:
   present, areas in pixels and % of the ROI, confidence (:mod:`.report`) and ``roi``, the
   region of the source picture processed (``[x, y, w, h]``);
 * ``<stem>_summary.json``: frame count, fps, duration, per-class frames present, mean area and
-  mean confidence, the model's name and version, and the processing rate.
+  mean confidence, the model's name and version, and the processing rate. The class figures
+  count only the frames judged like the model's training data (``in_distribution_frames``
+  of them); the per-frame rows keep every frame's raw figures, with ``in_distribution``.
 
 ``<stem>`` is the input's stem, made distinct by :func:`output_names` when inputs share one
 (``x.mp4`` and ``x.mkv`` give ``x_mp4`` and ``x_mkv``). Outputs are written under hidden
@@ -44,7 +46,7 @@ from ..capture.source import EndOfStream, SourceError, as_seekable
 from .ood import fraction_in_distribution
 from .overlay import OverlayStyle
 from .pipeline import Pipeline
-from .report import ReportSummary, csv_header, csv_row, frame_report
+from .report import ReportSummary, csv_header, csv_row, finite, frame_report
 from .segmenter import Segmenter
 
 _END = object()
@@ -71,7 +73,10 @@ class FileSummary:
     roi: list[int] | None = None
     roi_changes: list[dict[str, Any]] = field(default_factory=list)
     in_distribution_fraction: float | None = None  # None: the model has no reference statistics
-    ood_note: str | None = None  # why the frames were not checked against the training data
+    ood_note: str | None = None  # why the frames were not checked, or on what score
+    #: the frames ``classes`` is counted over: those judged like the training data (all
+    #: frames when the model has no reference statistics)
+    in_distribution_frames: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -261,7 +266,7 @@ def process_file(
         result = _process(path, segmenter, style, progress, roi, partial, show_ood, temporal)
         result.outputs = {k: str(v) for k, v in outputs.items()}
         with open(partial["summary"], "w", encoding="utf-8") as f:
-            json.dump(result.as_dict(), f, indent=2)
+            json.dump(finite(result.as_dict()), f, indent=2, allow_nan=False)
         for k, tmp in partial.items():
             os.replace(tmp, outputs[k])
     except BaseException:
@@ -389,17 +394,21 @@ def _process(
         roi_changes=[{"index": i, "roi": r} for i, r in rois],
         in_distribution_fraction=fraction_in_distribution(r["in_distribution"] for r in reports),
         ood_note=segmenter.reference_note,
+        in_distribution_frames=summary.counted_frames,
     )
     with open(outputs["json"], "w", encoding="utf-8") as f:
         json.dump(
-            {
-                "input": str(path),
-                "model": card.name,
-                "model_version": card.version,
-                "fps": result.fps,
-                "frames": reports,
-            },
+            finite(
+                {
+                    "input": str(path),
+                    "model": card.name,
+                    "model_version": card.version,
+                    "fps": result.fps,
+                    "frames": reports,
+                }
+            ),
             f,
             indent=1,
+            allow_nan=False,
         )
     return result

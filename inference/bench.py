@@ -125,6 +125,7 @@ def run_pipeline_bench(
     summary = pipe.stats.summary(everything=True)
     n = pipe.stats.frames
     out: dict[str, Any] = {f: summary[f] for f in FIELDS}
+    out["ood"] = summary["ood"]  # the training-data check's share of "infer"
     out.update(
         fps=round(n / elapsed, 2) if elapsed > 0 and n else 0.0,
         dropped=pipe.dropped - state["drop0"],

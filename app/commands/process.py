@@ -112,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
         index.append({"input": inp, "ok": True, "frames": s.frames, "outputs": s.outputs})
         note = f" (warning: {s.warning})" if s.warning else ""
         tqdm.write(
-            f"{inp}: {s.frames} frames -> {s.outputs['video']} ({s.processing_fps:.1f} fps){note}"
+            f"{inp}: {s.frames} frames -> {s.outputs['video']} ({s.processing_fps:.1f} fps); "
+            f"{_judged(s)}{note}"
         )
     ok = len(args.inputs) - len(failed)
     print(f"{ok} of {len(args.inputs)} inputs processed into {args.out}:", file=sys.stderr)
@@ -125,3 +126,14 @@ def run(args: argparse.Namespace) -> int:
     except OSError as e:
         print(f"cannot write {args.out / 'process_index.json'}: {e.strerror or e}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _judged(s) -> str:
+    """The training-data check's share, in words, for the terminal line."""
+    if s.in_distribution_fraction is None:
+        return "not checked against the training data"
+    n = s.in_distribution_frames or 0
+    return (
+        f"{s.in_distribution_fraction:.0%} of frames like the training data ({n} of {s.frames};"
+        " the summary counts organs on these only)"
+    )
