@@ -218,15 +218,6 @@ def reference_for(
     return ref, None
 
 
-def score_words(ref: ReferenceStats | None, uses_features: bool) -> str:
-    """Which score a model's check uses, in a few words (the gauge's tooltip)."""
-    if ref is None:
-        return "not checked"
-    if ref.deep is not None and uses_features:
-        return "network features + picture statistics"
-    return "picture and output statistics only"
-
-
 @dataclass(frozen=True)
 class GateWords:
     """The words of the lines drawn on the picture; English here, and the app gives the

@@ -181,7 +181,7 @@ class ReferenceStats:
         numbers, OSError when the folder cannot take the file."""
         folder = Path(folder)
         path = folder / REFERENCE_FILE
-        text = json.dumps(self.to_dict(), indent=1, allow_nan=False) + "\n"
+        text = to_json(self.to_dict())
         fd, tmp = tempfile.mkstemp(prefix=".reference.", suffix=".tmp", dir=folder)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -193,6 +193,16 @@ class ReferenceStats:
             Path(tmp).unlink(missing_ok=True)
             raise
         return path
+
+
+def to_json(d: dict[str, Any]) -> str:
+    """One top-level key a line, each value compact (the matrices stay small on disk);
+    finite numbers only (ValueError otherwise)."""
+    lines = [
+        f"{json.dumps(k)}: {json.dumps(v, separators=(',', ':'), allow_nan=False)}"
+        for k, v in d.items()
+    ]
+    return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
 def _oof(n: int, folds: int) -> np.ndarray:
