@@ -196,6 +196,12 @@ def format_table(res: dict[str, Any]) -> str:
     )
     if res.get("note"):
         lines.append(f"note: {res['note']}")
+    if "ood" in res:
+        o = res["ood"]
+        lines.append(
+            f"training-data check (inside infer): p50 {o['p50']:.2f}  p95 {o['p95']:.2f}  "
+            f"p99 {o['p99']:.2f} ms"
+        )
     if "roi" in res:
         r = res["roi"]
         lines.append(
