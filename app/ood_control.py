@@ -10,7 +10,8 @@ Here the window gets:
   every source or model change (the pipeline resets its own flag at the same moments);
 * a gauge in the status line and in the legend: how familiar the picture looks to the model
   (a bar that empties as the score nears and passes the threshold), or "not checked" with the
-  reason when the model has no reference statistics.
+  reason when the model has no reference statistics; its tooltip says which score the model
+  uses (the network's features and the picture statistics, or the statistics only).
 """
 
 from __future__ import annotations
@@ -116,6 +117,14 @@ class OodControl(QObject):
         value = familiarity(seg.ood_score, ref.threshold)
         why = _tr("score %1 (threshold %2)").replace("%1", f"{seg.ood_score:.2f}")
         why = why.replace("%2", f"{ref.threshold:.2f}")
+        # which score this model's check uses (a format that hides the network's inside, or
+        # an older reference.json, has the statistics only)
+        deep = ref.deep is not None and model.ood_features.visible
+        why += " · " + (
+            _tr("network features + picture statistics")
+            if deep
+            else _tr("picture and output statistics only")
+        )
         if result.ood_hidden:
             why += " · " + (_tr("shown anyway") if result.ood_shown_anyway else _tr("hidden"))
         for g in (self.gauge, self.legend_gauge):

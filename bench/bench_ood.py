@@ -1,11 +1,13 @@
 """How often each shipped model judges a picture "like its training data".
 
-For each model: its own held-out data (phantom seed 9000 for the FAST models, the usgra-seg
-validation split for ``nerve-vessel``) and clearly foreign pictures (real linear-probe
-usgra-seg images, made natural-like pictures, black and menu-only scanner screens, phantom
-FAST frames for ``nerve-vessel``). The ``reference`` rows use the statistics shipped in the
-model's folder (``sonolive calibrate``); the other rows refit the same calibration frames on
-one feature group only, to show why the combination was chosen.
+For each model: its own held-out data (phantom seed 9000 for ``fast-lite``, the usgra-seg
+validation split for ``nerve-vessel``), **near-foreign** pictures (real scans of another body
+part: the shared convex lung recordings, whole for ``fast-lite`` and cut to a rectangular,
+linear-like window for the linear-probe ``nerve-vessel``) and clearly foreign pictures (real
+linear-probe usgra-seg images or phantom FAST frames, made natural-like pictures, black and
+menu-only scanner screens). Rows: the shipped ``reference.json`` (features + statistics), its
+statistics part alone (today's score before the feature distance), its feature part alone,
+and max-softmax alone (refit on the calibration frames).
 
     OMP_NUM_THREADS=1 python bench/bench_ood.py --json docs/bench/ood.json
     python bench/bench_ood.py --cards-from docs/bench/ood.json   # copy the figures into the cards
@@ -15,15 +17,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 from sonolive.inference.backends import make_segmenter
-from sonolive.inference.calibrate import features_of, folder_pictures, phantom_pictures
+from sonolive.inference.calibrate import deep_features_of, folder_pictures, phantom_pictures
 from sonolive.inference.ood import feature_names, fit_reference
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "usgra-seg"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from real_data import linear_window, pocus_frames, shared_data  # noqa: E402
+
+SHARED = shared_data() or Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+DATA = SHARED / "usgra-seg"
 
 
 def natural_like(n: int, size: int = 512, seed: int = 7) -> list[np.ndarray]:
@@ -68,19 +75,30 @@ def usgra(split: str) -> list[np.ndarray]:
     return [p for i, p in enumerate(folder_pictures(DATA, split)) if i % 2 == 0]  # no mirrors
 
 
-GROUPS = {
-    "max-softmax": ["max_prob"],
-    "energy": ["energy"],
-    "output statistics": None,  # share_*, max_prob, entropy, energy
-    "picture statistics": ["mean", "std", "dark", "grad_x", "grad_y", "block_cv"]
-    + ["block_cv_spread"],
-}
+def _fractions(ref, feats: dict, part: str) -> dict[str, float]:
+    """Share judged in-distribution per set, by the whole score or one part of it."""
+    out = {}
+    for k, (stats, deep) in feats.items():
+        ok = []
+        for i, f in enumerate(stats):
+            d = deep[i] if deep is not None else None
+            if part == "statistics":
+                s = ref.score(f, None) <= ref.threshold
+            elif part == "features":
+                s = float(ref.deep.distances(d)[0]) <= ref.deep.threshold
+            else:
+                s = ref.in_distribution(ref.score(f, d))
+            ok.append(s)
+        out[k] = float(np.mean(ok))
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--frames", type=int, default=300, help="held-out phantom frames")
     ap.add_argument("--calib-frames", type=int, default=1200)
+    ap.add_argument("--every", type=int, default=10, help="every Nth frame of a lung clip")
+    ap.add_argument("--per-clip", type=int, default=15, help="at most this many per clip")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--cards-from", type=Path, default=None, help="only update the cards")
     args = ap.parse_args()
@@ -91,54 +109,57 @@ def main() -> None:
         "natural-like pictures": natural_like(30),
         "black / menu-only screens": scanner_screens(30),
     }
+    lungs = pocus_frames(SHARED, args.every, args.per_clip)
     results: dict = {}
     for name in ("fast-lite", "nerve-vessel"):
         seg = make_segmenter(name, device="cpu", backend="torch")
         ref = seg.reference
         if name == "nerve-vessel":
-            calib = features_of(seg, folder_pictures(DATA, "train"))
+            calib = deep_features_of(seg, folder_pictures(DATA, "train"))[0]
             sets = {
                 "own held-out (usgra-seg val)": usgra("val"),
+                "near-foreign: real lung, linear window": [linear_window(f) for f in lungs],
                 "phantom FAST frames": list(phantom_pictures(9000, 100)),
             }
         else:
-            calib = features_of(seg, phantom_pictures(0, args.calib_frames))
+            calib = deep_features_of(seg, phantom_pictures(0, args.calib_frames))[0]
             sets = {
                 f"own held-out (phantom seed 9000, {args.frames})": list(
                     phantom_pictures(9000, args.frames)
                 ),
+                "near-foreign: real lung recordings": lungs,
                 "real usgra-seg (linear probe)": usgra("all"),
             }
         sets.update(foreign_common)
-        feats = {k: features_of(seg, v) for k, v in sets.items()}
-        names = feature_names(seg.card.num_classes)
-        rows: dict = {}
-        if ref is not None:
-            rows["reference (all features, shipped)"] = {
-                k: float(np.mean([ref.in_distribution(ref.score(f)) for f in v]))
-                for k, v in feats.items()
-            }
-        for g, cols in GROUPS.items():
-            cols = cols or [c for c in names if c.startswith("share_")] + _OUT
-            idx = [names.index(c) for c in cols]
-            r = fit_reference(calib[:, idx], model=name, num_classes=0, weights_sha256="")
-            rows[g] = {
-                k: float(np.mean([r.in_distribution(r.score(f[idx])) for f in v]))
-                for k, v in feats.items()
-            }
-        results[name] = {"sets": {k: len(v) for k, v in sets.items()}, "in_distribution": rows}
+        feats = {k: deep_features_of(seg, v) for k, v in sets.items()}
+        rows: dict = {"reference (features + statistics, shipped)": _fractions(ref, feats, "")}
+        rows["statistics part alone"] = _fractions(ref, feats, "statistics")
+        if ref.deep is not None:
+            rows["feature part alone"] = _fractions(ref, feats, "features")
+        idx = [feature_names(seg.card.num_classes).index("max_prob")]
+        r = fit_reference(
+            calib[:, idx], model=name, num_classes=0, weights_sha256="", feature_names=["max_prob"]
+        )
+        rows["max-softmax alone"] = {
+            k: float(np.mean([r.in_distribution(r.score(f[idx])) for f in st]))
+            for k, (st, _d) in feats.items()
+        }
+        results[name] = {
+            "sets": {k: len(v) for k, v in sets.items()},
+            "in_distribution": rows,
+            "score": ref.kind,
+        }
         print(f"\n{name} (fraction judged in-distribution)")
         heads = list(sets)
         print("| score | " + " | ".join(heads) + " |")
         print("|---" * (len(heads) + 1) + "|")
         for g, vals in rows.items():
-            print(f"| {g} | " + " | ".join(f"{vals[h]:.2f}" for h in heads) + " |")
+            print(f"| {g} | " + " | ".join(f"{vals[h]:.3f}" for h in heads) + " |")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=1) + "\n")
 
 
-_OUT = ["max_prob", "entropy", "energy"]
 COMMAND = "OMP_NUM_THREADS=1 python bench/bench_ood.py --json docs/bench/ood.json"
 
 
@@ -155,6 +176,7 @@ def update_cards(results: dict) -> None:
         card.accuracy["in_distribution"] = {
             "fraction_judged_in_distribution": {k: round(v, 3) for k, v in rows[key].items()},
             "frames": res["sets"],
+            "score": res.get("score", "statistics"),
             "command": COMMAND,
         }
         card.save(folder / "model.json")

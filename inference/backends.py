@@ -145,11 +145,18 @@ def weights_digest(loaded: LoadedModel) -> str:
 def export_onnx(net: torch.nn.Module, channels: int, size: tuple[int, int]) -> bytes:
     """Export a float32 network to ONNX bytes for a fixed 1 x channels x H x W input.
 
-    Uses the TorchScript-based exporter (``dynamo=False``), which needs no extra package;
+    SonoLive's own U-Net is exported with its pooled features (:mod:`.ood_features`) as a
+    second output, ``features``, for the training-data check. Uses the TorchScript-based exporter (``dynamo=False``), which needs no extra package;
     the dynamo exporter would need ``onnxscript``.
     """
+    from ..models.onnx_net import FEATURES_OUTPUT
+    from .ood_features import WithFeatures, tap_for
+
     buf = io.BytesIO()
     x = torch.zeros(1, channels, *size)
+    names = ["output"]
+    if tap_for(net) is not None:  # SonoLive's U-Net: its pooled features as a second output
+        net, names = WithFeatures(net), ["output", FEATURES_OUTPUT]
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the legacy exporter announces its own deprecation
         torch.onnx.export(
@@ -158,7 +165,7 @@ def export_onnx(net: torch.nn.Module, channels: int, size: tuple[int, int]) -> b
             buf,
             dynamo=False,
             input_names=["input"],
-            output_names=["output"],
+            output_names=names,
             opset_version=ONNX_OPSET,
             do_constant_folding=True,
         )
@@ -174,7 +181,7 @@ def onnx_net_for(loaded: LoadedModel, device: str | torch.device = "cpu") -> tor
     card = loaded.card
     h, w = card.input_size
     dev = "cpu" if torch.device(device).type == "cpu" else "auto"
-    key = f"{weights_digest(loaded)[:40]}-{card.channels}x{h}x{w}-opset{ONNX_OPSET}.onnx"
+    key = f"{weights_digest(loaded)[:40]}-{card.channels}x{h}x{w}-opset{ONNX_OPSET}-feat.onnx"
     path = onnx_cache_dir() / key
     if path.is_file():
         try:

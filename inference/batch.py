@@ -7,7 +7,9 @@ For one input (a video file or a DICOM cine) :func:`process_file` writes:
   present, areas in pixels and % of the ROI, confidence (:mod:`.report`) and ``roi``, the
   region of the source picture processed (``[x, y, w, h]``);
 * ``<stem>_summary.json``: frame count, fps, duration, per-class frames present, mean area and
-  mean confidence, the model's name and version, and the processing rate.
+  mean confidence, the model's name and version, and the processing rate. The class figures
+  count only the frames judged like the model's training data (``in_distribution_frames``
+  of them); the per-frame rows keep every frame's raw figures, with ``in_distribution``.
 
 ``<stem>`` is the input's stem, made distinct by :func:`output_names` when inputs share one
 (``x.mp4`` and ``x.mkv`` give ``x_mp4`` and ``x_mkv``). Outputs are written under unique
@@ -73,7 +75,10 @@ class FileSummary:
     roi: list[int] | None = None
     roi_changes: list[dict[str, Any]] = field(default_factory=list)
     in_distribution_fraction: float | None = None  # None: the model has no reference statistics
-    ood_note: str | None = None  # why the frames were not checked against the training data
+    ood_note: str | None = None  # why the frames were not checked, or on what score
+    #: the frames ``classes`` is counted over: those judged like the training data (all
+    #: frames when the model has no reference statistics)
+    in_distribution_frames: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -392,6 +397,7 @@ def _process(
         roi_changes=[{"index": i, "roi": r} for i, r in rois],
         in_distribution_fraction=fraction_in_distribution(r["in_distribution"] for r in reports),
         ood_note=segmenter.reference_note,
+        in_distribution_frames=summary.counted_frames,
     )
     doc = {
         "input": shown(path),

@@ -125,6 +125,7 @@ def run_pipeline_bench(
     summary = pipe.stats.summary(everything=True)
     n = pipe.stats.frames
     out: dict[str, Any] = {f: summary[f] for f in FIELDS}
+    out["ood"] = summary["ood"]  # the training-data check's share of "infer"
     out.update(
         fps=round(n / elapsed, 2) if elapsed > 0 and n else 0.0,
         dropped=pipe.dropped - state["drop0"],
@@ -195,6 +196,12 @@ def format_table(res: dict[str, Any]) -> str:
     )
     if res.get("note"):
         lines.append(f"note: {res['note']}")
+    if "ood" in res:
+        o = res["ood"]
+        lines.append(
+            f"training-data check (inside infer): p50 {o['p50']:.2f}  p95 {o['p95']:.2f}  "
+            f"p99 {o['p99']:.2f} ms"
+        )
     if "roi" in res:
         r = res["roi"]
         lines.append(

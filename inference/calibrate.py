@@ -1,7 +1,9 @@
 """Reference statistics for a model from its training data (``sonolive calibrate``); Qt-free.
 
 The model runs through the real :class:`~.segmenter.Segmenter` (any backend: safetensors,
-ONNX, TorchScript), so the features are exactly those the live gate computes.
+ONNX, TorchScript), so the features are exactly those the live gate computes: the picture
+and output statistics always, the network's pooled features where it shows them
+(:mod:`.ood_features`). Only training frames are used; thresholds are out of fold.
 """
 
 from __future__ import annotations
@@ -22,15 +24,27 @@ def as_rgb(img: np.ndarray) -> np.ndarray:
 
 
 def features_of(seg: Segmenter, pictures: Iterable[np.ndarray]) -> np.ndarray:
-    """One feature row per picture, as the live gate computes it."""
-    rows = []
+    """One statistics row per picture, as the live gate computes it."""
+    return deep_features_of(seg, pictures)[0]
+
+
+def deep_features_of(
+    seg: Segmenter, pictures: Iterable[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Statistics rows and pooled-feature rows (None where the network hides its inside),
+    one per picture, from the same forward pass the live gate reads them from."""
+    rows, deep = [], []
     for img in pictures:
         x = seg.preprocess(as_rgb(img))
-        pic, small = seg.ood_inputs(x, seg.infer(x), force=True)
+        pic, small, d = seg.ood_inputs(x, seg.infer(x), force=True)
         if seg.device.type == "cuda":
             torch.cuda.synchronize(seg.device)  # the copies to the host are non-blocking
         rows.append(frame_features(pic, small, seg.card.output, out_stride=1))
-    return np.stack(rows)
+        deep.append(None if d is None else d.detach().cpu().numpy().reshape(-1).astype(np.float64))
+    if not rows:
+        return np.zeros((0, 0)), None
+    has = all(d is not None for d in deep)
+    return np.stack(rows), np.stack(deep) if has else None
 
 
 def phantom_pictures(seed: int, frames: int, size: int = 512) -> Iterator[np.ndarray]:
@@ -69,8 +83,11 @@ def calibrate(
     if model.path is None:
         raise ValueError(f"{seg.card.name}: the model has no folder to store statistics in")
     digest = weights_fingerprint(Path(model.path) / seg.card.weights)
+    stats, deep = deep_features_of(seg, pictures)
     return fit_reference(
-        features_of(seg, pictures),
+        stats,
+        deep=deep,
+        layers=seg.ood_features.layers,
         model=seg.card.name,
         num_classes=seg.card.num_classes,
         weights_sha256=digest,

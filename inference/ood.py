@@ -25,10 +25,8 @@ share of the calibration frames (1% by default), measured out of fold.
 from __future__ import annotations
 
 import hashlib
-import json
-import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +34,17 @@ import cv2
 import numpy as np
 import torch
 
+from .ood_reference import (  # noqa: F401 - the check's public names, in one place
+    FORMAT_VERSION,
+    REFERENCE_FILE,
+    SCORE_BOTH,
+    SCORE_STATS,
+    ReferenceStats,
+    ReferenceStatsError,
+    fit_reference,
+    load_reference,
+)
 from .text import HERSHEY, ascii_fold, can_draw, draw_text_px, put_halo_text, text_width
-
-REFERENCE_FILE = "reference.json"
-FORMAT_VERSION = 1
 
 _PICTURE = ("mean", "std", "dark", "grad_x", "grad_y", "block_cv", "block_cv_spread")
 _OUTPUT = ("max_prob", "entropy", "energy")
@@ -48,10 +53,6 @@ _OUTPUT = ("max_prob", "entropy", "energy")
 def feature_names(num_classes: int) -> list[str]:
     """Names of the features, in order, for a model with ``num_classes`` outputs."""
     return [*_PICTURE, *(f"share_{i}" for i in range(num_classes)), *_OUTPUT]
-
-
-class ReferenceStatsError(ValueError):
-    """Reference statistics that cannot be used; the message names the file and says why."""
 
 
 def _host(t: torch.Tensor | np.ndarray) -> np.ndarray:
@@ -113,182 +114,6 @@ def weights_fingerprint(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
-@dataclass
-class ReferenceStats:
-    """Training-set statistics of :func:`frame_features` and the alarm threshold."""
-
-    model: str
-    num_classes: int
-    weights_sha256: str
-    features: list[str]
-    mean: np.ndarray  # F
-    whiten: np.ndarray  # F x F: distance = |whiten @ (f - mean)|
-    threshold: float
-    false_alarm_rate: float
-    frames: int
-    data: str = ""
-    command: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def score(self, features: np.ndarray) -> float:
-        """Mahalanobis distance of one frame's features from the training mean."""
-        z = self.whiten @ (np.asarray(features, np.float64) - self.mean)
-        return float(np.sqrt(z @ z / len(z)))
-
-    def in_distribution(self, score: float) -> bool:
-        return bool(score <= self.threshold)
-
-    # ---- disk --------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "format": FORMAT_VERSION,
-            "kind": "sonolive-ood-reference",
-            "model": self.model,
-            "num_classes": self.num_classes,
-            "weights_sha256": self.weights_sha256,
-            "features": self.features,
-            "mean": [float(v) for v in self.mean],
-            "whiten": [[float(v) for v in row] for row in self.whiten],
-            "threshold": float(self.threshold),
-            "false_alarm_rate": self.false_alarm_rate,
-            "frames": self.frames,
-            "data": self.data,
-            "command": self.command,
-            **({"extra": self.extra} if self.extra else {}),
-        }
-
-    def save(self, folder: str | Path) -> Path:
-        path = Path(folder) / REFERENCE_FILE
-        path.write_text(json.dumps(self.to_dict(), indent=1) + "\n", encoding="utf-8")
-        return path
-
-
-def _fit(x: np.ndarray, shrink: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and whitening matrix of standardised features, covariance shrunk to identity
-    (few frames, correlated features)."""
-    f = x.shape[1]
-    mu = x.mean(0)
-    sd = x.std(0) + 1e-6
-    z = (x - mu) / sd
-    cov = (1 - shrink) * np.cov(z, rowvar=False) + shrink * np.eye(f)
-    vals, vecs = np.linalg.eigh(cov)
-    return mu, (vecs / np.sqrt(np.maximum(vals, 1e-6))).T / sd
-
-
-def _dist(mu: np.ndarray, w: np.ndarray, x: np.ndarray) -> np.ndarray:
-    z = (x - mu) @ w.T
-    return np.sqrt((z * z).sum(1) / x.shape[1])
-
-
-def fit_reference(
-    feats: np.ndarray,
-    *,
-    model: str,
-    num_classes: int,
-    weights_sha256: str,
-    false_alarm_rate: float = 0.01,
-    data: str = "",
-    command: str = "",
-    folds: int = 3,
-) -> ReferenceStats:
-    """Statistics from all frames; the threshold from out-of-fold distances.
-
-    Each frame's distance is measured from statistics fitted without its fold (in-sample
-    distances are too small, so a threshold set on them would flag more than the stated
-    rate). Consecutive pairs stay in one fold: a folder's image and its mirror come as a pair.
-    """
-    feats = np.asarray(feats, np.float64)
-    n = len(feats)
-    if n < 30:
-        raise ValueError(f"calibration needs at least 30 frames, got {n}")
-    fold = (np.arange(n) // 2) % folds
-    oof = np.empty(n)
-    for k in range(folds):
-        test = fold == k
-        mu, w = _fit(feats[~test])
-        oof[test] = _dist(mu, w, feats[test])
-    mu, w = _fit(feats)
-    return ReferenceStats(
-        model=model,
-        num_classes=num_classes,
-        weights_sha256=weights_sha256,
-        features=feature_names(num_classes),
-        mean=mu,
-        whiten=w,
-        threshold=float(np.quantile(oof, 1.0 - false_alarm_rate)),
-        false_alarm_rate=false_alarm_rate,
-        frames=n,
-        data=data,
-        command=command,
-    )
-
-
-def load_reference(
-    folder: str | Path, *, model: str, num_classes: int, weights_sha256: str | None
-) -> ReferenceStats | None:
-    """The model's reference statistics, or None when the folder has none.
-
-    Raises :class:`ReferenceStatsError` naming the file when it is corrupt, has the wrong
-    feature size, holds NaN, or belongs to another model.
-    """
-    path = Path(folder) / REFERENCE_FILE
-    if not path.is_file():
-        return None
-    where = str(path)
-    try:
-        d = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ReferenceStatsError(f"{where}: not readable reference statistics ({e})") from e
-    if not isinstance(d, dict) or d.get("kind") != "sonolive-ood-reference":
-        raise ReferenceStatsError(f"{where}: not a SonoLive reference-statistics file")
-    names = feature_names(num_classes)
-    if d.get("model") != model or (
-        weights_sha256 is not None and d.get("weights_sha256") != weights_sha256
-    ):
-        raise ReferenceStatsError(
-            f"{where}: these statistics belong to another model "
-            f"({d.get('model')!r}, other weights); run 'sonolive calibrate --model {model}'"
-        )
-    try:
-        mean = np.asarray(d["mean"], np.float64)
-        whiten = np.asarray(d["whiten"], np.float64)
-        thr = float(d["threshold"])
-        far = float(d.get("false_alarm_rate", 0.01))
-        frames = int(d.get("frames", 0))
-    except (KeyError, TypeError, ValueError) as e:
-        raise ReferenceStatsError(f"{where}: incomplete reference statistics ({e})") from e
-    if (
-        d.get("features") != names
-        or mean.shape != (len(names),)
-        or whiten.shape
-        != (
-            len(names),
-            len(names),
-        )
-    ):
-        raise ReferenceStatsError(
-            f"{where}: wrong feature size ({mean.shape[0] if mean.ndim == 1 else '?'} features, "
-            f"this model needs {len(names)})"
-        )
-    if not (np.isfinite(mean).all() and np.isfinite(whiten).all() and math.isfinite(thr)):
-        raise ReferenceStatsError(f"{where}: the statistics hold NaN or infinite values")
-    if thr <= 0:
-        raise ReferenceStatsError(f"{where}: the threshold must be positive, not {thr}")
-    return ReferenceStats(
-        model=model,
-        num_classes=num_classes,
-        weights_sha256=str(d.get("weights_sha256", "")),
-        features=names,
-        mean=mean,
-        whiten=whiten,
-        threshold=thr,
-        false_alarm_rate=far,
-        frames=frames,
-        data=str(d.get("data", "")),
-        command=str(d.get("command", "")),
-    )
-
-
 class OodGate:
     """Hysteresis in time: hide after ``hold_s`` of foreign frames, show after ``hold_s`` of
     familiar ones, so one odd frame never blinks the overlay. Qt-free; times in seconds."""
@@ -345,28 +170,50 @@ def fraction_in_distribution(flags: Iterable[bool | None]) -> float | None:
     return round(sum(vals) / len(vals), 4) if vals else None
 
 
-def reference_for(model: Any) -> tuple[ReferenceStats | None, str | None]:
+def reference_for(
+    model: Any, features_hidden: str | None = None
+) -> tuple[ReferenceStats | None, str | None]:
     """Reference statistics for a :class:`~sonolive.models.loader.LoadedModel`, and a note.
 
     Never raises: a model without statistics, or with unusable ones, runs ungated, and the
-    note (one plain line, shown once) says so.
+    note (one plain line, shown once) says so. The note also says when the check uses the
+    picture and output statistics only: ``features_hidden`` (why the network's features
+    cannot be read here, None when they can), or a ``reference.json`` from before the
+    feature distance (it keeps working, on its old score).
     """
     card = model.card
     folder = getattr(model, "path", None)
     if folder is None:
         return None, f"{card.name}: no reference statistics; the overlay is not gated"
-    wpath = Path(folder) / card.weights
     try:
+        wpath = Path(folder) / card.weights
         digest = weights_fingerprint(wpath) if wpath.is_file() else None
         ref = load_reference(
             folder, model=card.name, num_classes=card.num_classes, weights_sha256=digest
         )
-    except (ReferenceStatsError, OSError) as e:
-        return None, f"{e} - running without the training-data check"
+    except Exception as e:  # noqa: BLE001 - any problem: ungated, with the note
+        msg = " ".join(str(e).split())[:300] or type(e).__name__
+        return None, f"{msg} - running without the training-data check"
     if ref is None:
         return None, (
             f"{card.name}: no reference statistics ({REFERENCE_FILE}); the overlay is shown "
             f"without the training-data check. Run 'sonolive calibrate --model {card.name}'."
+        )
+    if ref.format < FORMAT_VERSION:
+        return ref, (
+            f"{card.name}: {REFERENCE_FILE} is from an older SonoLive; the training-data check "
+            "uses picture and output statistics only. Run "
+            f"'sonolive calibrate --model {card.name}' to add the network's features."
+        )
+    if ref.deep is not None and features_hidden:
+        return ref, (
+            f"{card.name}: the training-data check uses picture and output statistics only "
+            f"here ({features_hidden})"
+        )
+    if ref.deep is None:
+        why = f" ({features_hidden})" if features_hidden else ""
+        return ref, (
+            f"{card.name}: the training-data check uses picture and output statistics only{why}"
         )
     return ref, None
 

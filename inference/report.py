@@ -83,14 +83,35 @@ class _ClassTotals:
 
 @dataclass
 class ReportSummary:
-    """Accumulates frame reports into per-class totals for a clip's summary."""
+    """Accumulates frame reports into per-class totals for a clip's summary.
+
+    Frames judged unlike the model's training data (``in_distribution`` False) are counted
+    apart and add nothing to the class totals: the summary never reports an organ present,
+    its area or its confidence from them (their rows keep the raw figures, marked). Frames
+    without a verdict (a model without reference statistics) count as they are.
+    """
 
     class_names: Sequence[str]
     frames: int = 0
     totals: dict[str, _ClassTotals] = field(default_factory=dict)
+    #: frames judged unlike the training data, left out of the class totals
+    ood_frames: int = 0
+    #: frames that had a verdict at all (0: the model is not gated)
+    judged_frames: int = 0
+
+    @property
+    def counted_frames(self) -> int:
+        """The frames the class figures are counted over (the in-distribution ones)."""
+        return self.frames - self.ood_frames
 
     def add(self, report: dict[str, Any]) -> None:
         self.frames += 1
+        verdict = report.get("in_distribution")
+        if verdict is not None:
+            self.judged_frames += 1
+        if verdict is False:
+            self.ood_frames += 1
+            return
         for name in report["classes_present"]:
             t = self.totals.setdefault(name, _ClassTotals())
             t.frames += 1
@@ -99,14 +120,16 @@ class ReportSummary:
             t.confidence += report["confidence"][name]
 
     def per_class(self) -> dict[str, dict[str, float | int]]:
-        """For every class: frames present, and mean area and confidence over those frames."""
+        """For every class: frames present among the counted frames, and mean area and
+        confidence over those frames."""
         out: dict[str, dict[str, float | int]] = {}
+        counted = self.counted_frames
         for name in self.class_names:
             t = self.totals.get(name, _ClassTotals())
             n = max(1, t.frames)
             out[name] = {
                 "frames_present": t.frames,
-                "fraction_present": round(t.frames / self.frames, 4) if self.frames else 0.0,
+                "fraction_present": round(t.frames / counted, 4) if counted else 0.0,
                 "mean_area_px": round(t.area_px / n, 2) if t.frames else 0.0,
                 "mean_area_pct": round(t.area_pct / n, 4) if t.frames else 0.0,
                 "mean_confidence": round(t.confidence / n, 4) if t.frames else None,

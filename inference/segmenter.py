@@ -155,8 +155,13 @@ class Segmenter:
         self._device_route = DeviceRoute(self) if route == "device" else None
         self._ood_host: torch.Tensor | None = None  # pinned host side of the check's inputs
         from .ood import reference_for
+        from .ood_features import Features, hidden_reason
 
-        self.reference, self.reference_note = reference_for(model)
+        #: the pooled features the network hands over in its forward pass (.ood_features)
+        self.ood_features = Features(self.net)
+        hidden = None if self.ood_features.visible else hidden_reason(self.net, backend)
+        self.reference, self.reference_note = reference_for(model, hidden)
+        self.ood_ms = 0.0  # the last frame's training-data check, in milliseconds
         apply_accel(self, Accel.of(accel))  # last: its first run uses the segmenter as built
 
     # ---- the route -----------------------------------------------------------
@@ -211,41 +216,50 @@ class Segmenter:
         timings.preprocess = (time.perf_counter() - t0) * 1000
         return x
 
-    def ood_inputs(
-        self, x: torch.Tensor, out: torch.Tensor, force: bool = False
-    ) -> tuple[torch.Tensor, torch.Tensor] | None:
-        """What the training-data check reads: the input back on the 0-1 scale and every 4th
-        output pixel, on their way to the host. On CUDA this is a non-blocking copy into a
-        pinned buffer that the frame's one sync completes, so the check adds no sync of its
-        own. Call it before that sync; None when the model has no reference statistics (unless
-        ``force``: calibration computes them)."""
+    def ood_inputs(self, x: torch.Tensor, out: torch.Tensor, force: bool = False) -> tuple | None:
+        """What the training-data check reads: the input back on the 0-1 scale, every 4th
+        output pixel and the features the network pooled in this forward pass (None where
+        its inside is hidden), on their way to the host. On CUDA this is a non-blocking copy
+        into a pinned buffer that the frame's one sync completes, so the check adds no sync
+        of its own. Call it right after the forward pass, before that sync; None when the
+        model has no reference statistics (unless ``force``: calibration computes them)."""
+        deep = self.ood_features.take()
         if self.reference is None and not force:
             return None
         with torch.inference_mode():
             pic = x.detach().float() * self.std + self.mean
             small = out[..., ::4, ::4].float()
             if not self.on_cuda:
-                return pic, small
-            n = pic.numel()
-            packed = torch.cat([pic.flatten(), small.flatten()])
+                return pic, small, deep
+            parts = [pic.flatten(), small.flatten()]
+            if deep is not None:
+                parts.append(deep.flatten().to(pic.device))
+            n, m = pic.numel(), pic.numel() + small.numel()
+            packed = torch.cat(parts)
             if self._ood_host is None or self._ood_host.numel() != packed.numel():
                 self._ood_host = torch.empty(packed.numel(), dtype=torch.float32).pin_memory()
             self._ood_host.copy_(packed, non_blocking=True)
-            return self._ood_host[:n].view(pic.shape), self._ood_host[n:].view(small.shape)
+            h = self._ood_host
+            return (
+                h[:n].view(pic.shape),
+                h[n:m].view(small.shape),
+                h[m:] if deep is not None else None,
+            )
 
-    def judge(
-        self, seg: Segmentation, staged: tuple[torch.Tensor, torch.Tensor] | None
-    ) -> Segmentation:
+    def judge(self, seg: Segmentation, staged: tuple | None) -> Segmentation:
         """Fill ``seg.ood_score`` and ``seg.in_distribution`` from :meth:`ood_inputs` (after the
-        frame's sync); left None without statistics."""
+        frame's sync); left None without statistics. Times itself in :attr:`ood_ms`."""
         if staged is None:
+            self.ood_ms = 0.0
             return seg
         from .ood import frame_features
 
-        feats = frame_features(staged[0], staged[1], self.card.output, out_stride=1)
-        score = self.reference.score(feats)
-        seg.ood_score = round(score, 4)
-        seg.in_distribution = self.reference.in_distribution(score)
+        t0 = time.perf_counter()
+        pic, small, deep = staged
+        feats = frame_features(pic, small, self.card.output, out_stride=1)
+        vec = None if deep is None else deep.numpy().reshape(-1)
+        seg.ood_score, seg.in_distribution = self.reference.decide(feats, vec)
+        self.ood_ms = (time.perf_counter() - t0) * 1000 + self.ood_features.ms
         return seg
 
     def clean(self, x: torch.Tensor, out: torch.Tensor, smoother: Smoother | None) -> torch.Tensor:
@@ -345,6 +359,7 @@ class Segmenter:
         staged = self.ood_inputs(x, out)  # before postprocess's sync
         out = self.clean(x, out, smoother)
         seg = self.judge(self.postprocess(out, (frame.height, frame.width)), staged)
+        tm.ood = self.ood_ms
         # on CUDA the work is asynchronous until the single sync in postprocess, so the
         # inference stage is charged with everything up to that sync (and on the CPU the
         # label map's resize counts as inference too)

@@ -29,6 +29,8 @@ class Timings:
     infer: float = 0.0
     compose: float = 0.0
     handoff: float = 0.0
+    #: the training-data check's own cost (its features, hooks and score), inside ``infer``
+    ood: float = 0.0
     t_enter: float = 0.0
     total: float = 0.0
 
@@ -93,4 +95,4 @@ class LatencyStats:
                 if everything and self._all is not None
                 else [t for _, t in self._recent]
             )
-        return {f: percentiles([getattr(t, f) for t in rows]) for f in FIELDS}
+        return {f: percentiles([getattr(t, f) for t in rows]) for f in (*FIELDS, "ood")}

@@ -6,12 +6,14 @@ at module level, so the rest of SonoLive works without it.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
+FEATURES_OUTPUT = "features"
 ONNX_EXTRA_MESSAGE = "ONNX models need the optional 'onnx' extra: pip install 'sonolive[onnx]'"
 
 
@@ -75,12 +77,28 @@ class OnnxNet(nn.Module):
                 f"the ONNX model's input is {inputs[0].type}; it needs float or float16 pixels"
             )
         self._in_type = _NP_TYPES[inputs[0].type]
-        self.output_name = self.session.get_outputs()[0].name
+        outputs = self.session.get_outputs()
+        self.output_name = outputs[0].name
+        #: SonoLive's own exports also give the network's pooled features (a second output
+        #: named ``features``, read by the training-data check); others give only the maps
+        self.has_features = any(o.name == FEATURES_OUTPUT for o in outputs[1:])
+        self.feature_layers = [FEATURES_OUTPUT] if self.has_features else None
+        self._names = [self.output_name, *([FEATURES_OUTPUT] if self.has_features else [])]
+        self._features = threading.local()
         self.providers = self.session.get_providers()
+
+    def take_features(self) -> torch.Tensor | None:
+        """This thread's features of the last forward pass (``1 x F``), once."""
+        v = getattr(self._features, "last", None)
+        self._features.last = None
+        return v
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         arr = x.detach().to("cpu").numpy().astype(self._in_type, copy=False)
-        out = self.session.run([self.output_name], {self.input_name: np.ascontiguousarray(arr)})[0]
+        res = self.session.run(self._names, {self.input_name: np.ascontiguousarray(arr)})
+        out = res[0]
+        if self.has_features:
+            self._features.last = torch.from_numpy(res[1]).float().reshape(1, -1)
         y = torch.from_numpy(out)
         if y.dtype != x.dtype or x.device.type != "cpu":
             y = y.to(x.device, x.dtype)

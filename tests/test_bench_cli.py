@@ -43,7 +43,11 @@ def test_bench_accel_records_what_ran(tmp_path, capsys):
     assert _main_within([*argv, "--json", str(js)], 120) == 0
     res = json.loads(js.read_text())
     assert res["accel"] == "off" and "CUDA graphs" in res["accel_note"] and res["frames"] > 0
-    assert "runs eagerly" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "runs eagerly" in out
+    # the training-data check ran on every frame and its own cost is in the JSON
+    assert set(res["ood"]) == {"p50", "p95", "p99"} and res["ood"]["p50"] > 0
+    assert "training-data check (inside infer)" in out
 
 
 def test_bench_ends_when_drops_leave_too_few_frames(lite_model):

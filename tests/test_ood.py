@@ -125,7 +125,7 @@ def _write_clip(path: Path, frames: list[np.ndarray]) -> Path:
     return path
 
 
-def test_process_writes_the_training_data_check(tmp_path, phantom_frames, real_images):
+def test_process_writes_the_training_data_check(tmp_path, phantom_frames, real_images, capsys):
     import csv
 
     import cv2
@@ -137,11 +137,23 @@ def test_process_writes_the_training_data_check(tmp_path, phantom_frames, real_i
     foreign = _write_clip(tmp_path / "lung.mp4", scans)
     fast = ["--device", "cpu", "--backend", "torch", "--no-progress"]
     assert main(["process", str(own), str(foreign), "-o", str(tmp_path / "a"), *fast]) == 0
+    said = capsys.readouterr().out
+    assert "100% of frames like the training data (8 of 8;" in said
+    assert f"0% of frames like the training data (0 of {len(real_images)};" in said
     assert main(["process", str(foreign), "-o", str(tmp_path / "b"), "--show-ood", *fast]) == 0
     for stem, want in (("own", 1.0), ("lung", 0.0)):
         summary = json.loads((tmp_path / "a" / f"{stem}_summary.json").read_text())
         assert summary["in_distribution_fraction"] == pytest.approx(want)
         rows = json.loads((tmp_path / "a" / f"{stem}_frames.json").read_text())["frames"]
+        # organs are counted over the familiar frames only; the rows keep the raw figures
+        assert summary["in_distribution_frames"] == (len(rows) if want else 0)
+        present = {k: v["frames_present"] for k, v in summary["classes"].items()}
+        if want:
+            assert sum(present.values()) > 0
+        else:
+            assert set(present.values()) == {0}, present
+            assert all(v["mean_confidence"] is None for v in summary["classes"].values())
+            assert any(r["classes_present"] for r in rows), "the rows keep the raw figures"
         assert all(r["in_distribution"] is (want == 1.0) for r in rows)
         assert all(isinstance(r["ood_score"], float) for r in rows)
         with open(tmp_path / "a" / f"{stem}_frames.csv", newline="") as f:
@@ -179,5 +191,7 @@ def test_calibrate_command_on_an_imported_torchscript_model(tmp_path, lite_model
     assert main([*args, "--size", "256", "--trust-code"]) == 0
     assert "reference statistics from 40 frames" in capsys.readouterr().out
     seg = Segmenter(load_model(folder, trust_code=True), device="cpu")
-    assert seg.reference is not None and seg.reference_note is None
+    assert seg.reference is not None
+    # TorchScript hides the network's inside: the note says which score the check uses
+    assert "statistics only (TorchScript" in seg.reference_note
     assert seg.segment_pixels(np.zeros((256, 256, 3), np.uint8)).in_distribution is False

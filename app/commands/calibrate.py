@@ -41,6 +41,12 @@ def run(args: argparse.Namespace) -> int:
     from ...inference.calibrate import calibrate, folder_pictures, phantom_pictures
     from ...models.datasets import DataError
 
+    if not 0 < args.false_alarm_rate < 0.5:
+        print(
+            f"error: --false-alarm-rate must be between 0 and 0.5, not {args.false_alarm_rate}",
+            file=sys.stderr,
+        )
+        return 2
     try:
         seg = torch_segmenter(args)
     except Exception as e:  # noqa: BLE001 - one plain line, no traceback
@@ -59,9 +65,16 @@ def run(args: argparse.Namespace) -> int:
     except (DataError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    path = ref.save(seg.torch_model.path)
+    folder = Path(seg.torch_model.path)
+    try:
+        path = ref.save(folder)  # atomic: a fresh file renamed over the old one (or a link)
+    except (OSError, ValueError) as e:
+        why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        print(f"error: cannot write {folder / 'reference.json'}: {why}", file=sys.stderr)
+        return 2
     print(
         f"{seg.card.name}: reference statistics from {ref.frames} frames ({where}); "
-        f"threshold {ref.threshold:.3f} flags {ref.false_alarm_rate:.0%} of them -> {path}"
+        f"score: {ref.kind}; threshold {ref.threshold:.3f} flags "
+        f"{ref.false_alarm_rate:.0%} of them -> {path}"
     )
     return 0

@@ -203,7 +203,8 @@ def _run(args: argparse.Namespace, stems: dict[str, str], index: list[dict]) -> 
         index.append({"input": name, "ok": True, "frames": s.frames, "outputs": s.outputs})
         note = f" (warning: {s.warning})" if s.warning else ""
         tqdm.write(
-            f"{name}: {s.frames} frames -> {s.outputs['video']} ({s.processing_fps:.1f} fps){note}"
+            f"{name}: {s.frames} frames -> {s.outputs['video']} ({s.processing_fps:.1f} fps); "
+            f"{_judged(s)}{note}"
         )
     ok = len(args.inputs) - len(failed)
     print(f"{ok} of {len(args.inputs)} inputs processed into {shown(args.out)}:", file=sys.stderr)
@@ -212,3 +213,14 @@ def _run(args: argparse.Namespace, stems: dict[str, str], index: list[dict]) -> 
         print(f"  {e['input']}: {done or 'failed: ' + e['reason']}", file=sys.stderr)
     _write_index(args.out, index)
     return 1 if failed else 0
+
+
+def _judged(s) -> str:
+    """The training-data check's share, in words, for the terminal line."""
+    if s.in_distribution_fraction is None:
+        return "not checked against the training data"
+    n = s.in_distribution_frames or 0
+    return (
+        f"{s.in_distribution_fraction:.0%} of frames like the training data ({n} of {s.frames};"
+        " the summary counts organs on these only)"
+    )

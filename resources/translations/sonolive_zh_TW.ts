@@ -488,6 +488,16 @@
         <translation>分數 %1（門檻值 %2）</translation>
     </message>
     <message>
+        <location filename="../../app/ood_control.py" line="123"/>
+        <source>network features + picture statistics</source>
+        <translation>網路特徵＋影像統計</translation>
+    </message>
+    <message>
+        <location filename="../../app/ood_control.py" line="125"/>
+        <source>picture and output statistics only</source>
+        <translation>僅影像與輸出統計</translation>
+    </message>
+    <message>
         <location filename="../../app/ood_control.py" line="120"/>
         <source>shown anyway</source>
         <translation>仍顯示</translation>
