@@ -33,7 +33,7 @@ import cv2
 import numpy as np
 
 from .frame import Frame
-from .roi_map import flat_share, grow, keep_mask, picture, speckle
+from .roi_map import crisp, flat_share, grow, keep_mask, picture, speckle
 
 Roi = tuple[int, int, int, int]
 MOTION, TEXTURE = "motion", "texture"
@@ -225,9 +225,10 @@ class RoiDetector:
         like = (rng > max(2, self.noise // 2)) | (fg & ~flat) | (m > 0)
         gx0, gy0, gx1, gy1 = grow([x, y, x + w, y + h], like)
         H, W = self._shape
-        # chrome: not the background and flat around (a bar, a menu, text on a flat ground,
-        # a clock); a fragment of the picture beyond the hull is not chrome
-        chrome = fg & flat & ~self._large_live(last)
+        # chrome: not the background, flat around and by a sharp edge (a bar, a menu, text
+        # on a flat ground, a clock); a fragment of the picture beyond the hull, or a dim
+        # smooth stretch of it, is not chrome
+        chrome = fg & flat & crisp(self._recent[-1]) & ~self._large_live(last)
         chrome[gy0:gy1, gx0:gx1] = False
         if int(chrome.sum()) < max(8, 0.0005 * chrome.size):
             return (0, 0, W, H)  # no chrome around it: the clip is already just the picture

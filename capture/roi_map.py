@@ -33,6 +33,16 @@ def flat_share(small: np.ndarray) -> np.ndarray:
     return cv2.blur(eq, (5, 5))
 
 
+def crisp(small: np.ndarray, step: float = 48.0) -> np.ndarray:
+    """Samples within two of a sharp edge (a jump of ``step`` grey levels between
+    neighbours): the border of a bar or a menu, a text stroke."""
+    g = small.astype(np.int16)
+    jump = np.zeros(g.shape, np.uint8)
+    jump[:, :-1] |= np.abs(g[:, 1:] - g[:, :-1]) >= step
+    jump[:-1, :] |= np.abs(g[1:, :] - g[:-1, :]) >= step
+    return cv2.dilate(jump, np.ones((5, 5), np.uint8)) > 0
+
+
 def speckle(small: np.ndarray, *, energy: float = 1.5, flat: float = 0.3) -> np.ndarray:
     """Samples in speckle-like texture (bool): busy around, almost no flat samples."""
     f = small.astype(np.float32)
@@ -105,4 +115,4 @@ def keep_mask(live: np.ndarray, tex: np.ndarray, min_area: float) -> np.ndarray:
     return cv2.dilate(hull, np.ones((3, 3), np.uint8))
 
 
-__all__ = ["flat_share", "grow", "keep_mask", "large_parts", "picture", "speckle"]
+__all__ = ["crisp", "flat_share", "grow", "keep_mask", "large_parts", "picture", "speckle"]
