@@ -1,25 +1,27 @@
-"""Find the ultrasound image (sector or rectangle) inside a scanner's video output.
+"""Find the ultrasound picture (a fan or a rectangle) inside a scanner's video output.
 
-A scanner's screen is mostly still chrome (menus, depth scale, logo, burned-in patient text)
-around the live image, which changes every frame (speckle, probe motion). So the image is
-the *large region that keeps changing*, drawn on a uniform background:
+A scanner's screen is mostly still chrome (menus, bars, a depth scale, burned-in patient
+text, a clock or frame counter) around the picture. :class:`RoiDetector` finds the picture
+by what it is (:mod:`.roi_map`), on a grey grid of about 320 samples across:
 
-1. sub-sample each frame (every ``step``-th pixel, grey) - a few hundred pixels wide;
-2. count, per pixel, in how many frame pairs of a *chunk* (half a second) it changed by more
-   than a noise floor; a pixel that changed in at least ``min_share`` of a chunk's pairs is
-   moving in that chunk - this drops a clock that ticks once a second, a 10 Hz stopwatch
-   and a blinking cursor;
-3. take the **union** of the moving masks of the chunks in the window (``history`` frames),
-   so parts that only move later (deep speckle, poor probe contact) still count; close, keep
-   the largest connected component, fill its convex hull and take the bounding box;
-4. **grow** the box to the image area's edges: each side moves out while the line just
-   outside it is mostly not the screen's background colour (the mode of the picture), so a
-   dark but still part of the image is kept and the edge is found as a line;
-5. when nothing outside the box differs from the background (no menus, no text), the clip
-   is already just the image: the whole frame is the region.
+1. every frame updates, per sample, the running max and min of its *chunk* (half a second);
+   the chunks of the window (``history`` frames) give the range of each sample over the
+   whole window. One change anywhere in the window counts, so repeated frames (a 15 or 25
+   fps picture shown at 30 or 60 Hz), frozen stretches and slow probe motion keep the
+   picture; the faint noise of a dark deep region counts too;
+2. the samples whose range exceeds ``noise`` are *live*; the picture is the convex hull of
+   the large live parts (a fan or a rectangle is convex). A clock or a frame counter is a
+   small changing blob, and still text does not change: both stay out;
+3. when nothing large changed (a frozen screen), the picture is the large *speckle*-textured
+   part instead (:attr:`RoiDetector.basis` is then ``"texture"``, an uncertain region);
+4. the hull's bounding box grows over lines that are mostly picture-like (changing or
+   speckled) - a dark or still stretch of the picture - but never over a flat bar, light or
+   dark, nor over a line of text;
+5. when nothing outside the region differs from the screen's background (no menus, no
+   text), the clip is already just the picture: the whole frame is the region.
 
-Everything runs on the sub-sampled grid: :meth:`RoiDetector.update` costs well under a
-millisecond at 1080p and :meth:`RoiDetector.roi` about a millisecond.
+:meth:`RoiDetector.update` is a strided sample plus two element-wise operations on the grid
+(tens of microseconds at 1080p); :meth:`RoiDetector.roi` runs once per chunk at most.
 """
 
 from __future__ import annotations
@@ -31,8 +33,11 @@ import cv2
 import numpy as np
 
 from .frame import Frame
+from .roi_map import crisp, flat_share, grow, keep_mask, picture, speckle
 
 Roi = tuple[int, int, int, int]
+MOTION, TEXTURE = "motion", "texture"
+_K3 = np.ones((3, 3), np.uint8)
 
 
 def iou(a: Roi, b: Roi) -> float:
@@ -46,18 +51,19 @@ def iou(a: Roi, b: Roi) -> float:
 class RoiDetector:
     """Accumulates frames and reports the ROI ``(x, y, w, h)`` in full-frame pixels.
 
-    ``history``: frames in the detection window; ``chunk``: frame pairs per moving mask;
-    ``step``: sub-sampling stride (``None`` picks about 240 samples across the long side);
-    ``noise``: grey-level change treated as noise; ``min_share``: share of a chunk's pairs a
-    pixel must change in; ``min_area``: the smallest ROI, as a share of the frame;
-    ``background_tol``: grey levels from the background colour still counted as background.
+    ``history``: frames in the detection window; ``chunk``: frames per chunk (the follow
+    check's unit); ``step``: sub-sampling stride (``None`` picks about 320 samples across the
+    long side); ``noise``: the range over the window (grey levels) that makes a sample live;
+    ``min_area``: the smallest picture, as a share of the frame; ``background_tol``: grey
+    levels from the background colour still counted as background. ``min_share`` is
+    accepted for compatibility and unused.
     """
 
     def __init__(
         self,
         history: int = 90,
         step: int | None = None,
-        noise: int = 6,
+        noise: int = 4,
         min_share: float = 0.5,
         min_area: float = 0.02,
         *,
@@ -70,7 +76,6 @@ class RoiDetector:
         self.chunk = max(1, min(int(chunk), self.history - 1))
         self.step = step
         self.noise = int(noise)
-        self.min_share = float(min_share)
         self.min_area = float(min_area)
         self.background_tol = int(background_tol)
         self.reset()
@@ -80,13 +85,16 @@ class RoiDetector:
         self._step = 1
         self._prev: np.ndarray | None = None
         self._recent: deque[np.ndarray] = deque(maxlen=3)
-        self._count: np.ndarray | None = None  # changes per pixel in the open chunk
-        self._n = 0  # pairs in the open chunk
+        self._hi: np.ndarray | None = None  # the open chunk's running max and min
+        self._lo: np.ndarray | None = None
+        self._n = 0  # frames in the open chunk
         keep = max(1, -(-(self.history - 1) // self.chunk))
-        self._chunks: deque[np.ndarray] = deque(maxlen=keep)
+        self._chunks: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=keep)
         self.chunks_done = 0
         self._pairs = 0
         self._cached: dict[int | None, Roi | None] = {}
+        #: how the last region was found: ``"motion"``, ``"texture"`` (uncertain) or None
+        self.basis: str | None = None
 
     @property
     def pairs(self) -> int:
@@ -97,6 +105,11 @@ class RoiDetector:
     def shape(self) -> tuple[int, int] | None:
         """``(height, width)`` of the frames seen."""
         return self._shape
+
+    @property
+    def grid_step(self) -> int:
+        """Full-frame pixels between two grid samples."""
+        return self._step
 
     def _small(self, rgb: np.ndarray) -> np.ndarray:
         s = self._step
@@ -111,99 +124,87 @@ class RoiDetector:
         if shape != self._shape:  # a new resolution starts over
             self.reset()
             self._shape = shape
-            self._step = self.step or max(1, round(max(shape) / 240))
+            self._step = self.step or max(1, round(max(shape) / 320))
         small = self._small(rgb)
         self._recent.append(small)
+        if self._hi is None or self._lo is None:
+            start = small if self._prev is None else self._prev
+            self._hi, self._lo = start.copy(), start.copy()
+        np.maximum(self._hi, small, out=self._hi)
+        np.minimum(self._lo, small, out=self._lo)
         if self._prev is not None:
-            d = cv2.absdiff(small, self._prev)
-            if self._count is None:
-                self._count = np.zeros(d.shape, np.uint16)
-            self._count += d > self.noise
             self._n += 1
             self._pairs += 1
             if self._n >= self.chunk:
-                self._chunks.append(self._count >= max(1.0, self.min_share * self._n))
-                self._count = np.zeros(d.shape, np.uint16)
+                self._chunks.append((self._hi, self._lo))
+                self._hi = self._lo = None
                 self._n = 0
                 self.chunks_done += 1
             self._cached = {}
         self._prev = small
 
-    def moving(self, last: int | None = None) -> np.ndarray | None:
-        """The union of the moving masks of the last ``last`` chunks (all in the window when
-        ``None``; with the open chunk once it holds a few pairs), boolean, sub-sampled grid."""
+    def _window(self, last: int | None) -> tuple[np.ndarray, np.ndarray] | None:
         chunks = list(self._chunks)
         if last is not None:
             chunks = chunks[-last:] if last > 0 else []
-        if self._count is not None and self._n >= min(4, self.chunk):
-            chunks.append(self._count >= max(1.0, self.min_share * self._n))
+        if self._hi is not None and self._lo is not None and self._n >= min(4, self.chunk):
+            chunks.append((self._hi, self._lo))
         if not chunks:
             return None
-        return np.logical_or.reduce(chunks)
+        hi = np.maximum.reduce([c[0] for c in chunks])
+        lo = np.minimum.reduce([c[1] for c in chunks])
+        return hi, lo
 
-    def _component(self, moving: np.ndarray) -> np.ndarray | None:
-        m = moving.astype(np.uint8) * 255
-        k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
-        # close only: an opening would also shave the thin lateral tips off a fan, and small
-        # isolated specks lose to the largest component anyway
-        m = cv2.morphologyEx(m, cv2.MORPH_CLOSE, k)
-        num, labels, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
-        if num <= 1:
+    def range(self, last: int | None = None) -> np.ndarray | None:
+        """Per grid sample, max minus min over the last ``last`` chunks (``int16``)."""
+        w = self._window(last)
+        return None if w is None else w[0].astype(np.int16) - w[1]
+
+    def moving(self, last: int | None = None) -> np.ndarray | None:
+        """Live samples (bool, on the grid): changed by more than ``noise`` in the window."""
+        r = self.range(last)
+        if r is None:
             return None
-        best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-        if stats[best, cv2.CC_STAT_AREA] < self.min_area * m.size:
-            return None
-        return (labels == best).astype(np.uint8)
+        # an opening drops lone flickering samples (compression noise at chrome edges) and
+        # one-sample bridges to a blob beside the picture; the hull restores a fan's tips
+        live = (r > self.noise).astype(np.uint8)
+        return cv2.morphologyEx(live, cv2.MORPH_OPEN, _K3) > 0
+
+    def _texture(self) -> np.ndarray:
+        """Speckle in every recent frame (a still text line is in none of them)."""
+        tex = speckle(self._recent[-1])
+        if len(self._recent) > 1:
+            tex &= speckle(self._recent[0])
+        return tex
 
     def mask(self, last: int | None = None) -> np.ndarray | None:
-        """The ROI mask on the sub-sampled grid (``uint8`` 0/255, before growing), or ``None``."""
-        mv = self.moving(last)
-        if mv is None:
+        """The picture on the grid (``uint8`` 0/255, before growing), or ``None``; sets
+        :attr:`basis`."""
+        live = self.moving(last)
+        if live is None:
             return None
-        comp = self._component(mv)
-        if comp is None:
+        self.basis = None
+        m = picture(live, self.min_area)
+        if m is not None:
+            self.basis = MOTION
+        else:
+            m = picture(self._texture(), self.min_area)
+            if m is None:
+                return None
+            self.basis = TEXTURE
+        return m * 255
+
+    def keep(self, last: int | None = None) -> np.ndarray | None:
+        """Where a frame of an uncertain screen keeps its pixels (grid, ``uint8`` 0/1): the
+        large changing or speckled parts; still chrome, text and small blobs are blanked."""
+        live = self.moving(last)
+        if live is None:
             return None
-        contours, _ = cv2.findContours(comp, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        hull = cv2.convexHull(np.concatenate(contours))
-        out = np.zeros_like(comp)
-        cv2.fillConvexPoly(out, hull, 255)
-        return out
-
-    def _foreground(self, moving: np.ndarray) -> np.ndarray:
-        """Samples that are not the screen's uniform background in a recent frame."""
-        cur = self._recent[-1]
-        bg = int(np.argmax(np.bincount(cur.ravel(), minlength=256)))
-        fg = moving.copy()
-        for s in self._recent:
-            fg |= cv2.absdiff(s, np.full_like(s, bg)) > self.background_tol
-        return fg
-
-    @staticmethod
-    def _grow(box: list[int], fg: np.ndarray, share: float = 0.5) -> list[int]:
-        """Move each side of ``box`` (x0, y0, x1, y1, exclusive) out while the line just
-        outside it is mostly foreground: the image area's edge is where that stops."""
-        x0, y0, x1, y1 = box
-        gh, gw = fg.shape
-        grew = True
-        while grew:
-            grew = False
-            if y0 > 0 and fg[y0 - 1, x0:x1].mean() >= share:
-                y0 -= 1
-                grew = True
-            if y1 < gh and fg[y1, x0:x1].mean() >= share:
-                y1 += 1
-                grew = True
-            if x0 > 0 and fg[y0:y1, x0 - 1].mean() >= share:
-                x0 -= 1
-                grew = True
-            if x1 < gw and fg[y0:y1, x1].mean() >= share:
-                x1 += 1
-                grew = True
-        return [x0, y0, x1, y1]
+        return keep_mask(live, self._texture(), self.min_area)
 
     def roi(self, last: int | None = None) -> Roi | None:
         """The ROI in full-frame pixels from the last ``last`` chunks (the whole window when
-        ``None``), or ``None`` when nothing large moves (a frozen, blank or menu screen)."""
+        ``None``), or ``None`` when no picture is found (a blank or menu screen)."""
         if last in self._cached:
             return self._cached[last]
         out = self._roi(last)
@@ -214,16 +215,23 @@ class RoiDetector:
         m = self.mask(last)
         if m is None or self._shape is None:
             return None
-        mv = self.moving(last)
-        assert mv is not None
+        rng = self.range(last)
+        assert rng is not None
         x, y, w, h = cv2.boundingRect(m)
-        fg = self._foreground(mv | (m > 0))
-        gx0, gy0, gx1, gy1 = self._grow([x, y, x + w, y + h], fg)
+        # picture-like: changing a little, or not the background and not flat (a dim or
+        # still stretch of the picture); a bar, a menu or a line of text is flat
+        fg = self._foreground()
+        flat = flat_share(self._recent[-1]) >= 0.5
+        like = (rng > max(2, self.noise // 2)) | (fg & ~flat) | (m > 0)
+        gx0, gy0, gx1, gy1 = grow([x, y, x + w, y + h], like)
         H, W = self._shape
-        outside = fg.copy()
-        outside[gy0:gy1, gx0:gx1] = False
-        if int(outside.sum()) < max(8, 0.0005 * fg.size):
-            return (0, 0, W, H)  # no chrome around it: the clip is already just the image
+        # chrome: not the background, flat around and by a sharp edge (a bar, a menu, text
+        # on a flat ground, a clock); a fragment of the picture beyond the hull, or a dim
+        # smooth stretch of it, is not chrome
+        chrome = fg & flat & crisp(self._recent[-1]) & ~self._large_live(last)
+        chrome[gy0:gy1, gx0:gx1] = False
+        if int(chrome.sum()) < max(8, 0.0005 * chrome.size):
+            return (0, 0, W, H)  # no chrome around it: the clip is already just the picture
         s = self._step
         # samples sit at pixels i*s: an edge lies half a stride before the first sample in
         # and half a stride after the last sample in
@@ -233,21 +241,61 @@ class RoiDetector:
         y1 = min(H, int(round(gy1 * s - s / 2)))
         return (x0, y0, max(1, x1 - x0), max(1, y1 - y0))
 
+    def _foreground(self) -> np.ndarray:
+        """Samples that are not the screen's uniform background in a recent frame."""
+        cur = self._recent[-1]
+        bg = int(np.argmax(np.bincount(cur.ravel(), minlength=256)))
+        fg = np.zeros(cur.shape, bool)
+        for s in self._recent:
+            fg |= cv2.absdiff(s, np.full_like(s, bg)) > self.background_tol
+        return fg
+
+    def _large_live(self, last: int | None) -> np.ndarray:
+        """Live samples in parts larger than a line of text (0.3% of the grid)."""
+        live = self.moving(last)
+        assert live is not None
+        num, labels, stats, _ = cv2.connectedComponentsWithStats(live.astype(np.uint8), 8)
+        big = np.zeros(num, bool)
+        big[1:] = stats[1:, cv2.CC_STAT_AREA] >= 0.003 * live.size
+        return big[labels]
+
     def moving_box(self) -> Roi | None:
-        """Bounding box (full-frame pixels) of what moved in the last finished chunk, without
-        growing; ``None`` when nothing large moved. The cheap per-chunk follow check."""
+        """The bounding box (full-frame pixels) of the picture that changed in the last finished
+        chunk, without growing; ``None`` when nothing large changed. The cheap follow check."""
         if not self._chunks or self._shape is None:
             return None
-        comp = self._component(self._chunks[-1])
-        if comp is None:
+        m = picture(self.moving(1), self.min_area)
+        if m is None:
             return None
-        x, y, w, h = cv2.boundingRect(comp)
+        x, y, w, h = cv2.boundingRect(m)
         s = self._step
         return (x * s, y * s, w * s, h * s)
 
+    def still_share(self, roi: Roi, exclude: Roi | None = None, last: int | None = None) -> float:
+        """Share of the grid samples in ``roi`` but not in ``exclude`` (full-frame pixels)
+        that neither changed nor look like speckle over the last ``last`` chunks: screen
+        background, not picture. 1.0 when no sample is left."""
+        rng = self.range(last)
+        if rng is None:
+            return 0.0
+        sel = np.zeros(rng.shape, bool)
+        sel[self._grid_slices(roi)] = True
+        if exclude is not None:
+            sel[self._grid_slices(exclude)] = False
+        if not sel.any():
+            return 1.0
+        still = (rng <= 1) & ~self._texture()
+        return float(still[sel].mean())
+
+    def _grid_slices(self, roi: Roi) -> tuple[slice, slice]:
+        s = self._step
+        x, y, w, h = (int(v) for v in roi)
+        ys = slice(max(0, -(-y // s)), max(0, -(-(y + h) // s)))
+        return ys, slice(max(0, -(-x // s)), max(0, -(-(x + w) // s)))
+
 
 def detect_roi(frames: list[np.ndarray], **kwargs: object) -> Roi:
-    """One-shot ROI from a list of frames; the whole frame when nothing large moves."""
+    """One-shot ROI from a list of frames; the whole frame when no picture is found."""
     if not frames:
         raise ValueError("detect_roi needs at least one frame")
     det = RoiDetector(history=max(2, len(frames)), **kwargs)  # type: ignore[arg-type]

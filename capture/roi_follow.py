@@ -130,8 +130,12 @@ class RoiFollower:
             return
         r = self.detector.roi(last=self._streak)
         self._streak = 0
-        if r is not None and iou(r, self.region) < self.min_iou:
-            self._switch(r)
+        if r is None or iou(r, self.region) >= self.min_iou:
+            return
+        if _inside(r, self.region) and self.detector.still_share(self.region, r) < 0.8:
+            return  # a smaller picture, but what it leaves is not background: a dark or still
+            # stretch of the same picture (slow motion, a shadow), not a layout change
+        self._switch(r)
 
     def _off(self, box: Roi, region: Roi) -> bool:
         """The movement reaches outside the region, or leaves most of it unused."""
@@ -140,6 +144,17 @@ class RoiFollower:
         mx, my = max(16, 0.04 * rw), max(16, 0.04 * rh)
         outside = bx < rx - mx or by < ry - my or bx + bw > rx + rw + mx or by + bh > ry + rh + my
         return outside or bw * bh < 0.5 * rw * rh
+
+
+def _inside(a: Roi, b: Roi, slack: float = 0.02) -> bool:
+    """``a`` lies within ``b`` (give or take ``slack`` of ``b``'s size)."""
+    mx, my = slack * b[2], slack * b[3]
+    return (
+        a[0] >= b[0] - mx
+        and a[1] >= b[1] - my
+        and a[0] + a[2] <= b[0] + b[2] + mx
+        and a[1] + a[3] <= b[1] + b[3] + my
+    )
 
 
 __all__ = ["NO_REGION", "RoiFollower"]
