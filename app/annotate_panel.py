@@ -51,6 +51,7 @@ class AnnotatePanel(QWidget):
     saved = Signal(str)
     error = Signal(str)
     datasetChanged = Signal()  # noqa: N815
+    folderNeeded = Signal()  # noqa: N815 - Save with no dataset folder yet: the window asks
     _done = Signal(object, object)  # (callback, result) back in the GUI thread
 
     def __init__(
@@ -128,6 +129,7 @@ class AnnotatePanel(QWidget):
         self.save_button = QPushButton(self.tr("Save to dataset (Ctrl+S)"), self)
         self.save_button.clicked.connect(self.save)
         self.status = QLabel(self)
+        self.status.setWordWrap(True)
         for w in (self.prefill_button, self.undo_button, self.redo_button):
             actions.addWidget(w)
         actions.addWidget(QLabel(self.tr("Annotator"), self))
@@ -176,13 +178,23 @@ class AnnotatePanel(QWidget):
         if pred.shape != self.canvas.mask.shape:
             self._error(self.tr("The model's mask does not match this frame's size"))
             return
+        if not pred.any():
+            self._error(
+                self.tr(
+                    "The model found no organ on this frame (it may be unlike its training "
+                    "data): nothing to fill, paint it by hand"
+                )
+            )
+            return
         self.canvas.replace_mask(pred)
         self.prefilled = True
         self._prefill_mask = pred.astype(np.uint8).copy()
+        self._say(self.tr("Filled from the model: correct it, then save (Ctrl+S)"))
 
     def save(self) -> None:
         if self.store is None:
-            self._error(self.tr("Pick a dataset folder first"))
+            self._say(self.tr("Choose a dataset folder: the frame is saved there"))
+            self.folderNeeded.emit()
             return
         c = self.context
         sample = Sample(
@@ -199,6 +211,7 @@ class AnnotatePanel(QWidget):
             opened=c.opened,
         )
         self.save_button.setEnabled(False)
+        self._say(self.tr("Saving…"))
         self.run_io(lambda: self.store.save(sample), self._saved)
 
     def reopen(self, name: str) -> None:
@@ -232,7 +245,7 @@ class AnnotatePanel(QWidget):
 
     def _saved(self, name: str) -> None:
         self.save_button.setEnabled(True)
-        self.status.setText(self.tr("Saved %1").replace("%1", name))
+        self._say(self.tr("Saved %1").replace("%1", name))
         self.saved.emit(name)
         self.datasetChanged.emit()
 
@@ -250,10 +263,15 @@ class AnnotatePanel(QWidget):
         if prefill is not None and rec.get("prefilled"):
             self.prefilled = True  # the record keeps saying where the pixels came from
             self._prefill_mask = prefill
-        self.status.setText(self.tr("Editing %1").replace("%1", rec.get("source", "")))
+        self._say(self.tr("Editing %1").replace("%1", rec.get("source", "")))
+
+    def _say(self, msg: str) -> None:
+        self.status.setStyleSheet("")
+        self.status.setText(msg)
 
     def _error(self, msg: str) -> None:
         self.save_button.setEnabled(True)
+        self.status.setStyleSheet("color: #e67e22; font-weight: bold")  # not a grey footnote
         self.status.setText(msg)
         self.error.emit(msg)
 

@@ -284,12 +284,18 @@ def split_by_source(
     order = np.random.default_rng(seed).permutation(len(keys))
     target = val_fraction * len(info.images)
     val: list[str] = []
-    for i in order:
-        if val and len(val) >= target:
+    # training holds one of its own frames out to choose the checkpoint: keep two for it
+    # where the sources allow, one at the very least
+    for keep in (2, 1):
+        val = []
+        for i in order:
+            if val and len(val) >= target:
+                break
+            if len(val) + len(groups[keys[i]]) > len(info.images) - keep:
+                continue
+            val.extend(groups[keys[i]])
+        if val:
             break
-        if len(val) + len(groups[keys[i]]) > len(info.images) - 1:
-            continue  # keep at least one frame for training
-        val.extend(groups[keys[i]])
     train = sorted(n for n in info.images if n not in set(val))
     return train, sorted(val)
 
