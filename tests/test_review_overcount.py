@@ -61,9 +61,7 @@ def test_the_clip_really_over_counts(tmp_path):
     other.close()
 
 
-def test_review_plays_an_over_counted_clip_to_the_end_and_play_restarts(
-    qtbot, settings, tmp_path
-):
+def test_review_plays_an_over_counted_clip_to_the_end_and_play_restarts(qtbot, settings, tmp_path):
     clip = overcounted_clip(tmp_path)
     win = _window(qtbot, settings)
     errors, warnings = [], []
