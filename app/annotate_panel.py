@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -30,6 +30,33 @@ from PySide6.QtWidgets import (
 from ..models.card import ClassInfo
 from ..models.dataset_store import DatasetStore, Sample
 from .annotate_canvas import AnnotateCanvas
+
+TOOL_TEXTS = (
+    ("brush", QT_TRANSLATE_NOOP("AnnotatePanel", "Brush (B)")),
+    ("eraser", QT_TRANSLATE_NOOP("AnnotatePanel", "Eraser (E)")),
+    ("lasso", QT_TRANSLATE_NOOP("AnnotatePanel", "Lasso (L)")),
+)
+
+
+def tool_buttons(
+    canvas: AnnotateCanvas, parent: QWidget, bar: QHBoxLayout
+) -> dict[str, QPushButton]:
+    """Brush, eraser and lasso as checkable buttons in ``bar``, kept in step with the keys.
+    They take no focus, so the canvas keeps its keys after a click (the annotate tool and
+    the quiz share them)."""
+    buttons: dict[str, QPushButton] = {}
+    group = QButtonGroup(parent)
+    for tool, text in TOOL_TEXTS:
+        b = QPushButton(QCoreApplication.translate("AnnotatePanel", text), parent)
+        b.setCheckable(True)
+        b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        b.clicked.connect(lambda _=False, t=tool: canvas.set_tool(t))
+        group.addButton(b)
+        bar.addWidget(b)
+        buttons[tool] = b
+    buttons[canvas.tool].setChecked(True)
+    canvas.toolChanged.connect(lambda t: buttons[t].setChecked(True))
+    return buttons
 
 
 @dataclass
@@ -68,21 +95,7 @@ class AnnotatePanel(QWidget):
 
         self.canvas = AnnotateCanvas(classes, self)
         bar = QHBoxLayout()
-        self.tool_buttons: dict[str, QPushButton] = {}
-        group = QButtonGroup(self)
-        for tool, text in (
-            ("brush", QT_TRANSLATE_NOOP("AnnotatePanel", "Brush (B)")),
-            ("eraser", QT_TRANSLATE_NOOP("AnnotatePanel", "Eraser (E)")),
-            ("lasso", QT_TRANSLATE_NOOP("AnnotatePanel", "Lasso (L)")),
-        ):
-            b = QPushButton(self.tr(text), self)
-            b.setCheckable(True)
-            b.clicked.connect(lambda _=False, t=tool: self.canvas.set_tool(t))
-            group.addButton(b)
-            bar.addWidget(b)
-            self.tool_buttons[tool] = b
-        self.tool_buttons["brush"].setChecked(True)
-        self.canvas.toolChanged.connect(lambda t: self.tool_buttons[t].setChecked(True))
+        self.tool_buttons = tool_buttons(self.canvas, self, bar)
         self.size_label = QLabel(self)
         bar.addWidget(self.size_label)
         self.canvas.radiusChanged.connect(self._show_size)
