@@ -139,6 +139,7 @@ class AnnotatePanel(QWidget):
         self.redo_button.clicked.connect(self.canvas.redo)
         self.annotator = QLineEdit(annotator, self)
         self.annotator.setPlaceholderText(self.tr("Your name"))
+        self.annotator.setMinimumWidth(self.annotator.fontMetrics().horizontalAdvance("M" * 12))
         self.save_button = QPushButton(self.tr("Save to dataset (Ctrl+S)"), self)
         self.save_button.clicked.connect(self.save)
         self.status = QLabel(self)
