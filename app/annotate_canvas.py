@@ -12,7 +12,16 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
+from PySide6.QtGui import (
+    QColor,
+    QFocusEvent,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPen,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ..models.card import ClassInfo
@@ -46,6 +55,8 @@ class AnnotateCanvas(QWidget):
         self.labels_hidden = False
         self.strokes = 0
         self._last: tuple[int, int] | None = None
+        self._focus_click = False
+        self._held: tuple[int, int] | None = None  # a focus click's point, until it moves
         self._lasso: list[tuple[int, int]] = []
         self._qimage: QImage | None = None
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -131,10 +142,24 @@ class AnnotateCanvas(QWidget):
         return QPointF(r.x() + (x + 0.5) * r.width() / w, r.y() + (y + 0.5) * r.height() / h)
 
     # ---- events ------------------------------------------------------------------------------
+    def focusInEvent(self, e: QFocusEvent) -> None:  # noqa: N802 - Qt API
+        # a click that gives the canvas the focus (after typing a name) only focuses: it
+        # paints nothing unless the mouse moves on into a stroke
+        self._focus_click = e.reason() == Qt.FocusReason.MouseFocusReason
+        super().focusInEvent(e)
+
     def mousePressEvent(self, e: QMouseEvent) -> None:  # noqa: N802 - Qt API
         if e.button() != Qt.MouseButton.LeftButton:
             return
         p = self.to_image(e.position())
+        if self._focus_click:
+            self._focus_click = False
+            self._held = p  # the stroke starts here if the mouse moves
+            return
+        self._begin(p)
+
+    def _begin(self, p: tuple[int, int]) -> None:
+        self._held = None
         self.history.checkpoint()
         if self.tool == "lasso":
             self._lasso = [p]
@@ -147,6 +172,10 @@ class AnnotateCanvas(QWidget):
         if not e.buttons() & Qt.MouseButton.LeftButton:
             return
         p = self.to_image(e.position())
+        if self._held is not None:
+            if p == self._held:
+                return
+            self._begin(self._held)
         if self.tool == "lasso":
             if self._lasso and p != self._lasso[-1]:
                 self._lasso.append(p)
@@ -158,6 +187,11 @@ class AnnotateCanvas(QWidget):
     def mouseReleaseEvent(self, e: QMouseEvent) -> None:  # noqa: N802 - Qt API
         if e.button() != Qt.MouseButton.LeftButton:
             return
+        if self._held is not None:  # the focus click, no stroke: nothing painted
+            self._held = None
+            return
+        if self._last is None and not self._lasso:
+            return  # no stroke of ours began with this button
         if self.tool == "lasso":
             self._lasso.append(self.to_image(e.position()))
             fill_polygon(self.mask, self._lasso, self._value())

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -61,6 +62,10 @@ class DatasetPanel(QWidget):
         self.annotate = annotate
         self.info: DatasetInfo | None = None
         self.title = QLabel(self.tr("No dataset folder yet"), self)
+        # the pixel counts wrap: a long line must not widen the side panel
+        self.title.setWordWrap(True)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title.setMinimumWidth(1)
         self.list = QListWidget(self)
         self.list.setIconSize(QSize(THUMB, THUMB))
         self.list.itemDoubleClicked.connect(lambda _i: self.reopen())
@@ -101,7 +106,7 @@ class DatasetPanel(QWidget):
             self.tr("%1: %2 frames")
             .replace("%1", info.folder.name)
             .replace("%2", str(len(info.images)))
-            + "  "
+            + "\n"
             + ", ".join(f"{n} {totals.get(n, 0)} px" for n in names[1:])
         )
         for name in sorted(info.images):

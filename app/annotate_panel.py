@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -30,6 +30,33 @@ from PySide6.QtWidgets import (
 from ..models.card import ClassInfo
 from ..models.dataset_store import DatasetStore, Sample
 from .annotate_canvas import AnnotateCanvas
+
+TOOL_TEXTS = (
+    ("brush", QT_TRANSLATE_NOOP("AnnotatePanel", "Brush (B)")),
+    ("eraser", QT_TRANSLATE_NOOP("AnnotatePanel", "Eraser (E)")),
+    ("lasso", QT_TRANSLATE_NOOP("AnnotatePanel", "Lasso (L)")),
+)
+
+
+def tool_buttons(
+    canvas: AnnotateCanvas, parent: QWidget, bar: QHBoxLayout
+) -> dict[str, QPushButton]:
+    """Brush, eraser and lasso as checkable buttons in ``bar``, kept in step with the keys.
+    They take no focus, so the canvas keeps its keys after a click (the annotate tool and
+    the quiz share them)."""
+    buttons: dict[str, QPushButton] = {}
+    group = QButtonGroup(parent)
+    for tool, text in TOOL_TEXTS:
+        b = QPushButton(QCoreApplication.translate("AnnotatePanel", text), parent)
+        b.setCheckable(True)
+        b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        b.clicked.connect(lambda _=False, t=tool: canvas.set_tool(t))
+        group.addButton(b)
+        bar.addWidget(b)
+        buttons[tool] = b
+    buttons[canvas.tool].setChecked(True)
+    canvas.toolChanged.connect(lambda t: buttons[t].setChecked(True))
+    return buttons
 
 
 @dataclass
@@ -51,6 +78,7 @@ class AnnotatePanel(QWidget):
     saved = Signal(str)
     error = Signal(str)
     datasetChanged = Signal()  # noqa: N815
+    folderNeeded = Signal()  # noqa: N815 - Save with no dataset folder yet: the window asks
     _done = Signal(object, object)  # (callback, result) back in the GUI thread
 
     def __init__(
@@ -67,21 +95,7 @@ class AnnotatePanel(QWidget):
 
         self.canvas = AnnotateCanvas(classes, self)
         bar = QHBoxLayout()
-        self.tool_buttons: dict[str, QPushButton] = {}
-        group = QButtonGroup(self)
-        for tool, text in (
-            ("brush", QT_TRANSLATE_NOOP("AnnotatePanel", "Brush (B)")),
-            ("eraser", QT_TRANSLATE_NOOP("AnnotatePanel", "Eraser (E)")),
-            ("lasso", QT_TRANSLATE_NOOP("AnnotatePanel", "Lasso (L)")),
-        ):
-            b = QPushButton(self.tr(text), self)
-            b.setCheckable(True)
-            b.clicked.connect(lambda _=False, t=tool: self.canvas.set_tool(t))
-            group.addButton(b)
-            bar.addWidget(b)
-            self.tool_buttons[tool] = b
-        self.tool_buttons["brush"].setChecked(True)
-        self.canvas.toolChanged.connect(lambda t: self.tool_buttons[t].setChecked(True))
+        self.tool_buttons = tool_buttons(self.canvas, self, bar)
         self.size_label = QLabel(self)
         bar.addWidget(self.size_label)
         self.canvas.radiusChanged.connect(self._show_size)
@@ -125,9 +139,11 @@ class AnnotatePanel(QWidget):
         self.redo_button.clicked.connect(self.canvas.redo)
         self.annotator = QLineEdit(annotator, self)
         self.annotator.setPlaceholderText(self.tr("Your name"))
+        self.annotator.setMinimumWidth(self.annotator.fontMetrics().horizontalAdvance("M" * 12))
         self.save_button = QPushButton(self.tr("Save to dataset (Ctrl+S)"), self)
         self.save_button.clicked.connect(self.save)
         self.status = QLabel(self)
+        self.status.setWordWrap(True)
         for w in (self.prefill_button, self.undo_button, self.redo_button):
             actions.addWidget(w)
         actions.addWidget(QLabel(self.tr("Annotator"), self))
@@ -176,13 +192,23 @@ class AnnotatePanel(QWidget):
         if pred.shape != self.canvas.mask.shape:
             self._error(self.tr("The model's mask does not match this frame's size"))
             return
+        if not pred.any():
+            self._error(
+                self.tr(
+                    "The model found no organ on this frame (it may be unlike its training "
+                    "data): nothing to fill, paint it by hand"
+                )
+            )
+            return
         self.canvas.replace_mask(pred)
         self.prefilled = True
         self._prefill_mask = pred.astype(np.uint8).copy()
+        self._say(self.tr("Filled from the model: correct it, then save (Ctrl+S)"))
 
     def save(self) -> None:
         if self.store is None:
-            self._error(self.tr("Pick a dataset folder first"))
+            self._say(self.tr("Choose a dataset folder: the frame is saved there"))
+            self.folderNeeded.emit()
             return
         c = self.context
         sample = Sample(
@@ -199,6 +225,7 @@ class AnnotatePanel(QWidget):
             opened=c.opened,
         )
         self.save_button.setEnabled(False)
+        self._say(self.tr("Saving…"))
         self.run_io(lambda: self.store.save(sample), self._saved)
 
     def reopen(self, name: str) -> None:
@@ -232,7 +259,7 @@ class AnnotatePanel(QWidget):
 
     def _saved(self, name: str) -> None:
         self.save_button.setEnabled(True)
-        self.status.setText(self.tr("Saved %1").replace("%1", name))
+        self._say(self.tr("Saved %1").replace("%1", name))
         self.saved.emit(name)
         self.datasetChanged.emit()
 
@@ -250,10 +277,15 @@ class AnnotatePanel(QWidget):
         if prefill is not None and rec.get("prefilled"):
             self.prefilled = True  # the record keeps saying where the pixels came from
             self._prefill_mask = prefill
-        self.status.setText(self.tr("Editing %1").replace("%1", rec.get("source", "")))
+        self._say(self.tr("Editing %1").replace("%1", rec.get("source", "")))
+
+    def _say(self, msg: str) -> None:
+        self.status.setStyleSheet("")
+        self.status.setText(msg)
 
     def _error(self, msg: str) -> None:
         self.save_button.setEnabled(True)
+        self.status.setStyleSheet("color: #e67e22; font-weight: bold")  # not a grey footnote
         self.status.setText(msg)
         self.error.emit(msg)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
@@ -31,6 +31,10 @@ SETTING_NAME = "annotate/annotator"
 
 
 class AnnotateWindow(QWidget):
+    """Signals: ``modelInstalled(folder)`` when a trained model was installed."""
+
+    modelInstalled = Signal(str)  # noqa: N815
+
     def __init__(
         self, classes: list[ClassInfo], annotator: str = "", parent: QWidget | None = None
     ) -> None:
@@ -39,7 +43,12 @@ class AnnotateWindow(QWidget):
         self.panel = AnnotatePanel(classes, annotator, self)
         self.datasets = DatasetPanel(self.panel, self)
         self.folder_button = QPushButton(self.tr("Dataset folder…"), self)
-        self.folder_button.clicked.connect(self.pick_folder)
+        self.folder_button.clicked.connect(lambda _checked=False: self.pick_folder())
+        self.folder_dialog: QFileDialog | None = None
+        self._save_after_pick = False
+        self.panel.folderNeeded.connect(lambda: self.pick_folder(then_save=True))
+        self.panel.datasetChanged.connect(self._dataset_ready)
+        self._window_keys()
         side = QVBoxLayout()
         side.addWidget(self.folder_button)
         side.addWidget(self.datasets, 1)
@@ -54,15 +63,50 @@ class AnnotateWindow(QWidget):
         lay.addLayout(side, 1)
         self.resize(1100, 700)
 
-    def pick_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(
-            self,
-            self.tr("Dataset folder (new or made by SonoLive)"),
-            str(Path.home()),
-            options=QFileDialog.Option.DontUseNativeDialog,
-        )
+    def _window_keys(self) -> None:
+        """Ctrl+S, P, 1-9, B, E, L and H for the whole window, whichever widget has the focus
+        (a text field keeps its own typing: P and digits go into the Annotator field there)."""
+        canvas, panel = self.panel.canvas, self.panel
+        keys: list[tuple[str, object]] = [
+            ("Ctrl+S", panel.save),
+            ("P", panel.prefill),
+            ("B", lambda: canvas.set_tool("brush")),
+            ("E", lambda: canvas.set_tool("eraser")),
+            ("L", lambda: canvas.set_tool("lasso")),
+            ("H", lambda: panel.hide_labels.toggle()),
+        ]
+        keys += [(str(i), lambda i=i: canvas.set_class(i)) for i in range(1, 10)]
+        self.key_actions: dict[str, QAction] = {}
+        for key, slot in keys:
+            a = QAction(key, self)
+            a.setShortcut(QKeySequence(key))
+            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            a.triggered.connect(lambda _checked=False, slot=slot: slot())
+            self.addAction(a)
+            self.key_actions[key] = a
+
+    def pick_folder(self, then_save: bool = False) -> None:
+        """The folder picker (not modal to the app: the main window keeps playing); with
+        ``then_save``, the frame on the canvas is saved once a folder is chosen."""
+        self._save_after_pick = then_save
+        if self.folder_dialog is None:
+            d = QFileDialog(self, self.tr("Dataset folder (new or made by SonoLive)"))
+            d.setFileMode(QFileDialog.FileMode.Directory)
+            d.setOption(QFileDialog.Option.ShowDirsOnly, True)
+            d.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+            d.setDirectory(str(Path.home()))
+            d.fileSelected.connect(self._folder_chosen)
+            self.folder_dialog = d
+        self.folder_dialog.open()
+
+    def _folder_chosen(self, folder: str) -> None:
         if folder:
             self.panel.set_dataset(folder)
+
+    def _dataset_ready(self) -> None:
+        if self._save_after_pick and self.panel.store is not None:
+            self._save_after_pick = False
+            self.panel.save()
 
     def open_training(self, steps: int = 200, input_size: int | None = None) -> None:
         """The train dialog for the current dataset, starting from the current model."""
@@ -77,7 +121,14 @@ class AnnotateWindow(QWidget):
             return
         out = store.folder / "training" / time.strftime("%Y%m%d-%H%M%S")
         plan = FinetunePlan(store.folder, self.base_model, out, steps=steps, input_size=input_size)
-        self.train_dialog = TrainDialog(plan, self)
+        info = self.datasets.info
+        frames = sources = None
+        if info is not None and info.folder == store.folder:
+            frames, sources = len(info.images), len(info.sources)
+        if self.train_dialog is not None:
+            self.train_dialog.close()
+        self.train_dialog = TrainDialog(plan, self, frames, sources)
+        self.train_dialog.installed.connect(self.modelInstalled)
         self.train_dialog.show()
 
     def shutdown(self) -> None:
@@ -135,6 +186,7 @@ class AnnotateControl(QObject):
                 )
             )
             aw.datasets.jumpRequested.connect(self.jump)
+            aw.modelInstalled.connect(self._installed)
             try:
                 from ..models.registry import find_model
 
@@ -149,6 +201,22 @@ class AnnotateControl(QObject):
             if app is not None:  # pending saves finish and the I/O thread ends on quit
                 app.aboutToQuit.connect(aw.shutdown)
         return self.annotate_window
+
+    def _installed(self, folder: str) -> None:
+        """A trained model was installed: the model picker lists it at once (the model in
+        use stays picked)."""
+        w = self.window
+        w.refresh_models()
+        picker = w.model_picker
+        idx = picker.findData(w.model_name)
+        if idx >= 0:
+            picker.blockSignals(True)
+            picker.setCurrentIndex(idx)
+            picker.blockSignals(False)
+        self.window.status_line.showMessage(
+            _tr("Installed %1: choose it in the model picker").replace("%1", Path(folder).name),
+            15000,
+        )
 
     def annotate_frame(self) -> None:
         result = self.window.last_result

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from ..inference.quiz import QuizItem, QuizRecord, QuizSession, overlap_picture
 from ..models.card import ClassInfo
 from .annotate_canvas import AnnotateCanvas
+from .annotate_panel import tool_buttons
 
 
 def _pixmap(rgb: np.ndarray) -> QPixmap:
@@ -61,6 +62,18 @@ class ResultsTable(QTableWidget):
                 self.setItem(r, i, QTableWidgetItem("" if v is None else f"{v:.2f}"))
             self.setItem(r, n, QTableWidgetItem(f"{row['mean']:.2f}"))
         self.resizeColumnsToContents()
+        self.resizeRowsToContents()
+
+    def fit_window(self) -> None:
+        """As a window of its own (the projector): big enough for every column, Mean too,
+        and every row, within the screen."""
+        frame = 2 * self.frameWidth()
+        w = self.verticalHeader().sizeHint().width() + frame + 24
+        w += sum(self.columnWidth(c) for c in range(self.columnCount()))
+        h = self.horizontalHeader().sizeHint().height() + frame + 24
+        h += sum(self.rowHeight(r) for r in range(self.rowCount()))
+        screen = self.screen().availableGeometry()
+        self.resize(min(max(w, 320), screen.width()), min(max(h, 160), screen.height()))
 
 
 class QuizWindow(QWidget):
@@ -80,6 +93,12 @@ class QuizWindow(QWidget):
         self.canvas = AnnotateCanvas(classes, self)
         self.student = QLineEdit(self)
         self.student.setPlaceholderText(self.tr("Student name"))
+        # each student traces on a clean canvas: a trace belongs to the student named when
+        # it was drawn (or submitted); another name clears it
+        self._trace_owner: str | None = None  # None: nothing traced yet
+        self._submitted = False
+        self.canvas.changed.connect(self._traced_by)
+        self.student.textChanged.connect(self._student_changed)
         self.task = QLabel(self)
         f = QFont(self.task.font())
         f.setPointSize(f.pointSize() + 4)
@@ -112,8 +131,14 @@ class QuizWindow(QWidget):
         self.organ.activated.connect(self._choose_organ)
         top.addWidget(QLabel(self.tr("Organ"), self))
         top.addWidget(self.organ)
+        tools = QHBoxLayout()
+        self.tool_buttons = tool_buttons(self.canvas, self, tools)
+        tools.addStretch(1)
+        left = QVBoxLayout()
+        left.addLayout(tools)
+        left.addWidget(self.canvas, 1)
         pics = QHBoxLayout()
-        pics.addWidget(self.canvas, 1)
+        pics.addLayout(left, 1)
         right = QVBoxLayout()
         right.addWidget(self.score)
         right.addWidget(self.overlap, 1)
@@ -158,7 +183,32 @@ class QuizWindow(QWidget):
         self.score.clear()
         self.overlap.clear()
         self.submit_button.setEnabled(True)
+        self._trace_owner, self._submitted = None, False
         self.canvas.setFocus()
+
+    def _traced_by(self) -> None:
+        if self._trace_owner is None and self.canvas.mask.any():
+            self._trace_owner = self.student.text().strip()
+
+    def _student_changed(self, text: str) -> None:
+        owner, name = self._trace_owner, text.strip()
+        if owner is None or name == owner:
+            return
+        if owner == "" and not self._submitted:  # traced first, then typed the name
+            self._trace_owner = name
+            return
+        self._clear_trace()
+        self.score.setText(self.tr("New student: a clean canvas"))
+
+    def _clear_trace(self) -> None:
+        """The frame again with nothing traced (the focus stays where the person typed)."""
+        it = self.item
+        names = [c.name for c in self.classes]
+        current = self.canvas.current_class
+        self.canvas.set_frame(it.image)
+        self.canvas.set_class(names.index(it.organ) if it.organ in names else current)
+        self.overlap.clear()
+        self._trace_owner, self._submitted = None, False
 
     def _choose_organ(self, row: int) -> None:
         name = self.organ.itemData(row)
@@ -187,9 +237,11 @@ class QuizWindow(QWidget):
             )
         )
         self.last_overlap = pic
+        self._trace_owner, self._submitted = rec.student, True
         self.table.show_session(self.session)
         if self.presenter is not None:
             self.presenter.show_session(self.session)
+            self.presenter.fit_window()
         self.submitted.emit(rec)
         return rec
 
@@ -222,6 +274,7 @@ class QuizWindow(QWidget):
             self.presenter.setWindowFlag(Qt.WindowType.Window, True)
             self.presenter.setWindowTitle(self.tr("Quiz results"))
         self.presenter.show_session(self.session)
+        self.presenter.fit_window()
         self.presenter.show()
 
     def closeEvent(self, e) -> None:  # noqa: N802 - Qt API

@@ -75,6 +75,7 @@ class ReviewController(QObject):
     warning = Signal(str)
     opened = Signal(str, str, int, float)
     _state = Signal(bool)
+    _count = Signal(int)
 
     def __init__(
         self,
@@ -90,6 +91,7 @@ class ReviewController(QObject):
             state=self._state.emit,
             error=self.error.emit,
             warning=self.warning.emit,
+            count=self._count.emit,
         )
         self.player = ClipPlayer(
             bridge.pipeline, events, cache_items=cache_items, cache_bytes=cache_bytes
@@ -97,6 +99,7 @@ class ReviewController(QObject):
         self.playing = False
         bridge.resultReady.connect(self._deliver)
         self._state.connect(self._set_playing, Qt.ConnectionType.QueuedConnection)
+        self._count.connect(self._true_count, Qt.ConnectionType.QueuedConnection)
 
     # ---- the player's state, as the GUI reads it ---------------------------------------------
     @property
@@ -201,6 +204,11 @@ class ReviewController(QObject):
         if on != self.playing:
             self.playing = on
             self.stateChanged.emit(on)
+
+    @Slot(int)
+    def _true_count(self, count: int) -> None:
+        """Fewer frames decode than the header said: the position shows the true count."""
+        self.positionChanged.emit(self.player.index, count, float(self.player.seconds))
 
     @Slot(object)
     def _deliver(self, result: Result) -> None:
@@ -321,6 +329,8 @@ class ReviewPanel(QWidget):
         self.position_label.setText(format_position(index, count, seconds))
         if not self.slider.isSliderDown():
             self.slider.blockSignals(True)
+            if count > 0 and self.slider.maximum() != count - 1:  # the true count, once known
+                self.slider.setRange(0, count - 1)
             self.slider.setValue(index)
             self.slider.blockSignals(False)
 

@@ -365,16 +365,23 @@ class ClipSource(SeekableSource):
             frame = self._decode_until(index)
             if frame is not None:
                 return frame
+            if index >= len(self._pts):  # the decodable frames end before it (trimmed)
+                raise IndexError(f"frame {index} is outside 0..{len(self._pts) - 1}")
         raise SourceError(f"{self.name}: frame {index} cannot be decoded")
 
     def _decode_until(self, index: int) -> Frame | None:
         """Decode forward to frame ``index``; None when the decoder starts beyond it."""
         first = True
+        last: int | None = None
         while True:
             f = self._next_av_frame()
             if f is None:
+                if last is not None and last < index:  # the stream ended before the target:
+                    self._next_index = last + 1  # the header over-counts, trim the table
+                    self._end_reached()
                 return None
             i = self._index_of(f)
+            last = i
             if first and i > index:
                 return None  # the seek landed after the target: try an earlier keyframe
             first = False

@@ -62,6 +62,8 @@ class PlayerEvents:
     error: Callable[[str], None] = _ignore
     #: a plain-words warning (a damaged but partly usable file)
     warning: Callable[[str], None] = _ignore
+    #: the true frame count, when fewer frames decode than the file's header said
+    count: Callable[[int], None] = _ignore
 
 
 class ClipPlayer:
@@ -99,6 +101,7 @@ class ClipPlayer:
         # --- worker-owned ---
         self._src: SeekableSource | None = None
         self._wk_index = -1
+        self._published = -1  # the last frame index published
         self._cache_id: tuple | None = None
         self._last_publish = 0.0
         self._thread: threading.Thread | None = None
@@ -150,10 +153,15 @@ class ClipPlayer:
         self.step(round(seconds * (self.fps or 30.0)))
 
     def play(self) -> bool:
-        """Start playing; False when nothing is open."""
+        """Start playing; False when nothing is open. On the last frame (no loop, no A–B)
+        it plays again from the start."""
         with self._cond:
             if self._src is None and self._open_path is None:
                 return False
+            ab = self._a is not None and self._b is not None and self._a < self._b
+            last = self.count - 1
+            if not self._loop and not ab and self._seek is None and 0 <= last <= self.index:
+                self._seek = self._target = 0
             self._playing = True
             self._pacer.reset()
             self._cond.notify_all()
@@ -333,7 +341,7 @@ class ClipPlayer:
         self.pipeline.reset_ood()  # a new clip: the gate starts afresh, "Show anyway" is off
         self.cache.clear()
         self.pipeline.results.clear()  # nothing of the old clip (or the live run) is shown
-        self._wk_index = -1
+        self._wk_index = self._published = -1
         self._open_roi(path, src)
         with self._cond:
             self._a = self._b = None
@@ -412,15 +420,30 @@ class ClipPlayer:
         return result
 
     def _publish(self, result: Result) -> None:
-        self._wk_index = result.frame.index
+        self._wk_index = self._published = result.frame.index
         self._last_publish = time.perf_counter()
         self._emit(self.pipeline.publish, result)  # the recorder's hook, the view: as live
+
+    def _true_count(self) -> None:
+        """The source found fewer decodable frames than its header said: say the true count
+        (the scrub bar follows); the clip simply ends earlier."""
+        src = self._src
+        if src is not None and src is self.source and src.frame_count != self.count:
+            self.count = src.frame_count
+            self._emit(self.events.count, self.count)
 
     def _show(self, index: int) -> None:
         if self._src is None:
             return
         index = max(0, min(self._src.frame_count - 1, int(index)))
-        self._publish(self._result_for(index))
+        try:
+            result = self._result_for(index)
+        except IndexError:  # beyond the frames that decode: the last one that does
+            if index < self._src.frame_count:
+                raise
+            self._true_count()
+            result = self._result_for(self._src.frame_count - 1)
+        self._publish(result)
         with self._cond:
             self._pacer.reset()
 
@@ -442,15 +465,23 @@ class ClipPlayer:
         src = self._src
         nxt = self._next_index()
         if nxt is None:
+            if self._published != self._wk_index >= 0:  # the true last frame was skipped as
+                self._show(self._wk_index)  # late (the header promised more): show it
             self._set_state(False)
             return
-        if src.position == nxt:
-            try:
-                frame = src.read()
-            except EndOfStream:
+        try:
+            if src.position == nxt:
+                try:
+                    frame = src.read()
+                except EndOfStream:
+                    frame = src.seek(nxt)
+            else:
                 frame = src.seek(nxt)
-        else:
-            frame = src.seek(nxt)
+        except IndexError:
+            if nxt < src.frame_count:
+                raise
+            self._true_count()  # the header over-counted: the next call ends or loops
+            return
         now = time.perf_counter()
         with self._cond:
             due = self._pacer.due(float(frame.timestamp), now)

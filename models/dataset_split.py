@@ -44,12 +44,18 @@ def split_by_source(info, val_fraction: float = 0.2, seed: int = 0) -> tuple[lis
     total = len(info.images)
     target = val_fraction * total
     val: list[str] = []
-    for i in order:
-        if val and len(val) >= target:
+    # training holds one of its own frames out to choose the checkpoint: keep two for it
+    # where the sources allow, one at the very least
+    for keep in (2, 1):
+        val = []
+        for i in order:
+            if val and len(val) >= target:
+                break
+            if len(val) + len(groups[keys[i]]) > total - keep:
+                continue
+            val.extend(groups[keys[i]])
+        if val:
             break
-        if len(val) + len(groups[keys[i]]) > total - 1:
-            continue  # keep at least one frame for training
-        val.extend(groups[keys[i]])
     in_val = set(val)
     train = sorted(n for n in info.images if n not in in_val)
     return train, sorted(val)

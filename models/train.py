@@ -12,7 +12,7 @@ import math
 import os
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -277,11 +277,19 @@ def train(cfg: TrainConfig) -> dict:
         net = net.to(memory_format=torch.channels_last)
     model = DistributedDataParallel(net) if world > 1 else net
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
-    if len(tr_imgs) < cfg.batch_size * world:
+    if len(tr_imgs) < world:
         raise ValueError(
-            f"only {len(tr_imgs)} training images: need at least batch size x processes "
-            f"({cfg.batch_size} x {world})"
+            f"only {len(tr_imgs)} training images: need at least one per process ({world})"
         )
+    if len(tr_imgs) < cfg.batch_size * world:  # a small annotated set still trains
+        fitted = len(tr_imgs) // world
+        if rank == 0:
+            print(
+                f"note: only {len(tr_imgs)} training images: batch size {cfg.batch_size} "
+                f"-> {fitted}",
+                flush=True,
+            )
+        cfg = replace(cfg, batch_size=fitted)
     steps_per_epoch = max(1, len(tr_imgs) // (cfg.batch_size * world))
     total_steps = cfg.steps or steps_per_epoch * cfg.epochs
     warm = max(1, total_steps // 20)  # linear warm-up, then cosine decay

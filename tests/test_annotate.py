@@ -327,7 +327,7 @@ def test_annotate_bad_dataset_folder_named(qtbot, tmp_path, nerve_model, frame_i
     with qtbot.waitSignal(panel.error, timeout=10000) as err:
         panel.set_dataset(other)
     assert err.args[0].startswith(f"{other / 'dataset.json'}: not readable JSON")
-    with qtbot.waitSignal(panel.error, timeout=10000) as err:
-        panel.save()
-    assert err.args[0] == "Pick a dataset folder first"
+    with qtbot.waitSignal(panel.folderNeeded, timeout=10000):  # the window opens the picker
+        panel.save_button.click()
+    assert "Choose a dataset folder" in panel.status.text()
     panel.close_io()

@@ -129,3 +129,74 @@ def test_quiz_organ_chosen_from_a_dataset_frame(qtbot, tmp_path, classes):
     k = [c.name for c in classes].index(other)
     np.testing.assert_array_equal(items[0].reference, mask == k)
     assert win.canvas.current_class == k
+
+
+def test_quiz_two_students_by_clicks_each_gets_only_their_own_trace(qtbot, tmp_path, classes):
+    """Alice and Bob take turns at one frame, with the mouse: the tool buttons, a click into
+    the canvas that only focuses it (no dot), a lasso, Submit; Bob's new name clears Alice's
+    trace. Each row of the saved CSV is that student's own tracing; the projector's results
+    window shows every column, Mean too."""
+    from PySide6.QtWidgets import QAbstractItemView
+    from sonolive.app.quiz_window import QuizWindow
+    from sonolive.inference.quiz import QuizSession
+
+    session = QuizSession([_item("dataset")])
+    win = QuizWindow(session, classes)
+    qtbot.addWidget(win)
+    win.canvas.setFixedSize(300, 300)
+    win.show()
+    qtbot.waitExposed(win)
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
+    canvas = win.canvas
+
+    qtbot.mouseClick(win.student, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(win.student, "Alice")
+    assert win.student.hasFocus()
+    qtbot.mouseClick(win.tool_buttons["lasso"], Qt.MouseButton.LeftButton)
+    assert canvas.tool == "lasso" and win.student.hasFocus()  # the buttons take no focus
+    qtbot.mouseClick(win.tool_buttons["brush"], Qt.MouseButton.LeftButton)
+    assert canvas.tool == "brush"
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=canvas.to_widget(50, 50).toPoint())
+    assert canvas.hasFocus()
+    assert not canvas.mask.any() and canvas.strokes == 0  # the focus click painted no dot
+    qtbot.mouseClick(win.tool_buttons["lasso"], Qt.MouseButton.LeftButton)
+    _drag(qtbot, canvas, [(20, 20), (59, 20), (59, 59), (20, 59)])  # exactly the reference
+    with qtbot.waitSignal(win.submitted) as sub:
+        qtbot.mouseClick(win.submit_button, Qt.MouseButton.LeftButton)
+    assert sub.args[0].student == "Alice" and sub.args[0].dice == 1.0
+
+    # Bob takes the seat: a new name, a clean canvas; the eraser button does nothing on it
+    qtbot.mouseClick(win.student, Qt.MouseButton.LeftButton)
+    qtbot.keyClick(win.student, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(win.student, "Bob")
+    assert not canvas.mask.any() and canvas.strokes == 0
+    assert "New student" in win.score.text()
+    qtbot.mouseClick(win.tool_buttons["lasso"], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=canvas.to_widget(80, 80).toPoint())
+    assert not canvas.mask.any()  # the focus click again: nothing
+    _drag(qtbot, canvas, [(30, 30), (69, 30), (69, 69), (30, 69)])
+    with qtbot.waitSignal(win.submitted) as sub:
+        qtbot.mouseClick(win.submit_button, Qt.MouseButton.LeftButton)
+    bob = sub.args[0]
+    assert bob.student == "Bob" and bob.dice == pytest.approx(0.5625)
+    assert bob.traced_pixels == 1600 and bob.strokes == 1
+
+    csv_path, _json = win.save(tmp_path / "quiz")
+    rows = {r["student"]: r for r in csv.DictReader(csv_path.open(encoding="utf-8"))}
+    assert set(rows) == {"Alice", "Bob"}
+    assert (rows["Alice"]["dice"], rows["Bob"]["dice"]) == ("1.0", "0.5625")
+    assert rows["Alice"]["traced_pixels"] == rows["Bob"]["traced_pixels"] == "1600"
+    assert rows["Alice"]["agreed_pixels"] != rows["Bob"]["agreed_pixels"]
+
+    qtbot.mouseClick(win.presenter_button, Qt.MouseButton.LeftButton)
+    table = win.presenter
+    qtbot.waitExposed(table)
+    assert table.columnCount() == 2 and table.horizontalHeaderItem(1).text() == "Mean Dice"
+    assert table.horizontalScrollBar().maximum() == 0 and table.verticalScrollBar().maximum() == 0
+    for c in range(table.columnCount()):
+        right = table.columnViewportPosition(c) + table.columnWidth(c)
+        assert right <= table.viewport().width(), (c, right, table.viewport().width())
+    assert table.item(1, 1).text() == "0.56"
+    assert table.editTriggers() == QAbstractItemView.EditTrigger.NoEditTriggers
+    win.close()
