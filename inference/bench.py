@@ -93,6 +93,8 @@ def run_pipeline_bench(
                 state["drop0"] = pipe.dropped
                 state["t_start"] = time.perf_counter()
                 state["rss0"] = proc.memory_info().rss
+                if cam is not None and cam.worker is not None:
+                    state["cam0"] = cam.worker.computed
             if state["n"] >= frames + warmup:
                 done.set()
 
@@ -114,9 +116,14 @@ def run_pipeline_bench(
     if cam is not None and cam.worker is not None:
         cam_figures = {
             "cam_method": cam_method,
-            "cam_hz": round(cam.rate(), 2),
+            # maps made while the frames were measured (after the warm-up)
+            "cam_hz": round((cam.worker.computed - state.get("cam0", 0)) / elapsed, 2)
+            if elapsed > 0
+            else 0.0,
             "cam_maps": cam.worker.computed,
             "cam_ms_last": round(cam.worker.state.ms, 1) if cam.worker.state else None,
+            "cam_from_mask_pass": cam.worker.with_taps,
+            "cam_note": cam.worker.error or cam.tap_note or "",
         }
         cam.configure(False)
     pipe.stop()

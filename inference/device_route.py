@@ -133,6 +133,9 @@ class DeviceRoute:
             self._record(1)
             t1 = time.perf_counter()
             out = self.seg.infer(x)
+            tap = self.seg.cam_tap
+            if tap is not None:
+                tap(frame)
             staged = self.seg.ood_inputs(x, out)  # rides the one sync below
             out = self.seg.clean(x, out, smoother)
             sums, counts, _lab = self.seg.class_stats(out)

@@ -8,6 +8,7 @@ curved or thin organs where a centroid would not.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import cv2
@@ -89,6 +90,31 @@ HEAT_FLOOR = 38
 _HEAT_LUT3 = HEAT_LUT.reshape(1, 256, 3)
 
 
+_heat_lock = threading.Lock()
+_heat_made: list[tuple[np.ndarray, tuple]] = []  # the last few maps and their layers
+
+
+def heat_layers(heat: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple | None]:
+    """A map's colours, its hot mask (above :data:`HEAT_FLOOR`) and their bounding box.
+
+    Made once per map and kept for the last few: the CAM worker calls this as soon as a map
+    is done (on its own thread) and then hands out the same array until it has a newer one,
+    so composing a displayed frame only blends."""
+    with _heat_lock:
+        for arr, layers in _heat_made:
+            if arr is heat:
+                return layers
+    h8 = np.clip(heat * 255, 0, 255).astype(np.uint8)
+    hm = cv2.LUT(cv2.merge([h8, h8, h8]), _HEAT_LUT3)
+    hot = cv2.compare(h8, HEAT_FLOOR, cv2.CMP_GT)
+    x, y, bw, bh = cv2.boundingRect(hot)
+    layers = (hm, hot, (x, y, bw, bh) if bw and bh else None)
+    with _heat_lock:
+        _heat_made.append((heat, layers))
+        del _heat_made[:-3]
+    return layers
+
+
 def _lut3(colours: np.ndarray) -> np.ndarray:
     """A 256-entry, 3-channel table for cv2.LUT; indices past the classes map to white."""
     t = np.full((256, 3), 255, np.uint8)
@@ -142,10 +168,13 @@ class Overlay:
         # Everything per pixel goes through OpenCV (LUT, addWeighted, masked copyTo), which
         # is several times faster than NumPy fancy indexing on a 1080p picture.
         if heat is not None:
-            h8 = np.clip(heat * 255, 0, 255).astype(np.uint8)
-            hm = cv2.LUT(cv2.merge([h8, h8, h8]), _HEAT_LUT3)
-            blended = cv2.addWeighted(out, 1 - st.heat_opacity, hm, st.heat_opacity, 0)
-            cv2.copyTo(blended, cv2.compare(h8, HEAT_FLOOR, cv2.CMP_GT), out)
+            hm, hot, box = heat_layers(heat)
+            if box is not None:  # blend only where the map is hot (its bounding box)
+                x, y, bw, bh = box
+                dst = out[y : y + bh, x : x + bw]
+                part = hm[y : y + bh, x : x + bw]
+                blended = cv2.addWeighted(dst, 1 - st.heat_opacity, part, st.heat_opacity, 0)
+                cv2.copyTo(blended, hot[y : y + bh, x : x + bw], dst)
         if labels is None:
             return Composed(out)
         if labels.shape != rgb.shape[:2]:

@@ -218,30 +218,6 @@ def test_presenter_view_mirrors_the_picture(qtbot, settings, phantom_frames):
     win.close()
 
 
-def test_a_map_from_another_still_is_never_drawn(lite_model, phantom_frames):
-    """On an image folder (1 picture a second) the next frame is another picture: its map
-    is not drawn there; on a 30 fps scan a map one frame old is."""
-    from sonolive.capture.frame import Frame
-    from sonolive.inference.cam import CamEngine, CamWorker
-
-    frames, _ = phantom_frames
-    worker = CamWorker(CamEngine(lite_model, device="cpu"), class_idx=None, max_hz=50)
-    try:
-        worker.offer(Frame(frames[0], 0.0, 0))
-        deadline = time.monotonic() + 30
-        while worker.state is None and time.monotonic() < deadline:
-            threading.Event().wait(0.05)  # poll the condition, as qtbot.waitUntil does
-        assert worker.state is not None
-        heat, _, age = worker.latest_for(Frame(frames[1], 1 / 30, 1))
-        assert heat is not None and age == 1
-        heat, _, age = worker.latest_for(Frame(frames[1], 1.0, 1))
-        assert heat is None and age == 1
-        heat, _, _ = worker.latest_for(Frame(frames[1], -1.0, 0))  # scrubbed back in review
-        assert heat is None
-    finally:
-        worker.stop()
-
-
 def test_the_last_frame_of_an_ended_clip_gets_its_own_map(lite_model, phantom_frames):
     """At 2 pictures a second every map is for a picture no longer on screen when it is done
     (so it is hidden); once the clip has ended, the last picture is composed again with its
