@@ -35,6 +35,7 @@ from torchcam.methods import GradCAM, GradCAMpp, LayerCAM, ScoreCAM, SmoothGradC
 from ..capture.frame import Frame
 from ..models.loader import LoadedModel
 from .cam_taps import Taps, UNetTail, unet_depth
+from .choices import CAM_METHODS, DEFAULT_CAM_METHOD
 from .overlay import heat_layers
 from .segmenter import Segmenter
 from .slot import LatestSlot
@@ -48,9 +49,10 @@ METHODS = {
     "smoothgradcam++": SmoothGradCAMpp,
     "scorecam": ScoreCAM,
 }
-LIVE_METHODS = ("gradcam", "gradcam++", "xgradcam", "layercam")
-REVIEW_METHODS = (*LIVE_METHODS, "smoothgradcam++", "scorecam")
-DEFAULT_METHOD = "layercam"
+assert tuple(METHODS) == CAM_METHODS
+LIVE_METHODS = CAM_METHODS[:4]
+REVIEW_METHODS = CAM_METHODS
+DEFAULT_METHOD = DEFAULT_CAM_METHOD
 DEFAULT_LAYER = "ups.2"
 
 
@@ -81,7 +83,7 @@ class CamEngine:
         layer: str | None = None,
         device: str | torch.device = "auto",
     ) -> None:
-        self.method = method or DEFAULT_METHOD
+        self.method = DEFAULT_METHOD if method in (None, "", "auto") else method
         if self.method not in METHODS:
             raise ValueError(f"unknown CAM method '{self.method}' (known: {', '.join(METHODS)})")
         dev = device if isinstance(device, torch.device) else pick_device(device)
@@ -257,6 +259,7 @@ class CamWorker:
         self.state: CamState | None = None
         self.computed = 0
         self.with_taps = 0  # maps made from the mask path's own forward pass
+        self.last_ms: float | None = None  # how long the last map took
         self.error: str | None = None
         self._offered: Frame | None = None
         self._done: tuple[Frame, int | None] | None = None  # (frame, class) of the last map
@@ -333,6 +336,7 @@ class CamWorker:
                 continue
             last = time.perf_counter()
             took = last - t0
+            self.last_ms = took * 1000
             self._done = (frame, cls)
             if heat is None:
                 self.state = None

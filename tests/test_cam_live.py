@@ -171,3 +171,28 @@ def test_a_stepped_or_paused_review_frame_gets_its_own_map(lite_model, phantom_c
     finally:
         cam.configure(False)
         assert player.close(timeout=5.0)
+
+
+@pytest.mark.parametrize(
+    "method",
+    ["auto", "gradcam", "gradcam++", "xgradcam", "layercam", "smoothgradcam++", "scorecam"],
+)
+def test_bench_reports_a_cam_figure_for_every_method_it_lists(method, tmp_path, capsys):
+    import json
+
+    from sonolive.app.cli import main
+    from sonolive.inference.choices import CAM_CHOICES
+
+    assert method in CAM_CHOICES
+    js = tmp_path / "b.json"
+    argv = ["bench", "--frames", "30", "--size", "256", "--device", "cpu", "--backend", "torch"]
+    assert main([*argv, "--cam", method, "--json", str(js)]) == 0
+    res = json.loads(js.read_text())
+    out = capsys.readouterr().out
+    assert "cam_hz" in res and f"CAM {res['cam_method']}: {res['cam_hz']} maps/s" in out
+    assert (res["cam_ms_last"] or 0) > 0, res.get("cam_note")
+    if method not in ("smoothgradcam++", "scorecam"):  # review methods: a map can take > 1 s
+        assert res["cam_maps"] >= 1, res
+    if method in ("auto", "layercam"):
+        assert res["cam_method"].endswith("layercam") or "(layercam)" in res["cam_method"]
+        assert res["cam_from_mask_pass"] >= 1, "live maps reuse the mask path's forward pass"
