@@ -75,6 +75,12 @@ def run_pipeline_bench(
         # a frame that failed in the inference thread is never counted: stop when idle
         return time.perf_counter() - max(state.get("t_last", 0.0), state["t_end"]) > 3.0
 
+    def cam_ready() -> bool:
+        w = cam.worker if cam is not None else None
+        if w is None or w.computed >= 1 or w.error:
+            return True
+        return time.perf_counter() - state["t_start"] > 60.0  # never wait for ever
+
     def consumer() -> None:  # plays the GUI thread's part
         while not done.is_set():
             if not wake.wait(0.1):
@@ -88,35 +94,53 @@ def run_pipeline_bench(
             r.finish_handoff(pipe.stats)
             state["n"] += 1
             state["t_last"] = time.perf_counter()
-            if state["n"] == warmup:
+            # the warm-up lasts until the CAM's first map too (its set-up is not measured)
+            if state["n"] >= warmup and "n0" not in state and cam_ready():
+                state["n0"] = state["n"]
                 pipe.stats = type(pipe.stats)(keep_all=True)
                 state["drop0"] = pipe.dropped
                 state["t_start"] = time.perf_counter()
                 state["rss0"] = proc.memory_info().rss
-            if state["n"] >= frames + warmup:
+                if cam is not None and cam.worker is not None:
+                    state["cam0"] = cam.worker.computed
+            if "n0" in state and state["n"] >= frames + state["n0"]:
                 done.set()
 
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
     cam = None
+    cam_error = None
     if cam_method and segmenter is not None:
         from .cam_control import CamControl
 
         cam = CamControl(pipe, device=str(segmenter.device))
         cam.set_model(segmenter.torch_model)
         cam.configure(True, None, cam_method, None)
+        if cam.worker is None:  # the CAM could not start: say so in the figures
+            cam_error = cam.error or "the CAM did not start"
     th = threading.Thread(target=consumer, daemon=True)
     th.start()
     pipe.start()
     done.wait(timeout_s)
     elapsed = state.get("t_last", time.perf_counter()) - state["t_start"]
-    cam_figures = {}
+    cam_figures: dict[str, Any] = {}
+    if cam_error is not None:
+        cam_figures = {"cam_method": cam_method, "cam_hz": 0.0, "cam_maps": 0}
+        cam_figures.update(cam_from_mask_pass=0, cam_note=cam_error)
     if cam is not None and cam.worker is not None:
+        engine = cam.worker.engine
         cam_figures = {
-            "cam_method": cam_method,
-            "cam_hz": round(cam.rate(), 2),
+            "cam_method": cam_method
+            if cam_method == engine.method
+            else f"{cam_method} ({engine.method})",
+            # maps made while the frames were measured (after the warm-up)
+            "cam_hz": round((cam.worker.computed - state.get("cam0", 0)) / elapsed, 2)
+            if elapsed > 0
+            else 0.0,
             "cam_maps": cam.worker.computed,
-            "cam_ms_last": round(cam.worker.state.ms, 1) if cam.worker.state else None,
+            "cam_ms_last": round(cam.worker.last_ms, 1) if cam.worker.last_ms else None,
+            "cam_from_mask_pass": cam.worker.with_taps,
+            "cam_note": cam.worker.error or cam.tap_note or "",
         }
         cam.configure(False)
     pipe.stop()
@@ -146,8 +170,8 @@ def run_pipeline_bench(
     )
     if "error" in events and not n:
         out["error"] = events["error"]
-    elif state["n"] < frames + warmup:
-        out["note"] = _ended_note(state["n"], frames, warmup)
+    elif state["n"] < frames + state.get("n0", warmup):
+        out["note"] = _ended_note(state["n"], frames, int(state.get("n0", warmup)))
     return out
 
 
@@ -210,6 +234,10 @@ def format_table(res: dict[str, Any]) -> str:
         )
     if "cam_hz" in res:
         lines.append(
-            f"CAM {res['cam_method']}: {res['cam_hz']} maps/s beside {res['fps']:.1f} mask fps"
+            f"CAM {res['cam_method']}: {res['cam_hz']} maps/s beside {res['fps']:.1f} mask fps "
+            f"(dropped {res['dropped']}; {res['cam_from_mask_pass']} of {res['cam_maps']} maps "
+            "from the mask path's forward pass)"
         )
+        if res.get("cam_note"):
+            lines.append(f"CAM note: {res['cam_note']}")
     return "\n".join(lines)

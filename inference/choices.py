@@ -9,3 +9,8 @@ BACKENDS = ("auto", "torch", "onnx")
 ACCEL_MODES = ("off", "compile", "cudagraphs")
 #: where a frame is preprocessed and composed (``inference.segmenter``)
 ROUTES = ("host", "device")
+#: the CAM methods (``inference.cam.METHODS``); the first four run live, all run in review
+CAM_METHODS = ("gradcam", "gradcam++", "xgradcam", "layercam", "smoothgradcam++", "scorecam")
+DEFAULT_CAM_METHOD = "layercam"
+#: ``bench --cam``: a method, or auto (the app's default)
+CAM_CHOICES = ("auto", *CAM_METHODS)

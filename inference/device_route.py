@@ -133,6 +133,9 @@ class DeviceRoute:
             self._record(1)
             t1 = time.perf_counter()
             out = self.seg.infer(x)
+            tap = self.seg.cam_tap
+            if tap is not None:
+                tap(frame)
             staged = self.seg.ood_inputs(x, out)  # rides the one sync below
             out = self.seg.clean(x, out, smoother)
             sums, counts, _lab = self.seg.class_stats(out)
@@ -170,7 +173,7 @@ class DeviceRoute:
         centre = int(hn[o_centre])
         small = hn[o_small:o_img].reshape(hs, ws).copy()
         image = hn[o_img:].reshape(H, W, 3).copy()  # the pinned buffer is reused next frame
-        comp.draw_names(image, small, centre, st)
+        comp.draw_names(image, small, centre, st, frame.pixels, frame.timestamp)
         seg0 = self.seg.figures(None, stats[0], stats[1], stats[2].astype(np.int64))
         seg = LazySegmentation(lab_u8, small, s, seg0.confidence, seg0.areas)
         self.seg.judge(seg, staged)

@@ -31,7 +31,17 @@ import torch
 from torch.nn import functional as F
 
 from ..models.card import ModelCard
-from .overlay import HEAT_FLOOR, HEAT_LUT, Label, Overlay, OverlayStyle, centre_window
+from .overlay import (
+    FLUID_OPACITY,
+    FLUID_RIM_PX,
+    HEAT_FLOOR,
+    HEAT_LUT,
+    Label,
+    Overlay,
+    OverlayStyle,
+    label_stride,
+    prominent_classes,
+)
 from .text import draw_text
 
 
@@ -62,11 +72,6 @@ class DeviceComposite:
     centre: torch.Tensor  # 1 uint8: the class under the picture's centre
 
 
-def label_stride(h: int, w: int) -> int:
-    """The subsampling :meth:`Overlay.label_positions` applies to a full-size label map."""
-    return max(1, max(h, w) // 256)
-
-
 class TorchCompositor:
     """Fill, outline and heat on ``device``; names on the host after the download.
 
@@ -92,6 +97,7 @@ class TorchCompositor:
         self.lut = torch.from_numpy(lut).to(self.device, torch.float32)
         self.heat_lut = torch.from_numpy(HEAT_LUT.copy()).to(self.device, torch.float32)
         self.overlay = Overlay(card, self.style)  # label positions and text on the host
+        self.prominent = prominent_classes(card)
         self._rects: dict[int, list[tuple[int, int]]] = {}
         self._heat_src: np.ndarray | None = None  # the host heat map last uploaded
         self._heat_dev: torch.Tensor | None = None  # ... and its quantised copy on the device
@@ -153,6 +159,12 @@ class TorchCompositor:
         if st.outline and st.outline_px > 0:
             edge = self._edges(labels, int(st.outline_px))[..., None] & organ
             img = torch.where(edge, colour, img)
+        for k in self.prominent:  # free fluid: filled and rimmed in every mode
+            fl = labels == k
+            a = FLUID_OPACITY
+            img = torch.where(fl[..., None], torch.round(img * (1 - a) + self.lut[k] * a), img)
+            rim = self._edges(fl.to(torch.uint8), FLUID_RIM_PX) & fl
+            img = torch.where(rim[..., None], self.lut[k], img)
         h, w = labels.shape
         s = label_stride(h, w)
         return DeviceComposite(
@@ -163,25 +175,24 @@ class TorchCompositor:
 
     # ---- host side -----------------------------------------------------------------
     def draw_names(
-        self, image: np.ndarray, small: np.ndarray, centre: int, style: OverlayStyle | None = None
+        self,
+        image: np.ndarray,
+        small: np.ndarray,
+        centre: int,
+        style: OverlayStyle | None = None,
+        pixels: np.ndarray | None = None,
+        t: float | None = None,
     ) -> list[Label]:
-        """Organ names on the downloaded picture, exactly where the CPU overlay puts them."""
+        """Organ names on the downloaded picture, exactly where the CPU overlay puts them
+        (:meth:`Overlay.names_for`; ``pixels`` is the frame, for the sector's centre)."""
         st = style or self.style
-        self.last_anchors = []
-        if not st.names:
-            return []
-        h, w = image.shape[:2]
-        s = label_stride(h, w)
         ov = self.overlay
-        if st.center_label_only:
-            centre = ov.name_hold.update(centre, centre_window(small))
-            anchors = (
-                [Label(ov.display[centre], w // 2, h // 2)] if 0 < centre < len(ov.display) else []
-            )
-        else:
-            anchors = [Label(a.name, a.x * s, a.y * s) for a in ov.label_positions(small)]
-        scale = 2.0 if st.center_label_only else 1.0
+        ov.style = st
+        h, w = image.shape[:2]
+        anchors = ov.names_for(
+            pixels if pixels is not None else image, small, label_stride(h, w), t
+        )
         for a in anchors:
-            draw_text(image, a.name, a.x, a.y, st.label_scale * scale)
+            draw_text(image, a.name, a.x, a.y, a.scale)
         self.last_anchors = anchors
         return anchors

@@ -8,13 +8,17 @@ curved or thin organs where a centroid would not.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
 from ..models.card import ModelCard
+from .names import Label, NameHold, centre_organ, place_names, sector_centre
 from .text import can_draw, draw_text
+
+__all__ = ["HEAT_FLOOR", "HEAT_LUT", "Composed", "Label", "Overlay", "OverlayStyle", "heat_layers"]
 
 
 @dataclass
@@ -29,52 +33,27 @@ class OverlayStyle:
     heat_opacity: float = 0.5
 
 
-class NameHold:
-    """Hysteresis on Bedside's one big name: it follows the organ under the centre, but a
-    change waits until the new organ has held the centre for ``frames`` frames in a row, so
-    a boundary crossing the centre does not make the name blink. A name appears at once when
-    none is shown, and the old name goes at once when its organ has left the centre's
-    neighbourhood."""
-
-    def __init__(self, frames: int = 3) -> None:
-        self.frames = frames
-        self.shown = 0
-        self._cand = 0
-        self._count = 0
-
-    def update(self, centre: int, window: np.ndarray) -> int:
-        """``centre``: the class under the centre; ``window``: the labels around it."""
-        if centre == self.shown:
-            self._count = 0
-            return self.shown
-        if centre == self._cand:
-            self._count += 1
-        else:
-            self._cand, self._count = centre, 1
-        gone = self.shown == 0 or not bool((window == self.shown).any())
-        if self._count >= self.frames or gone:
-            self.shown, self._count = centre, 0
-        return self.shown
-
-
-def centre_window(labels: np.ndarray) -> np.ndarray:
-    """The labels within a sixth of the picture's size around its centre."""
-    h, w = labels.shape
-    dy, dx = max(1, h // 12), max(1, w // 12)
-    return labels[h // 2 - dy : h // 2 + dy + 1, w // 2 - dx : w // 2 + dx + 1]
-
-
-@dataclass
-class Label:
-    name: str
-    x: int
-    y: int
-
-
 @dataclass
 class Composed:
     image: np.ndarray  # H x W x 3 uint8 RGB
     labels: list[Label] = field(default_factory=list)
+
+
+#: classes drawn prominently in every mode whenever present (the FAST exam's finding):
+#: filled at FLUID_OPACITY over whatever the mode draws, with a FLUID_RIM_PX rim
+PROMINENT_NAMES = ("fluid", "free_fluid")
+FLUID_OPACITY = 0.6
+FLUID_RIM_PX = 3
+
+
+def prominent_classes(card: ModelCard) -> list[int]:
+    """The card's class indices drawn prominently (free fluid)."""
+    return [i for i, c in enumerate(card.classes) if i and c.name.lower() in PROMINENT_NAMES]
+
+
+def label_stride(h: int, w: int) -> int:
+    """The subsampling the names are placed on (about 256 pixels on the long side)."""
+    return max(1, max(h, w) // 256)
 
 
 def _jet_lut() -> np.ndarray:
@@ -87,6 +66,31 @@ HEAT_LUT = _jet_lut()
 #: untouched and the map reads as "where the network looked"
 HEAT_FLOOR = 38
 _HEAT_LUT3 = HEAT_LUT.reshape(1, 256, 3)
+
+
+_heat_lock = threading.Lock()
+_heat_made: list[tuple[np.ndarray, tuple]] = []  # the last few maps and their layers
+
+
+def heat_layers(heat: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple | None]:
+    """A map's colours, its hot mask (above :data:`HEAT_FLOOR`) and their bounding box.
+
+    Made once per map and kept for the last few: the CAM worker calls this as soon as a map
+    is done (on its own thread) and then hands out the same array until it has a newer one,
+    so composing a displayed frame only blends."""
+    with _heat_lock:
+        for arr, layers in _heat_made:
+            if arr is heat:
+                return layers
+    h8 = np.clip(heat * 255, 0, 255).astype(np.uint8)
+    hm = cv2.LUT(cv2.merge([h8, h8, h8]), _HEAT_LUT3)
+    hot = cv2.compare(h8, HEAT_FLOOR, cv2.CMP_GT)
+    x, y, bw, bh = cv2.boundingRect(hot)
+    layers = (hm, hot, (x, y, bw, bh) if bw and bh else None)
+    with _heat_lock:
+        _heat_made.append((heat, layers))
+        del _heat_made[:-3]
+    return layers
 
 
 def _lut3(colours: np.ndarray) -> np.ndarray:
@@ -112,40 +116,57 @@ class Overlay:
         ]
         self._kernel = None
         self.name_hold = NameHold()
+        self._tick = 0
+        self.prominent = prominent_classes(card)
+        self._rim_kernel = cv2.getStructuringElement(
+            cv2.MORPH_ELLIPSE, (2 * FLUID_RIM_PX + 1, 2 * FLUID_RIM_PX + 1)
+        )
 
-    def label_positions(self, labels: np.ndarray) -> list[Label]:
-        """One anchor per present class, deepest inside its largest region."""
-        h, w = labels.shape
-        scale = max(1, max(h, w) // 256)
-        small = labels[::scale, ::scale]
-        out = []
-        for cls in np.unique(small):
-            if cls == 0 or cls >= len(self.display):
-                continue
-            m = (small == cls).astype(np.uint8)
-            if m.sum() < 12:
-                continue
-            dist = cv2.distanceTransform(m, cv2.DIST_L2, 3)
-            y, x = np.unravel_index(int(dist.argmax()), dist.shape)
-            out.append(Label(self.display[cls], int(x * scale), int(y * scale)))
-        return out
+    def names_for(
+        self, pixels: np.ndarray, small: np.ndarray, stride: int, t: float | None = None
+    ) -> list[Label]:
+        """The names to draw (anchors in full-size pixels) for a ``stride``-subsampled label
+        map: every organ's on itself, or Bedside's one name (:mod:`.names`). ``t`` is the
+        frame's time in the source (None: frames are taken as 1/30 s apart)."""
+        st = self.style
+        if not st.names:
+            return []
+        h = pixels.shape[0]
+        if not st.center_label_only:
+            return place_names(small, stride, h, self.display, st.label_scale)
+        if t is None:
+            self._tick += 1
+            t = self._tick / 30.0
+        cx, cy = sector_centre(pixels, stride)
+        hold = self.name_hold
+        present = hold.shown != 0 and bool((small == hold.shown).any())
+        cls = hold.update(centre_organ(small, cx, cy), t, present)
+        if cls <= 0:
+            return []
+        scale = st.label_scale * 2.0
+        return place_names(small, stride, h, self.display, scale, only=cls, near=(cx, cy))
 
     def compose(
         self,
         rgb: np.ndarray,
         labels: np.ndarray | None,
         heat: np.ndarray | None = None,
+        t: float | None = None,
     ) -> Composed:
-        """``labels`` is H x W class indices (None: no model); ``heat`` is H x W in 0..1."""
+        """``labels`` is H x W class indices (None: no model); ``heat`` is H x W in 0..1;
+        ``t`` the frame's time in its source (Bedside's name hold)."""
         st = self.style
         out = rgb.copy()
         # Everything per pixel goes through OpenCV (LUT, addWeighted, masked copyTo), which
         # is several times faster than NumPy fancy indexing on a 1080p picture.
         if heat is not None:
-            h8 = np.clip(heat * 255, 0, 255).astype(np.uint8)
-            hm = cv2.LUT(cv2.merge([h8, h8, h8]), _HEAT_LUT3)
-            blended = cv2.addWeighted(out, 1 - st.heat_opacity, hm, st.heat_opacity, 0)
-            cv2.copyTo(blended, cv2.compare(h8, HEAT_FLOOR, cv2.CMP_GT), out)
+            hm, hot, box = heat_layers(heat)
+            if box is not None:  # blend only where the map is hot (its bounding box)
+                x, y, bw, bh = box
+                dst = out[y : y + bh, x : x + bw]
+                part = hm[y : y + bh, x : x + bw]
+                blended = cv2.addWeighted(dst, 1 - st.heat_opacity, part, st.heat_opacity, 0)
+                cv2.copyTo(blended, hot[y : y + bh, x : x + bw], dst)
         if labels is None:
             return Composed(out)
         if labels.shape != rgb.shape[:2]:
@@ -157,7 +178,7 @@ class Overlay:
         if bw == 0 or bh == 0:
             labels = None
         else:
-            m = st.outline_px + 1
+            m = max(st.outline_px, FLUID_RIM_PX if self.prominent else 0) + 1
             H, W = full_labels.shape
             x0, y0, x1, y1 = max(0, x - m), max(0, y - m), min(W, x + bw + m), min(H, y + bh + m)
             labels = full_labels[y0:y1, x0:x1]
@@ -178,19 +199,23 @@ class Overlay:
                 if colour is None:
                     colour = cv2.LUT(cv2.merge([labels, labels, labels]), self._lut3)
                 cv2.copyTo(colour, edge, dst)
+            for k in self.prominent:  # free fluid: filled and rimmed in every mode
+                fl = cv2.compare(labels, k, cv2.CMP_EQ)
+                if not cv2.countNonZero(fl):
+                    continue
+                solid = np.empty_like(dst)
+                solid[:] = self.lut[k]
+                blended = cv2.addWeighted(dst, 1 - FLUID_OPACITY, solid, FLUID_OPACITY, 0)
+                cv2.copyTo(blended, fl, dst)
+                rim = cv2.bitwise_and(
+                    cv2.morphologyEx(fl, cv2.MORPH_GRADIENT, self._rim_kernel), fl
+                )
+                cv2.copyTo(solid, rim, dst)
         labels = full_labels
         anchors: list[Label] = []
         if st.names:
-            anchors = self.label_positions(labels)
-            if st.center_label_only:
-                h, w = labels.shape
-                cls = self.name_hold.update(int(labels[h // 2, w // 2]), centre_window(labels))
-                anchors = (
-                    [Label(self.display[cls], w // 2, h // 2)]
-                    if 0 < cls < len(self.display)
-                    else []
-                )
+            s = label_stride(*labels.shape)
+            anchors = self.names_for(rgb, labels[::s, ::s], s, t)
             for a in anchors:
-                scale = 2.0 if st.center_label_only else 1.0
-                draw_text(out, a.name, a.x, a.y, st.label_scale * scale)
+                draw_text(out, a.name, a.x, a.y, a.scale)
         return Composed(out, anchors)

@@ -29,6 +29,7 @@ live in :mod:`.device_route`.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import cv2
@@ -154,6 +155,8 @@ class Segmenter:
         #: the device route's buffers and its one step (None on the host route)
         self._device_route = DeviceRoute(self) if route == "device" else None
         self._ood_host: torch.Tensor | None = None  # pinned host side of the check's inputs
+        #: while CAM is on: takes each forward pass's activations for the frame (cam_taps)
+        self.cam_tap: Callable[[Frame], None] | None = None
         from .ood import reference_for
         from .ood_features import Features, hidden_reason
 
@@ -356,6 +359,9 @@ class Segmenter:
         x = self._input_for(frame, tm)
         t1 = time.perf_counter()
         out = self.infer(x)
+        tap = self.cam_tap
+        if tap is not None:
+            tap(frame)
         staged = self.ood_inputs(x, out)  # before postprocess's sync
         out = self.clean(x, out, smoother)
         seg = self.judge(self.postprocess(out, (frame.height, frame.width)), staged)

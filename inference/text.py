@@ -175,6 +175,19 @@ def draw_text_px(img: np.ndarray, text: str, x: int, y: int, px: int) -> None:
     dst[:] = (dst * (1.0 - alpha) + part[..., :3] * alpha + 0.5).astype(np.uint8)
 
 
+def text_box(img_h: int, text: str, scale: float = 1.0) -> tuple[int, int]:
+    """(width, height) in pixels that :func:`draw_text` covers with ``text`` on a picture
+    ``img_h`` pixels high, halo included."""
+    fs = _hershey_scale(img_h, scale)
+    path = None if text.isascii() else font_for(text)
+    if path is None:
+        th = max(1, int(round(fs * 1.6)))
+        (tw, tht), base = cv2.getTextSize(text, HERSHEY, fs, th + 3)
+        return tw + 4, tht + base + 4
+    sprite = _sprite(text, max(6, max(10, int(round(fs * 30)))), path)
+    return int(sprite.shape[1]), int(sprite.shape[0])
+
+
 def draw_text(img: np.ndarray, text: str, x: int, y: int, scale: float = 1.0) -> None:
     """Centred white text with a dark halo at (``x``, ``y``), sized relative to the
     picture's height; ASCII with the Hershey font, other scripts with a TrueType font."""

@@ -175,16 +175,23 @@ def test_a_card_min_area_fraction_is_checked_and_applied(lite_model, tmp_path) -
 
 
 def test_bedside_name_holds_across_a_boundary_and_leaves_with_its_organ() -> None:
-    from sonolive.inference.overlay import NameHold
+    """In the source's time: a new organ takes the name only after holding the centre for
+    a second without a break, never twice within a second; the name goes at once when its
+    organ leaves the picture; a seek back starts afresh."""
+    from sonolive.inference.names import HOLD_S, NameHold
 
-    def frame(centre: int, around: int) -> tuple[int, np.ndarray]:
-        w = np.full((5, 5), around, np.uint8)
-        w[2, 2] = centre
-        return centre, w
-
-    hold = NameHold(frames=3)
-    assert hold.update(*frame(1, 1)) == 1  # a name appears at once
-    # the boundary to organ 2 wobbles across the centre: the name stays
-    assert [hold.update(*frame(c, 1)) for c in (2, 1, 2, 2)] == [1, 1, 1, 1]
-    assert hold.update(*frame(2, 1)) == 2  # organ 2 held the centre three frames in a row
-    assert hold.update(*frame(0, 0)) == 0  # organ 2 is gone from around the centre: no name
+    hold = NameHold()
+    assert hold.update(1, 0.0) == 1  # a name appears at once
+    # the boundary to organ 2 wobbles across the centre for 2 s: the name stays
+    wobble = [hold.update(2 if i % 3 else 1, i / 30) for i in range(1, 61)]
+    assert set(wobble) == {1}
+    # organ 2 holds the centre: it takes over after HOLD_S, not before
+    t = 2.0
+    while hold.update(2, t) == 1:
+        t += 1 / 30
+    assert t - 2.0 >= HOLD_S - 1e-6
+    assert hold.update(1, t + 0.1) == 2 and hold.update(1, t + 0.5) == 2  # no flip back
+    assert hold.update(3, t + 0.6, shown_present=False) == 3  # organ 2 left the picture
+    assert hold.update(0, t + 0.7, shown_present=False) == 0
+    assert hold.update(1, 0.0) == 1  # a seek back: no history
+    assert hold.switches == 5

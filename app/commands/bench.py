@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from ...inference.choices import CAM_CHOICES
+from ...inference.choices import DEFAULT_CAM_METHOD as DEFAULT_METHOD
 from ...models.registry import DEFAULT_MODEL
 from .options import add_accel, add_backend, add_trust_code
 
@@ -22,7 +24,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_accel(p)
     add_trust_code(p)
     p.add_argument("--compare", default=None, help="comma list of models or model@backend")
-    p.add_argument("--cam", default=None, help="also run the CAM worker with this method")
+    p.add_argument(
+        "--cam",
+        default=None,
+        choices=CAM_CHOICES,
+        help="also run the CAM worker with this method (auto: the app's default, "
+        f"{DEFAULT_METHOD}) and report its maps per second",
+    )
     p.add_argument(
         "--temporal", action="store_true", help="with the temporal filter on (Bedside mode)"
     )
