@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import threading
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from ..capture.workers import spawn
 from ..inference.backends import make_segmenter
 from ..inference.pipeline import Pipeline, Result
 from ..models.loader import load_model
@@ -80,4 +80,4 @@ class PipelineBridge(QObject):
                 self.pipeline.set_segmenter(seg)
                 self.modelReady.emit(seg, name)
 
-        threading.Thread(target=work, name="sonolive-model-load", daemon=True).start()
+        spawn(work, name="sonolive-model-load")

@@ -44,6 +44,7 @@ from ..capture.device_enum import DeviceInfo, list_devices
 from ..capture.roi import Roi
 from ..capture.roi_stage import RoiStage, SourceRoiFilter, format_roi, parse_roi
 from ..capture.source import FrameSource, SeekableSource, as_seekable
+from ..capture.workers import spawn
 from .roi_editor import RoiEditor, roi_action
 
 if TYPE_CHECKING:
@@ -147,10 +148,7 @@ class InputPicker(QObject):
         window.installEventFilter(self)
         self.adopt(self.current_source())
 
-        self._thread = threading.Thread(
-            target=self._enumerate_loop, name="sonolive-device-enum", daemon=True
-        )
-        self._thread.start()
+        self._thread = spawn(self._enumerate_loop, name="sonolive-device-enum")
 
     # ------------------------------------------------------------------ entries
     def _build_items(self) -> None:

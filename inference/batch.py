@@ -41,6 +41,7 @@ from ..capture.open_source import open_source
 from ..capture.roi import crop, fit
 from ..capture.roi_follow import RoiFollower
 from ..capture.source import EndOfStream, SourceError, as_seekable
+from ..capture.workers import spawn
 from .ood import fraction_in_distribution
 from .overlay import OverlayStyle
 from .pipeline import Pipeline
@@ -101,8 +102,7 @@ class VideoWriter:
         self.error: BaseException | None = None
         self._mp4 = Mp4Writer(self.path, fps, preset=preset, crf=crf)
         self._q: queue.Queue = queue.Queue(maxsize=4)
-        self._thread = threading.Thread(target=self._run, name="sonolive-batch-enc", daemon=True)
-        self._thread.start()
+        self._thread = spawn(self._run, name="sonolive-batch-enc")
 
     @property
     def frames(self) -> int:
@@ -321,7 +321,7 @@ def _process(
 
     q: queue.Queue = queue.Queue(maxsize=4)
     stop = threading.Event()
-    reader = threading.Thread(target=_reader, args=(src, q, stop, prepare), daemon=True)
+    reader = spawn(_reader, name="sonolive-batch-read", args=(src, q, stop, prepare), start=False)
     writer = VideoWriter(
         outputs["video"], fps, compose=lambda part: pipe.compose_segmented(part).image
     )

@@ -13,6 +13,7 @@ import torch
 
 from ..capture.replay import ReplaySource
 from ..capture.source import FrameSource
+from ..capture.workers import spawn
 from .pipeline import Pipeline
 from .segmenter import Segmenter
 from .stats import FIELDS
@@ -105,8 +106,7 @@ def run_pipeline_bench(
         cam = CamControl(pipe, device=str(segmenter.device))
         cam.set_model(segmenter.torch_model)
         cam.configure(True, None, cam_method, None)
-    th = threading.Thread(target=consumer, daemon=True)
-    th.start()
+    th = spawn(consumer, name="sonolive-bench-consumer")
     pipe.start()
     done.wait(timeout_s)
     elapsed = state.get("t_last", time.perf_counter()) - state["t_start"]

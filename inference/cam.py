@@ -33,9 +33,10 @@ from torch.nn import functional as F
 from torchcam.methods import GradCAM, GradCAMpp, LayerCAM, ScoreCAM, SmoothGradCAMpp, XGradCAM
 
 from ..capture.frame import Frame
+from ..capture.slot import LatestSlot
+from ..capture.workers import spawn
 from ..models.loader import LoadedModel
 from .segmenter import Segmenter
-from .slot import LatestSlot
 from .torch_device import pick_device
 
 METHODS = {
@@ -183,8 +184,7 @@ class CamWorker:
         self.computed = 0
         self.error: str | None = None
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sonolive-cam", daemon=True)
-        self._thread.start()
+        self._thread = spawn(self._run, name="sonolive-cam")
 
     def offer(self, frame: Frame) -> None:
         self.slot.put(frame)

@@ -23,11 +23,12 @@ import cv2
 import numpy as np
 
 from ..capture.frame import Frame
+from ..capture.slot import LatestSlot
 from ..capture.source import EndOfStream, FrameSource, SourceError
+from ..capture.workers import spawn
 from .ood import ENGLISH, GateWords, OodGate, draw_gate_line, draw_lines, draw_mark, gate_lines
 from .overlay import Overlay, OverlayStyle
 from .segmenter import Segmentation, Segmenter
-from .slot import LatestSlot
 from .stats import LatencyStats, Timings
 from .temporal import TemporalFilter
 
@@ -146,18 +147,13 @@ class Pipeline:
             if self._infer_thread is None or not self._infer_thread.is_alive():
                 self._shutdown.clear()
                 self.frames_in.reopen()
-                self._infer_thread = threading.Thread(
-                    target=self._infer_loop, name="sonolive-infer", daemon=True
-                )
-                self._infer_thread.start()
+                self._infer_thread = spawn(self._infer_loop, name="sonolive-infer")
             if self._run is None and self.source is not None:
                 self._start_capture(self.source)
 
     def _start_capture(self, src: FrameSource) -> None:
         stop = threading.Event()
-        t = threading.Thread(
-            target=self._capture_loop, args=(src, stop), name="sonolive-capture", daemon=True
-        )
+        t = spawn(self._capture_loop, name="sonolive-capture", args=(src, stop), start=False)
         self._run = (stop, t)
         t.start()
 

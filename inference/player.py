@@ -40,6 +40,7 @@ from ..capture.source import (
     SourceError,
     as_seekable,
 )
+from ..capture.workers import spawn
 from .pipeline import Pipeline, Result
 from .result_cache import ResultCache
 from .stats import Timings
@@ -244,8 +245,7 @@ class ClipPlayer:
         if self._thread is None or not self._thread.is_alive():
             with self._cond:
                 self._stop = False
-            self._thread = threading.Thread(target=self._run, name="sonolive-review", daemon=True)
-            self._thread.start()
+            self._thread = spawn(self._run, name="sonolive-review")
 
     def _has_work(self) -> bool:
         return (
