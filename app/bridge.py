@@ -32,8 +32,7 @@ class PipelineBridge(QObject):
     def __init__(self, pipeline: Pipeline, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.pipeline = pipeline
-        pipeline.on_result = self._notify.emit
-        pipeline.on_status = self.status.emit
+        pipeline.set_listeners(on_result=self._notify.emit, on_status=self.status.emit)
         self._notify.connect(self._take)
         self._model_job = 0
 

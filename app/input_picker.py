@@ -10,7 +10,7 @@ video file or a stream URL, plus what a live capture card needs in the window.
 * sends recorded files to Review: "Open video file…" asks Review's one file dialog
   (``openFileRequested``) and a file's entry reopens it there, as File → Open clip does;
   only live inputs (scanner, cards, streams) play here;
-* sets ``window.pipeline.frame_filter`` to a per-source ROI crop
+* gives the pipeline its per-source ROI choice (``Pipeline.set_roi``)
   (:class:`~..capture.roi_stage.SourceRoiFilter`): every non-simulated source gets a
   :class:`~..capture.roi_stage.RoiStage`, its ROI restored from QSettings ``roi/<device
   key>`` when one was saved;
@@ -137,7 +137,7 @@ class InputPicker(QObject):
 
         # the pipeline's source is the one producing frames (window.source changes first)
         self.roi_filter = SourceRoiFilter(lambda: window.pipeline.source, self._make_stage)
-        window.pipeline.frame_filter = self.roi_filter
+        window.pipeline.set_roi(self.roi_filter)
 
         self._build_items()
         self.combo.activated.connect(self._picked)

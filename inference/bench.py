@@ -32,8 +32,6 @@ def run_pipeline_bench(
     proc = psutil.Process(os.getpid())
     done = threading.Event()
     wake = threading.Event()
-    pipe = Pipeline(source, segmenter, keep_all_stats=True, on_result=wake.set)
-    pipe.set_temporal(temporal)
     # handed-off count, the measurement's start and the drop counts at that moment (reset
     # once the warm-up frames are done); "read"/"made" count frames from the source and
     # results from the inference thread, so that the end of a finite source is noticed
@@ -62,9 +60,16 @@ def run_pipeline_bench(
     def count_made(_result) -> None:
         state["made"] += 1
 
-    pipe.on_status = on_status
-    pipe.frame_filter = count_read
-    pipe.frame_hooks.append(count_made)
+    pipe = Pipeline(
+        source,
+        segmenter,
+        keep_all_stats=True,
+        on_result=wake.set,
+        on_status=on_status,
+        roi=count_read,
+        temporal=temporal,
+    )
+    pipe.add_sink(count_made)
 
     def drained() -> bool:
         """The source has ended and every frame it gave was handed off or dropped."""

@@ -53,8 +53,8 @@ class CamControl:
         self.worker = CamWorker(
             engine, class_idx, max_hz=2.0 if review else 5.0, on_map=self._map_ready
         )
-        self.pipeline.heat_provider = self.worker.latest_for
-        self.pipeline.frame_hooks.append(self._hook)
+        self.pipeline.set_heat_provider(self.worker.latest_for)
+        self.pipeline.add_sink(self._hook)
         self._key = key
         self._t0, self._n0 = time.perf_counter(), 0
 
@@ -79,9 +79,8 @@ class CamControl:
             self.pipeline.redo(frame)
 
     def _stop(self) -> None:
-        if self._hook in self.pipeline.frame_hooks:
-            self.pipeline.frame_hooks.remove(self._hook)
-        self.pipeline.heat_provider = None
+        self.pipeline.remove_sink(self._hook)
+        self.pipeline.set_heat_provider(None)
         if self.worker is not None:
             self.worker.stop()
             self.worker = None

@@ -371,7 +371,8 @@ class ClipPlayer:
         seg = p.segmenter
         model = (seg.card.name, id(seg)) if seg is not None else None
         style = dataclasses.astuple(p.style) if p.style is not None else None
-        ident = (model, style, id(p.heat_provider) if p.heat_provider else None, p.show_ood)
+        heat = p.heat_provider
+        ident = (model, style, id(heat) if heat else None, p.show_ood)
         stage = self.roi_stage
         if stage is not None and stage.user_set:  # a region set by hand: overlays are stale
             ident = (*ident, stage.roi)
@@ -398,15 +399,14 @@ class ClipPlayer:
             now = time.perf_counter()
             return dataclasses.replace(hit, t_composed=now, timings=Timings(t_enter=now))
         frame = self._src.seek(index) if isinstance(frame_or_index, int) else frame_or_index
-        if self.roi_stage is not None:
-            if self.roi_stage.state == DETECTING:  # "Detect again" was chosen
-                self._detect_roi()
-                frame = self._src.seek(frame.index)
-            frame = self.roi_stage(frame) or frame
-        frame.mark_entered()
-        result = dataclasses.replace(
-            self.pipeline.process(frame, decide_now=decide_now), origin="review", clip=self._clip
-        )
+        stage = self.roi_stage
+        if stage is not None and stage.state == DETECTING:  # "Detect again" was chosen
+            self._detect_roi()
+            frame = self._src.seek(frame.index)
+        roi = (lambda f: stage(f) or f) if stage is not None else None
+        processed = self.pipeline.process(frame, decide_now=decide_now, roi=roi)
+        assert processed is not None  # this ROI choice never holds a frame back
+        result = dataclasses.replace(processed, origin="review", clip=self._clip)
         self.process_calls += 1
         self.cache.put(key, result)
         return result
