@@ -14,6 +14,7 @@ one feature group only, to show why the combination was chosen.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
@@ -152,11 +153,12 @@ def update_cards(results: dict) -> None:
         card = ModelCard.load(folder)
         rows = res["in_distribution"]
         key = next(k for k in rows if k.startswith("reference"))
-        card.accuracy["in_distribution"] = {
+        row = {
             "fraction_judged_in_distribution": {k: round(v, 3) for k, v in rows[key].items()},
             "frames": res["sets"],
             "command": COMMAND,
         }
+        card = dataclasses.replace(card, accuracy={**card.accuracy, "in_distribution": row})
         card.save(folder / "model.json")
         print(f"{name}: card updated")
 

@@ -142,7 +142,7 @@ class RoiDetector:
         return np.logical_or.reduce(chunks)
 
     def _component(self, moving: np.ndarray) -> np.ndarray | None:
-        m = moving.astype(np.uint8) * 255
+        m: np.ndarray = moving.astype(np.uint8) * 255
         k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
         # close only: an opening would also shave the thin lateral tips off a fan, and small
         # isolated specks lose to the largest component anyway

@@ -49,7 +49,7 @@ def parse_roi(value: object) -> Roi | None:
     if value is None:
         return None
     try:
-        parts = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[arg-type]
+        parts = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
         x, y, w, h = (int(round(float(p))) for p in parts)
     except (TypeError, ValueError):
         return None

@@ -160,6 +160,11 @@ def _reader(
     q.put(_END)
 
 
+def _keep_error(errors: list[str], kind: str, msg: str) -> None:
+    if kind == "error":
+        errors.append(msg)
+
+
 def plain_reason(e: BaseException, path: str | Path) -> str:
     """A short reason for a failed input, without its own name at the front."""
     msg = str(e).strip() or type(e).__name__
@@ -303,7 +308,7 @@ def _process(
         None,
         segmenter,
         style,
-        on_status=lambda kind, msg: kind == "error" and errors.append(msg),
+        on_status=lambda kind, msg: _keep_error(errors, kind, msg),
         show_ood=show_ood,
         temporal=temporal,
     )
@@ -345,8 +350,9 @@ def _process(
                     raise item
                 job: Job = item
                 frame = job.frame
-                if not rois or rois[-1][1] != list(frame.roi):
-                    rois.append((frame.index, list(frame.roi)))
+                region = list(frame.roi or (0, 0, frame.width, frame.height))
+                if not rois or rois[-1][1] != region:
+                    rois.append((frame.index, region))
                 # composed on the writer thread, each frame judged on its own (no overlay on
                 # any foreign frame)
                 part = pipe.segment_ahead(job)
@@ -357,7 +363,7 @@ def _process(
                 rep = frame_report(
                     seg, frame.height * frame.width, index=frame.index, time_s=frame.timestamp
                 )
-                rep["roi"] = list(frame.roi)
+                rep["roi"] = region
                 reports.append(rep)
                 summary.add(rep)
                 w.writerow([*csv_row(rep, names), json.dumps(rep["roi"])])

@@ -151,7 +151,7 @@ def run_pipeline_bench(
     if "error" in events and not n:
         out["error"] = events["error"]
     elif state["n"] < frames + warmup:
-        out["note"] = _ended_note(state["n"], frames, warmup)
+        out["note"] = _ended_note(int(state["n"]), frames, warmup)
     return out
 
 

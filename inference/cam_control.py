@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from ..capture.frame import Frame
 from ..models.loader import LoadedModel
 from .cam import CamEngine, CamWorker
 from .pipeline import Pipeline, Result
@@ -20,8 +21,8 @@ class CamControl:
         self._hook = self._offer
         self._t0 = time.perf_counter()
         self._n0 = 0
-        self._shown = None  # the newest frame composed (live or review)
-        self._redone = None  # the last frame recomposed for its own map
+        self._shown: Frame | None = None  # the newest frame composed (live or review)
+        self._redone: Frame | None = None  # the last frame recomposed for its own map
 
     def set_model(self, model: LoadedModel | None) -> None:
         self.model = model
@@ -70,7 +71,7 @@ class CamControl:
         if w is not None and result.frame is not self._redone:
             w.offer(result.frame)
 
-    def _map_ready(self, frame) -> None:
+    def _map_ready(self, frame: Frame) -> None:
         """A map is done for the frame still on screen (a paused or ended clip, an image
         folder, a frozen source): compose that frame once more so its own map is drawn. On
         a flowing source newer frames are on screen by then, and nothing is redone."""

@@ -372,7 +372,7 @@ class ClipPlayer:
         model = (seg.card.name, id(seg)) if seg is not None else None
         style = dataclasses.astuple(p.style) if p.style is not None else None
         heat = p.heat_provider
-        ident = (model, style, id(heat) if heat else None, p.show_ood)
+        ident: tuple = (model, style, id(heat) if heat else None, p.show_ood)
         stage = self.roi_stage
         if stage is not None and stage.user_set:  # a region set by hand: overlays are stale
             ident = (*ident, stage.roi)
@@ -398,11 +398,14 @@ class ClipPlayer:
             # a fresh timing record: this showing cost a cache lookup, not the model's time
             now = time.perf_counter()
             return dataclasses.replace(hit, t_composed=now, timings=Timings(t_enter=now))
-        frame = self._src.seek(index) if isinstance(frame_or_index, int) else frame_or_index
+        src = self._src
+        if src is None:
+            raise SourceError("No clip is open.")
+        frame = src.seek(index) if isinstance(frame_or_index, int) else frame_or_index
         stage = self.roi_stage
         if stage is not None and stage.state == DETECTING:  # "Detect again" was chosen
             self._detect_roi()
-            frame = self._src.seek(frame.index)
+            frame = src.seek(frame.index)
         roi = (lambda f: stage(f) or f) if stage is not None else None
         processed = self.pipeline.process(frame, decide_now=decide_now, roi=roi)
         assert processed is not None  # this ROI choice never holds a frame back
@@ -426,6 +429,7 @@ class ClipPlayer:
 
     def _next_index(self) -> int | None:
         """The frame after the one shown, honouring A–B and loop; None at the end."""
+        assert self._src is not None  # called while playing an open clip
         count = self._src.frame_count
         nxt = self._wk_index + 1
         a, b = self._a, self._b
@@ -441,7 +445,7 @@ class ClipPlayer:
     def _play_one(self) -> None:
         src = self._src
         nxt = self._next_index()
-        if nxt is None:
+        if nxt is None or src is None:
             self._set_state(False)
             return
         if src.position == nxt:

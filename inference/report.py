@@ -98,9 +98,10 @@ class ReportSummary:
             t.area_pct += report["areas_pct"][name]
             t.confidence += report["confidence"][name]
 
-    def per_class(self) -> dict[str, dict[str, float | int]]:
-        """For every class: frames present, and mean area and confidence over those frames."""
-        out: dict[str, dict[str, float | int]] = {}
+    def per_class(self) -> dict[str, dict[str, float | int | None]]:
+        """For every class: frames present, and mean area and confidence over those frames
+        (None: never present)."""
+        out: dict[str, dict[str, float | int | None]] = {}
         for name in self.class_names:
             t = self.totals.get(name, _ClassTotals())
             n = max(1, t.frames)
