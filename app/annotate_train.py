@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..capture.workers import spawn
 from ..models.finetune import FinetunePlan, finish_card
 
 _PROGRESS = re.compile(r"(\d+)/(\d+)")
@@ -278,8 +279,7 @@ class TrainDialog(QDialog):
         short-lived thread; the answer comes back as a queued signal."""
         self.install_button.setEnabled(False)
         self.label.setText(self.tr("Installing…"))
-        self._installer = threading.Thread(target=self._install_worker, name="install-model")
-        self._installer.start()
+        self._installer = spawn(self._install_worker, name="install-model", daemon=False)
 
     def _install_worker(self) -> None:
         from ..models.importer import ImportModelError, import_model

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import threading
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from ..capture.workers import spawn
 from ..inference.backends import make_segmenter
 from ..inference.pipeline import Pipeline, Result
 from ..models.loader import load_model
@@ -32,8 +32,7 @@ class PipelineBridge(QObject):
     def __init__(self, pipeline: Pipeline, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.pipeline = pipeline
-        pipeline.on_result = self._notify.emit
-        pipeline.on_status = self.status.emit
+        pipeline.set_listeners(on_result=self._notify.emit, on_status=self.status.emit)
         self._notify.connect(self._take)
         self._model_job = 0
 
@@ -80,4 +79,4 @@ class PipelineBridge(QObject):
                 self.pipeline.set_segmenter(seg)
                 self.modelReady.emit(seg, name)
 
-        threading.Thread(target=work, name="sonolive-model-load", daemon=True).start()
+        spawn(work, name="sonolive-model-load")

@@ -17,6 +17,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMenu
 
 from ..capture.frame_ring import FrameRing
+from ..capture.workers import spawn
 from ..inference.dicom_write import Identity
 from ..inference.exam import Exam, Suggestion, ViewSuggester
 from ..inference.exam_export import ExamExport, export_exam
@@ -105,7 +106,7 @@ class ExamController(QObject):
         self._timer.setInterval(500)
         self._timer.timeout.connect(self._tick)
 
-        window.pipeline.frame_hooks.append(self.hook)
+        window.pipeline.add_sink(self.hook)
         window.bridge.resultReady.connect(self.on_result)
         for mode, action in window.mode_actions.items():
             action.toggled.connect(lambda on, m=mode: on and self.mode_changed(m))
@@ -266,9 +267,8 @@ class ExamController(QObject):
                 return
             self.exported.emit(out)
 
-        t = threading.Thread(target=run, name="sonolive-exam-export", daemon=True)
+        t = spawn(run, name="sonolive-exam-export")
         self._threads = [x for x in self._threads if x.is_alive()] + [t]
-        t.start()
 
     def _exported(self, out: ExamExport) -> None:
         self.last_export = out
@@ -346,9 +346,8 @@ class ExamController(QObject):
                 found = str(e)
             self.worklistFound.emit(found)
 
-        t = threading.Thread(target=run, name="sonolive-worklist", daemon=True)
+        t = spawn(run, name="sonolive-worklist")
         self._threads = [x for x in self._threads if x.is_alive()] + [t]
-        t.start()
 
     def _worklist_found(self, found) -> None:
         p = self.panel

@@ -10,7 +10,7 @@ video file or a stream URL, plus what a live capture card needs in the window.
 * sends recorded files to Review: "Open video file…" asks Review's one file dialog
   (``openFileRequested``) and a file's entry reopens it there, as File → Open clip does;
   only live inputs (scanner, cards, streams) play here;
-* sets ``window.pipeline.frame_filter`` to a per-source ROI crop
+* gives the pipeline its per-source ROI choice (``Pipeline.set_roi``)
   (:class:`~..capture.roi_stage.SourceRoiFilter`): every non-simulated source gets a
   :class:`~..capture.roi_stage.RoiStage`, its ROI restored from QSettings ``roi/<device
   key>`` when one was saved;
@@ -44,6 +44,7 @@ from ..capture.device_enum import DeviceInfo, list_devices
 from ..capture.roi import Roi
 from ..capture.roi_stage import RoiStage, SourceRoiFilter, format_roi, parse_roi
 from ..capture.source import FrameSource, SeekableSource, as_seekable
+from ..capture.workers import spawn
 from .roi_editor import RoiEditor, roi_action
 
 if TYPE_CHECKING:
@@ -136,7 +137,7 @@ class InputPicker(QObject):
 
         # the pipeline's source is the one producing frames (window.source changes first)
         self.roi_filter = SourceRoiFilter(lambda: window.pipeline.source, self._make_stage)
-        window.pipeline.frame_filter = self.roi_filter
+        window.pipeline.set_roi(self.roi_filter)
 
         self._build_items()
         self.combo.activated.connect(self._picked)
@@ -147,10 +148,7 @@ class InputPicker(QObject):
         window.installEventFilter(self)
         self.adopt(self.current_source())
 
-        self._thread = threading.Thread(
-            target=self._enumerate_loop, name="sonolive-device-enum", daemon=True
-        )
-        self._thread.start()
+        self._thread = spawn(self._enumerate_loop, name="sonolive-device-enum")
 
     # ------------------------------------------------------------------ entries
     def _build_items(self) -> None:

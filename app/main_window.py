@@ -97,8 +97,7 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status_line)
 
         # ---- pipeline -------------------------------------------------------------
-        self.pipeline = Pipeline(None, None, style)
-        self.pipeline.gate_words = translated_gate_words()
+        self.pipeline = Pipeline(None, None, style, gate_words=translated_gate_words())
         self.bridge = PipelineBridge(self.pipeline, self)
         self.bridge.resultReady.connect(self.on_result)
         self.bridge.status.connect(self.on_status)
@@ -152,7 +151,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.review_windowing.dock)
         self.docks["review"] = self.review_windowing.dock
         self.recording = RecordingController(self, self.review)
-        self.pipeline.frame_hooks.append(self.recording.hook)
+        self.pipeline.add_sink(self.recording.hook)
         self.snapshots = SnapshotController(self)
         self.model_importer = ModelImporter(self)
         self.ood = OodControl(self, self.review)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from ..capture.workers import spawn
 
 
 class ModelImporter(QObject):
@@ -57,7 +58,7 @@ class ModelImporter(QObject):
                     .replace("%2", str(e))
                 )
 
-        threading.Thread(target=work, name="sonolive-import-model", daemon=True).start()
+        spawn(work, name="sonolive-import-model")
 
     @Slot(str, str)
     def _ask_trust(self, folder: str, why: str) -> None:

@@ -85,7 +85,7 @@ class OodControl(QObject):
 
     def _toggled(self, on: bool) -> None:
         w = self.window
-        w.pipeline.show_ood = bool(on)
+        w.pipeline.set_show_ood(bool(on))
         # the frame on screen follows at once, even when no new frame is coming
         if self.review.active:
             self.review.refresh()
@@ -97,7 +97,7 @@ class OodControl(QObject):
         self.action.blockSignals(True)
         self.action.setChecked(False)
         self.action.blockSignals(False)
-        self.window.pipeline.show_ood = False
+        self.window.pipeline.set_show_ood(False)
         seg = self.window.pipeline.segmenter
         note = seg.reference_note if seg is not None else None
         if note and note != self.shown_note:

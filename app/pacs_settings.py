@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QPushButton,
 )
 
+from ..capture.workers import spawn
 from ..inference.pacs import DEFAULT_CALLING_AET, PacsError, check_aet, echo, parse_destination
 
 
@@ -100,8 +101,7 @@ class PacsDialog(QDialog):
             except RuntimeError:  # the dialog was closed meanwhile
                 pass
 
-        self._thread = threading.Thread(target=run, name="sonolive-pacs-echo", daemon=True)
-        self._thread.start()
+        self._thread = spawn(run, name="sonolive-pacs-echo")
 
     def _echoed(self, msg: str) -> None:
         self.echo_result.setText(msg)

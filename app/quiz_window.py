@@ -7,7 +7,6 @@ presenter view of the scores for the projector.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..capture.workers import spawn
 from ..inference.quiz import QuizItem, QuizRecord, QuizSession, overlap_picture
 from ..models.card import ClassInfo
 from .annotate_canvas import AnnotateCanvas
@@ -289,7 +289,7 @@ class _Loader(QObject):
     done = Signal(object, str)  # items, error message ("" when fine)
 
     def load(self, folder: str | Path) -> None:
-        threading.Thread(target=self._run, args=(folder,), name="quiz-load").start()
+        spawn(self._run, name="quiz-load", args=(folder,), daemon=False)
 
     def _run(self, folder: str | Path) -> None:
         from ..inference.quiz import items_from_dataset

@@ -23,6 +23,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QLabel, QMenu
 
 from ..capture.recorder import RECORD_CONTENTS, Recorder
+from ..capture.workers import spawn
 from ..inference.pipeline import Result
 from .folder_choice import folder_action
 
@@ -161,7 +162,7 @@ class RecordingController(QObject):
             rec.close()
             self.stopped.emit(str(rec.path), int(rec.frames_written))
 
-        t = threading.Thread(target=close, name="sonolive-rec-close", daemon=True)
+        t = spawn(close, name="sonolive-rec-close", start=False)
         self._closers = [c for c in self._closers if c.is_alive()] + [t]
         t.start()
 

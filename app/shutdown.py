@@ -4,7 +4,8 @@ Worker threads are daemons so that a stuck capture card never keeps the process 
 daemon thread still inside a torch or ONNX Runtime call when Python finalises is unwound
 by force, and libstdc++ aborts ("terminate called without an active exception", exit 134).
 So ``main()`` asks the workers to stop (window close, ``Pipeline.stop``, ``CamControl``)
-and then waits here until each has left. Should one not leave in time (a driver stuck in a
+and then waits here until each has left. The workers are the threads of the process's one
+group (``capture/workers.py: WORKERS``): every thread the product starts is spawned there. Should one not leave in time (a driver stuck in a
 read), the process ends with ``os._exit`` instead of finalising under it: the exit code stays
 the command's own, and nothing is left half-unwound.
 """
@@ -16,40 +17,34 @@ import sys
 import threading
 import time
 
+from ..capture.workers import WORKERS
+
 DEFAULT_DEADLINE_S = 20.0
 
 
 def live_workers(exclude: frozenset[int] = frozenset()) -> list[threading.Thread]:
-    """Python threads other than the calling one (and those in ``exclude``, by ident) that are
-    still running."""
-    me = threading.current_thread()
-    return [
-        t
-        for t in threading.enumerate()
-        if t is not me
-        and t is not threading.main_thread()
-        and not isinstance(t, threading._DummyThread)  # foreign threads cannot be joined
-        and t.ident not in exclude
-        and t.is_alive()
-    ]
+    """The process's worker threads (:data:`~..capture.workers.WORKERS`) other than the
+    calling one and those in ``exclude`` (by ident) that are still running."""
+    return WORKERS.alive(exclude)
 
 
 def running_idents() -> frozenset[int]:
-    """The threads running now, to leave alone later (those of a host such as pytest)."""
-    return frozenset(t.ident for t in threading.enumerate() if t.ident is not None)
+    """The workers running now, to leave alone later (those of a host such as pytest)."""
+    return WORKERS.idents()
 
 
 def join_workers(
     deadline_s: float = DEFAULT_DEADLINE_S, exclude: frozenset[int] = frozenset()
 ) -> list[threading.Thread]:
-    """Wait up to ``deadline_s`` in all for the running threads to end; return those left.
-    tqdm's monitor (started by ``torch.compile``, training) is asked to end first: it sleeps
+    """Wait up to ``deadline_s`` in all for the workers to end; return those left.
+    tqdm's monitor (started by ``torch.compile``, training) is asked to end too: it sleeps
     up to 10 s between checks, and the window's quit waited 20 s for it."""
-    _stop_tqdm_monitor()
     end = time.monotonic() + deadline_s
-    for t in live_workers(exclude):
-        t.join(max(0.0, end - time.monotonic()))
-    return live_workers(exclude)
+    monitor = _stop_tqdm_monitor()
+    left = WORKERS.join(deadline_s, exclude)
+    if monitor is not None and monitor is not threading.current_thread():
+        monitor.join(max(0.0, end - time.monotonic()))
+    return left
 
 
 def finish(
@@ -71,15 +66,17 @@ def finish(
     return rc
 
 
-def _stop_tqdm_monitor() -> None:
+def _stop_tqdm_monitor() -> threading.Thread | None:
     """tqdm's monitor thread sleeps up to 10 s between checks: wake it so that it ends (the
     bounded join in :func:`join_workers` then waits for it; ``monitor.exit()`` would join
     with no limit)."""
     tqdm_mod = sys.modules.get("tqdm")
     monitor = getattr(getattr(tqdm_mod, "tqdm", None), "monitor", None)
     killed = getattr(monitor, "was_killed", None)
-    if killed is not None:
-        try:
-            killed.set()
-        except Exception:  # noqa: BLE001 - tqdm internals: at worst we wait for it
-            pass
+    if killed is None:
+        return None
+    try:
+        killed.set()
+    except Exception:  # noqa: BLE001 - tqdm internals: at worst we wait for it
+        return None
+    return monitor if isinstance(monitor, threading.Thread) else None

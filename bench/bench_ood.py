@@ -16,6 +16,7 @@ and max-softmax alone (refit on the calibration frames).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -173,12 +174,13 @@ def update_cards(results: dict) -> None:
         card = ModelCard.load(folder)
         rows = res["in_distribution"]
         key = next(k for k in rows if k.startswith("reference"))
-        card.accuracy["in_distribution"] = {
+        row = {
             "fraction_judged_in_distribution": {k: round(v, 3) for k, v in rows[key].items()},
             "frames": res["sets"],
             "score": res.get("score", "statistics"),
             "command": COMMAND,
         }
+        card = dataclasses.replace(card, accuracy={**card.accuracy, "in_distribution": row})
         card.save(folder / "model.json")
         print(f"{name}: card updated")
 

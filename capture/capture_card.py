@@ -35,7 +35,9 @@ import numpy as np
 from .cv_capture import fourcc_to_int, fourcc_to_str, release, try_get, try_set
 from .device_enum import DeviceInfo, find_device
 from .frame import Frame
+from .slot import LatestSlot
 from .source import FrameSource, SourceError
+from .workers import spawn
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +60,7 @@ StateCallback = Callable[[str, str], None]
 def _quick_hash(img: np.ndarray) -> int:
     """Cheap content hash: CRC32 of every 4th pixel of one channel (~130 kB at 1080p)."""
     sub = img[::4, ::4, 1] if img.ndim == 3 else img[::4, ::4]
-    return zlib.crc32(np.ascontiguousarray(sub))
+    return zlib.crc32(np.ascontiguousarray(sub).data)
 
 
 class _OpenFailed(Exception):
@@ -135,7 +137,8 @@ class DeviceSource(FrameSource):
         self._state = CONNECTING
         self._reason = "connecting"
         self._callbacks: list[StateCallback] = []
-        self._latest: Frame | None = None
+        #: the newest frame not yet read (latest wins: a slow reader skips old frames)
+        self._latest: LatestSlot[Frame] = LatestSlot()
         self._loss_seq = 0
         self._session: _Session | None = None
         self._next_index = 0
@@ -183,10 +186,7 @@ class DeviceSource(FrameSource):
             self._set_state(LOST, str(exc))
             raise SourceError(f"No signal: {self._name} ({exc})") from None
         self._opened = True
-        self._supervisor = threading.Thread(
-            target=self._supervise, name=f"capture-watchdog:{self._name}", daemon=True
-        )
-        self._supervisor.start()
+        self._supervisor = spawn(self._supervise, name=f"capture-watchdog:{self._name}")
 
     def read(self) -> Frame:
         """Newest frame not yet returned; waits up to ``timeout`` (``connect_timeout`` while
@@ -197,18 +197,19 @@ class DeviceSource(FrameSource):
         deadline = time.perf_counter() + wait
         with self._cond:
             loss0 = self._loss_seq
-            while True:
-                if self._stop.is_set():
-                    raise SourceError(f"No signal: {self._name} (the device was closed)")
-                if self._latest is not None:
-                    frame, self._latest = self._latest, None
-                    return frame
-                if self._loss_seq != loss0:
+            wakes = self._latest.wakes
+        while True:
+            if self._stop.is_set():
+                raise SourceError(f"No signal: {self._name} (the device was closed)")
+            # a loss or a close wakes the slot: nothing from before it is handed out
+            frame = self._latest.take(max(0.0, deadline - time.perf_counter()), since=wakes)
+            if frame is not None:
+                return frame
+            with self._cond:
+                wakes = self._latest.wakes
+                if self._loss_seq != loss0 or deadline - time.perf_counter() <= 0:
                     break
-                remaining = deadline - time.perf_counter()
-                if remaining <= 0:
-                    break
-                self._cond.wait(remaining)
+        with self._cond:
             if self._state in (LIVE, CONNECTING):
                 reason = f"no frames for {wait:.1f} s"
             else:
@@ -219,10 +220,11 @@ class DeviceSource(FrameSource):
         self._stop.set()
         with self._cond:
             s, self._session = self._session, None
-            self._latest = None
+            self._latest.clear()
             if s is not None:
                 s.dead = True
             self._cond.notify_all()
+        self._latest.wake()
         sup = self._supervisor
         if sup is not None and sup is not threading.current_thread():
             sup.join(timeout=2.0)
@@ -329,10 +331,7 @@ class DeviceSource(FrameSource):
                 release(cap)
                 return
             self._session = s
-        s.thread = threading.Thread(
-            target=self._reader, args=(s,), name=f"capture-reader:{self._name}", daemon=True
-        )
-        s.thread.start()
+        s.thread = spawn(self._reader, name=f"capture-reader:{self._name}", args=(s,))
 
     # ------------------------------------------------------------------ threads
     def _reader(self, s: _Session) -> None:
@@ -379,7 +378,7 @@ class DeviceSource(FrameSource):
                     self._next_index += 1
                     frame.capture_ms = (time.perf_counter() - t_got) * 1e3
                     frame.mark_entered()
-                    self._latest = frame
+                    self._latest.put(frame)
                     if self._state != LIVE:
                         fire = self._change_locked(LIVE, "")
                     self._cond.notify_all()
@@ -447,13 +446,14 @@ class DeviceSource(FrameSource):
             s.dead = True
             if self._session is s:
                 self._session = None
-            self._latest = None  # nothing from before the outage survives it
+            self._latest.clear()  # nothing from before the outage survives it
             seen = {h for h in (*s.recent, s.last_hash) if h is not None}
             if seen:
                 self._lost_hashes = frozenset(seen)
             self._loss_seq += 1
             fire = self._change_locked(LOST, reason)
             self._cond.notify_all()
+        self._latest.wake()
         log.warning("capture %s lost: %s", self._name, reason)
         if fire:
             self._fire(*fire)

@@ -11,6 +11,7 @@ Frames are decoded one at a time on demand, so a long cine never sits decoded in
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -106,8 +107,8 @@ class DicomClipSource(SeekableSource):
         self.name = Path(self.path).name
         #: what decodes the pixel data: "pydicom" or "opencv" (JPEG without Pillow)
         self.decoder_name = ""
-        self._ds = None
-        self._decoder = None
+        self._ds: Any = None  # the pydicom dataset once open
+        self._decoder: Any = None  # pydicom's decoder for its transfer syntax
         self._jpeg_frames: list[bytes] | None = None
         self._n = 0
         self._times: list[float] | None = None

@@ -44,7 +44,7 @@ class ImageFolderSource(SeekableSource):
         self._size: tuple[int, int] | None = None
 
     @property
-    def fps(self) -> float:  # type: ignore[override]
+    def fps(self) -> float:
         return self._fps
 
     @fps.setter
@@ -74,7 +74,8 @@ class ImageFolderSource(SeekableSource):
         path = self._files[index]
         try:
             with Image.open(path) as im:  # reads the header only
-                check_frame_size(*im.size, path.name)
+                width, height = im.size
+                check_frame_size(width, height, path.name)
         except Image.DecompressionBombError:
             raise SourceError(
                 f"{path.name}: the image is far larger than SonoLive reads (at most "

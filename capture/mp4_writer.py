@@ -89,11 +89,11 @@ class Mp4Writer:
         self.frames = 0
         self.packets = 0
         self._container: av.container.OutputContainer | None = None
-        self._stream = None
+        self._stream: av.VideoStream | None = None
 
     def _open(self, w: int, h: int) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        options = {}
+        options: dict[str, str] = {}
         if self.fragment_s is not None:
             options = {
                 "movflags": FRAGMENT_MOVFLAGS,
@@ -103,6 +103,7 @@ class Mp4Writer:
         self._container = av.open(str(self.path), "w", format="mp4", container_options=options)
         rate = Fraction(self.fps).limit_denominator(1001)
         stream = self._container.add_stream(self.codec, rate=rate)
+        assert isinstance(stream, av.VideoStream)  # a video codec makes a video stream
         stream.width, stream.height = w, h
         stream.pix_fmt = "yuv420p"
         cc = stream.codec_context
@@ -114,7 +115,7 @@ class Mp4Writer:
         if self.tune != "zerolatency":  # frame threads add frames of delay: not for live
             stream.thread_type = "AUTO"
         if self.codec in ("libx264", "h264"):
-            opts = {"preset": self.preset, "crf": str(self.crf)}
+            opts: dict[str, object] = {"preset": self.preset, "crf": str(self.crf)}
             if self.tune:
                 opts["tune"] = self.tune
             stream.options = opts
@@ -139,13 +140,14 @@ class Mp4Writer:
             img = _pad_even(img)
             self._open(img.shape[1], img.shape[0])
         else:
-            img = letterbox(img, *self.size)
+            img = letterbox(img, *(self.size or (img.shape[1], img.shape[0])))
         # OpenCV's BT.601 conversion (the same matrix as libswscale's) is 7x faster at 1080p
         yuv = cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_RGB2YUV_I420)
-        frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+        frame = av.VideoFrame.from_ndarray(np.asarray(yuv, np.uint8), format="yuv420p")
         frame.pts = self._pts(time_s) if self.timestamps else self.frames
         self.frames += 1
         n = 0
+        assert self._stream is not None and self._container is not None
         for packet in self._stream.encode(frame):
             self._container.mux(packet)
             n += 1
@@ -166,6 +168,7 @@ class Mp4Writer:
             return 0
         n = 0
         try:
+            assert self._stream is not None  # opened together with the container
             for packet in self._stream.encode(None):
                 self._container.mux(packet)
                 n += 1

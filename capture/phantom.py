@@ -243,9 +243,9 @@ class PhantomScanner:
         heart = float(rng.uniform(0, 2 * math.pi))
         gain = self.gain_db + float(rng.uniform(-5.0, 5.0))
         dr = self.dynamic_range_db + float(rng.uniform(-8.0, 8.0))
-        offs = tuple(int(v) for v in rng.integers(0, 1 << 20, 4))
+        o0, o1, o2, o3 = (int(v) for v in rng.integers(0, 1 << 20, 4))
         return self._render(
-            params, fluid, depth, opening, tx, rot, breath, heart, gain, dr, offs[:2], offs[2:]
+            params, fluid, depth, opening, tx, rot, breath, heart, gain, dr, (o0, o1), (o2, o3)
         )
 
     # -- rendering ---------------------------------------------------------------------------

@@ -170,10 +170,10 @@ class TexturePool:
         h, w = POOL_SHAPE
         self.speckle = rng.standard_normal((h, w, 2), dtype=np.float32)
         # heterogeneity: coarse patches (bowel loops, lobules) plus fine clumping
-        coarse = rng.standard_normal((h // 4, w // 4), dtype=np.float32)
+        coarse: np.ndarray = rng.standard_normal((h // 4, w // 4), dtype=np.float32)
         coarse = cv2.GaussianBlur(coarse, (0, 0), sigmaX=3.0, sigmaY=2.5)
         coarse = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
-        fine = rng.standard_normal((h, w), dtype=np.float32)
+        fine: np.ndarray = rng.standard_normal((h, w), dtype=np.float32)
         fine = cv2.GaussianBlur(fine, (0, 0), sigmaX=2.5, sigmaY=2.0)
         het = coarse / coarse.std() + 0.6 * fine / fine.std()
         self.hetero = np.clip(het / het.std(), -2.5, 2.5).astype(np.float32)

@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from .mp4_writer import Mp4Writer, pick_codec
+from .workers import spawn
 
 RECORD_CONTENTS = ("raw", "overlay", "both")
 WATERMARK_TEXT = "Not for diagnostic use"
@@ -132,8 +133,7 @@ class Recorder:
         self._primary = self._tracks["raw" if mode == "raw" else "overlay"]
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, queue_size))
         self._closing = False
-        self._thread = threading.Thread(target=self._run, name="sonolive-recorder", daemon=True)
-        self._thread.start()
+        self._thread = spawn(self._run, name="sonolive-recorder")
 
     # -- producer side (any thread; never blocks, never raises) -----------------------------
 

@@ -2,7 +2,7 @@
 
 A scanner's video output carries menus, a depth scale and burned-in patient text around the
 ultrasound image. :class:`RoiStage` is a ``Frame -> Frame | None`` filter that runs on the
-pipeline's capture thread (``Pipeline.frame_filter``):
+pipeline's capture thread (the chain's ROI stage, ``Pipeline.set_roi``):
 
 * **detecting** - until a region is found, the first ``detect_frames`` frames feed a
   :class:`~.roi_follow.RoiFollower` and are **held back** (the filter returns ``None``, so
@@ -49,7 +49,7 @@ def parse_roi(value: object) -> Roi | None:
     if value is None:
         return None
     try:
-        parts = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[arg-type]
+        parts = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
         x, y, w, h = (int(round(float(p))) for p in parts)
     except (TypeError, ValueError):
         return None
@@ -249,7 +249,7 @@ def _thumb(px: np.ndarray, s: int) -> np.ndarray:
 
 
 class SourceRoiFilter:
-    r"""``Pipeline.frame_filter`` that keeps one :class:`RoiStage` per source.
+    r"""The live ROI choice (``Pipeline.set_roi``) that keeps one :class:`RoiStage` per source.
 
     ``get_source()`` names the source now feeding the pipeline; the first frame from a new
     source takes the stage :meth:`prepare`\ d for it, or one from ``make_stage(source)``

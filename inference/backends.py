@@ -162,7 +162,7 @@ def export_onnx(net: torch.nn.Module, channels: int, size: tuple[int, int]) -> b
         torch.onnx.export(
             net.float().eval(),
             (x,),
-            buf,
+            buf,  # type: ignore[arg-type]  # the exporter writes to any file object
             dynamo=False,
             input_names=["input"],
             output_names=names,

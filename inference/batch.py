@@ -44,6 +44,8 @@ from ..capture.open_source import open_source
 from ..capture.roi import crop, fit
 from ..capture.roi_follow import RoiFollower
 from ..capture.source import EndOfStream, SourceError, as_seekable
+from ..capture.workers import spawn
+from .chain import Job
 from .ood import fraction_in_distribution
 from .outputs import OutputFiles, json_bytes, prepare_folder, safe_stem, shown
 from .overlay import OverlayStyle
@@ -108,8 +110,7 @@ class VideoWriter:
         self.error: BaseException | None = None
         self._mp4 = Mp4Writer(self.path, fps, preset=preset, crf=crf, timestamps=True)
         self._q: queue.Queue = queue.Queue(maxsize=4)
-        self._thread = threading.Thread(target=self._run, name="sonolive-batch-enc", daemon=True)
-        self._thread.start()
+        self._thread = spawn(self._run, name="sonolive-batch-enc")
 
     @property
     def frames(self) -> int:
@@ -148,21 +149,30 @@ class VideoWriter:
             self.error = self.error or e
 
 
-def _reader(src, q: queue.Queue, stop: threading.Event, prepare: Callable[[Frame], Frame]) -> None:
-    """Decode ahead on a thread and ``prepare`` each frame there (the ROI crop and the
-    network's input, which then overlap the previous frame's forward pass); puts Frames,
-    then _END or the exception that ended it."""
+def _reader(
+    src, q: queue.Queue, stop: threading.Event, prepare: Callable[[Frame], Job | None]
+) -> None:
+    """Decode ahead on a thread and ``prepare`` each frame there (the chain's ROI and prepare
+    stages, which then overlap the previous frame's forward pass); puts Jobs, then _END or
+    the exception that ended it."""
     try:
         while not stop.is_set():
             try:
                 frame = src.read()
             except EndOfStream:
                 break
-            q.put(prepare(frame))
+            job = prepare(frame)
+            if job is not None:
+                q.put(job)
     except BaseException as e:  # noqa: BLE001 - handed to the consumer
         q.put(e)
         return
     q.put(_END)
+
+
+def _keep_error(errors: list[str], kind: str, msg: str) -> None:
+    if kind == "error":
+        errors.append(msg)
 
 
 def plain_reason(e: BaseException, path: str | Path) -> str:
@@ -301,14 +311,15 @@ def _process(
     card = segmenter.card
     errors: list[str] = []
     # the live path's own processing (device compose on a GPU, CPU fallback on OOM, the gate)
+    # frames unlike the training data: a plain line, or with show_ood the marked overlay
     pipe = Pipeline(
         None,
         segmenter,
         style,
-        on_status=lambda kind, msg: kind == "error" and errors.append(msg),
+        on_status=lambda kind, msg: _keep_error(errors, kind, msg),
+        show_ood=show_ood,
+        temporal=temporal,
     )
-    pipe.set_temporal(temporal)
-    pipe.show_ood = show_ood  # frames unlike the training data: a plain line, or the marked overlay
     names = card.class_names[1:]
     fps = float(src.fps)
     total = seekable.frame_count if seekable is not None else 0
@@ -316,20 +327,21 @@ def _process(
     reports: list[dict[str, Any]] = []
     out_size: list[tuple[int, int]] = []  # the first region's size, set on the reader thread
 
-    def prepare(frame: Frame) -> Frame:
-        if follower is not None:
-            region = follower.update(frame.pixels)
-            frame = crop(frame, region) if region is not None else frame
-            if not out_size:
-                out_size.append((frame.width, frame.height))
-            frame = fit(frame, out_size[0])
-        frame.mark_entered()
-        pipe.prepare_input(frame)  # here on the reader thread (none on the device route)
-        return frame
+    def roi_choice(frame: Frame) -> Frame:
+        """The followed region, letterboxed into the first region's size."""
+        assert follower is not None
+        region = follower.update(frame.pixels)
+        frame = crop(frame, region) if region is not None else frame
+        if not out_size:
+            out_size.append((frame.width, frame.height))
+        return fit(frame, out_size[0])
+
+    def prepare(frame: Frame) -> Job | None:  # ROI and prepare, here on the reader thread
+        return pipe.enter(frame, roi_choice if follower is not None else None, smooth=True)
 
     q: queue.Queue = queue.Queue(maxsize=4)
     stop = threading.Event()
-    reader = threading.Thread(target=_reader, args=(src, q, stop, prepare), daemon=True)
+    reader = spawn(_reader, name="sonolive-batch-read", args=(src, q, stop, prepare), start=False)
     writer = VideoWriter(
         outputs["video"], fps, compose=lambda part: pipe.compose_segmented(part).image
     )
@@ -344,12 +356,14 @@ def _process(
                     break
                 if isinstance(item, BaseException):
                     raise item
-                frame: Frame = item
-                if not rois or rois[-1][1] != list(frame.roi):
-                    rois.append((frame.index, list(frame.roi)))
+                job: Job = item
+                frame = job.frame
+                region = list(frame.roi or (0, 0, frame.width, frame.height))
+                if not rois or rois[-1][1] != region:
+                    rois.append((frame.index, region))
                 # composed on the writer thread, each frame judged on its own (no overlay on
                 # any foreign frame)
-                part = pipe.segment_ahead(frame, smooth=True)
+                part = pipe.segment_ahead(job)
                 seg = part.seg
                 if seg is None:
                     raise BatchError(errors[-1] if errors else "segmentation failed")
@@ -357,7 +371,7 @@ def _process(
                 rep = frame_report(
                     seg, frame.height * frame.width, index=frame.index, time_s=frame.timestamp
                 )
-                rep["roi"] = list(frame.roi)
+                rep["roi"] = region
                 reports.append(rep)
                 summary.add(rep)
                 w.writerow([*csv_row(rep, names), json.dumps(rep["roi"])])

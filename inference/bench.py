@@ -13,6 +13,7 @@ import torch
 
 from ..capture.replay import ReplaySource
 from ..capture.source import FrameSource
+from ..capture.workers import spawn
 from .pipeline import Pipeline
 from .segmenter import Segmenter
 from .stats import FIELDS
@@ -31,8 +32,6 @@ def run_pipeline_bench(
     proc = psutil.Process(os.getpid())
     done = threading.Event()
     wake = threading.Event()
-    pipe = Pipeline(source, segmenter, keep_all_stats=True, on_result=wake.set)
-    pipe.set_temporal(temporal)
     # handed-off count, the measurement's start and the drop counts at that moment (reset
     # once the warm-up frames are done); "read"/"made" count frames from the source and
     # results from the inference thread, so that the end of a finite source is noticed
@@ -61,9 +60,16 @@ def run_pipeline_bench(
     def count_made(_result) -> None:
         state["made"] += 1
 
-    pipe.on_status = on_status
-    pipe.frame_filter = count_read
-    pipe.frame_hooks.append(count_made)
+    pipe = Pipeline(
+        source,
+        segmenter,
+        keep_all_stats=True,
+        on_result=wake.set,
+        on_status=on_status,
+        roi=count_read,
+        temporal=temporal,
+    )
+    pipe.add_sink(count_made)
 
     def drained() -> bool:
         """The source has ended and every frame it gave was handed off or dropped."""
@@ -118,8 +124,7 @@ def run_pipeline_bench(
         cam.configure(True, None, cam_method, None)
         if cam.worker is None:  # the CAM could not start: say so in the figures
             cam_error = cam.error or "the CAM did not start"
-    th = threading.Thread(target=consumer, daemon=True)
-    th.start()
+    th = spawn(consumer, name="sonolive-bench-consumer")
     pipe.start()
     done.wait(timeout_s)
     elapsed = state.get("t_last", time.perf_counter()) - state["t_start"]
@@ -171,7 +176,7 @@ def run_pipeline_bench(
     if "error" in events and not n:
         out["error"] = events["error"]
     elif state["n"] < frames + state.get("n0", warmup):
-        out["note"] = _ended_note(state["n"], frames, int(state.get("n0", warmup)))
+        out["note"] = _ended_note(int(state["n"]), frames, int(state.get("n0", warmup)))
     return out
 
 

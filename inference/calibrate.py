@@ -36,7 +36,9 @@ def deep_features_of(
     rows, deep = [], []
     for img in pictures:
         x = seg.preprocess(as_rgb(img))
-        pic, small, d = seg.ood_inputs(x, seg.infer(x), force=True)
+        staged = seg.ood_inputs(x, seg.infer(x), force=True)
+        assert staged is not None  # force: computed without reference statistics too
+        pic, small, d = staged
         if seg.device.type == "cuda":
             torch.cuda.synchronize(seg.device)  # the copies to the host are non-blocking
         rows.append(frame_features(pic, small, seg.card.output, out_stride=1))

@@ -33,12 +33,13 @@ import torch
 from torchcam.methods import GradCAM, GradCAMpp, LayerCAM, ScoreCAM, SmoothGradCAMpp, XGradCAM
 
 from ..capture.frame import Frame
+from ..capture.slot import LatestSlot
+from ..capture.workers import spawn
 from ..models.loader import LoadedModel
 from .cam_taps import Taps, UNetTail, unet_depth
 from .choices import CAM_METHODS, DEFAULT_CAM_METHOD
 from .overlay import heat_layers
 from .segmenter import Segmenter
-from .slot import LatestSlot
 from .torch_device import pick_device
 
 METHODS = {
@@ -264,8 +265,7 @@ class CamWorker:
         self._offered: Frame | None = None
         self._done: tuple[Frame, int | None] | None = None  # (frame, class) of the last map
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sonolive-cam", daemon=True)
-        self._thread.start()
+        self._thread = spawn(self._run, name="sonolive-cam")
 
     def offer(self, frame: Frame, taps: Taps | None = None) -> None:
         """A frame for a map; with ``taps`` the map reuses the mask path's forward pass. A

@@ -14,6 +14,7 @@ import threading
 import time
 
 from ..capture.frame import Frame
+from ..capture.workers import spawn
 from ..models.loader import LoadedModel
 from .cam import CamEngine, CamWorker
 from .cam_taps import MaskTap
@@ -41,7 +42,7 @@ class CamControl:
         self._redone: Frame | None = None  # the last frame recomposed for its own map
         self._lock = threading.Lock()
         self._pending: Result | None = None
-        self._timer: threading.Timer | None = None
+        self._timer: threading.Thread | None = None
 
     def set_model(self, model: LoadedModel | None) -> None:
         self.model = model
@@ -74,14 +75,12 @@ class CamControl:
             self.error = f"CAM is off: {e}"
             return
         self.worker = CamWorker(engine, class_idx, on_map=self._map_ready)
-        self.pipeline.heat_provider = self.worker.latest_for
-        self.pipeline.frame_hooks.append(self._hook)
+        self.pipeline.set_heat_provider(self.worker.latest_for)
+        self.pipeline.add_sink(self._hook)
         self._key = key
         self._t0, self._n0 = time.perf_counter(), 0
         if engine.uses_taps:
-            threading.Thread(
-                target=self._attach, args=(self.worker, engine.layer), daemon=True
-            ).start()
+            spawn(self._attach, name="sonolive-cam-tap", args=(self.worker, engine.layer))
         else:
             self.tap_note = f"{engine.method} runs its own forward pass"
 
@@ -133,11 +132,10 @@ class CamControl:
             self._pending = shown
             if self._timer is not None and self._timer.is_alive():
                 return
-            self._timer = threading.Timer(SETTLE_S, self._fire)
-            self._timer.daemon = True
-            self._timer.start()
+            self._timer = spawn(self._fire, name="sonolive-cam-settle")
 
     def _fire(self) -> None:
+        time.sleep(SETTLE_S)  # a worker of its own: nobody waits on it
         with self._lock:
             shown, self._pending = self._pending, None
         if shown is not None and shown is self._shown and self.worker is not None:
@@ -173,9 +171,8 @@ class CamControl:
                 self.tap.remove()
                 self.tap = None
             self.tap_note = None
-            if self._hook in self.pipeline.frame_hooks:
-                self.pipeline.frame_hooks.remove(self._hook)
-            self.pipeline.heat_provider = None
+            self.pipeline.remove_sink(self._hook)
+            self.pipeline.set_heat_provider(None)
             if self.worker is not None:
                 self.worker.stop()
                 self.worker = None

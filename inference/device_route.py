@@ -174,8 +174,8 @@ class DeviceRoute:
         small = hn[o_small:o_img].reshape(hs, ws).copy()
         image = hn[o_img:].reshape(H, W, 3).copy()  # the pinned buffer is reused next frame
         comp.draw_names(image, small, centre, st, frame.pixels, frame.timestamp)
-        seg0 = self.seg.figures(None, stats[0], stats[1], stats[2].astype(np.int64))
-        seg = LazySegmentation(lab_u8, small, s, seg0.confidence, seg0.areas)
+        conf, areas = self.seg.class_figures(None, stats[0], stats[1], stats[2].astype(np.int64))
+        seg = LazySegmentation(lab_u8, small, s, conf, areas)
         self.seg.judge(seg, staged)
         tm.ood = self.seg.ood_ms
         t4 = time.perf_counter()

@@ -125,12 +125,14 @@ class TorchCompositor:
             rects = self._rects[outline_px] = ellipse_rects(outline_px)
         lab = labels[None, None].to(self.dtype)
         neg = -lab
-        dil = ero = None
+        dil: torch.Tensor | None = None
+        ero: torch.Tensor | None = None
         for kh, kw in rects:
             d = F.max_pool2d(lab, (kh, kw), stride=1, padding=(kh // 2, kw // 2))
             e = F.max_pool2d(neg, (kh, kw), stride=1, padding=(kh // 2, kw // 2))
             dil = d if dil is None else torch.maximum(dil, d)
             ero = e if ero is None else torch.maximum(ero, e)  # max of -x = -(min of x)
+        assert dil is not None and ero is not None  # ellipse_rects gives at least one
         return (dil != -ero)[0, 0]
 
     def compose(

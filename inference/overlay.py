@@ -114,7 +114,7 @@ class Overlay:
             c.display if can_draw(c.display) else c.name.replace("_", " ").capitalize()
             for c in card.classes
         ]
-        self._kernel = None
+        self._kernel: np.ndarray | None = None
         self.name_hold = NameHold()
         self._tick = 0
         self.prominent = prominent_classes(card)
@@ -184,7 +184,7 @@ class Overlay:
             labels = full_labels[y0:y1, x0:x1]
             dst = out[y0:y1, x0:x1]
         if labels is not None:
-            organ = cv2.compare(labels, 0, cv2.CMP_GT)  # 255 where an organ is
+            organ = _above(labels, 0)  # 255 where an organ is
             colour = None
             if st.fill and st.opacity > 0:
                 colour = cv2.LUT(cv2.merge([labels, labels, labels]), self._lut3)
@@ -192,10 +192,13 @@ class Overlay:
                 cv2.copyTo(blended, organ, dst)
             if st.outline and st.outline_px > 0:
                 k = 2 * st.outline_px + 1
-                if self._kernel is None or self._kernel.shape[0] != k:
-                    self._kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
-                grad = cv2.morphologyEx(labels, cv2.MORPH_GRADIENT, self._kernel)
-                edge = cv2.bitwise_and(cv2.compare(grad, 0, cv2.CMP_GT), organ)
+                kernel = self._kernel
+                if kernel is None or kernel.shape[0] != k:
+                    kernel = self._kernel = np.asarray(
+                        cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+                    )
+                grad = cv2.morphologyEx(labels, cv2.MORPH_GRADIENT, kernel)
+                edge = cv2.bitwise_and(_above(grad, 0), organ)
                 if colour is None:
                     colour = cv2.LUT(cv2.merge([labels, labels, labels]), self._lut3)
                 cv2.copyTo(colour, edge, dst)
@@ -219,3 +222,9 @@ class Overlay:
             for a in anchors:
                 draw_text(out, a.name, a.x, a.y, a.scale)
         return Composed(out, anchors)
+
+
+def _above(img: np.ndarray, value: int) -> np.ndarray:
+    """255 where ``img`` > ``value``, else 0 (OpenCV's compare with a scalar, which its
+    type stubs do not list)."""
+    return cv2.compare(img, value, cv2.CMP_GT)  # type: ignore[call-overload]

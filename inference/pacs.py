@@ -21,6 +21,7 @@ from pathlib import Path
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 
+from ..capture.workers import spawn
 from .dicom_write import Identity
 
 DEFAULT_CALLING_AET = "SONOLIVE"
@@ -319,8 +320,7 @@ class SendWorker:
         self.max_wait = max_wait
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sonolive-pacs-send", daemon=True)
-        self._thread.start()
+        self._thread = spawn(self._run, name="sonolive-pacs-send")
 
     def wake(self) -> None:
         self._wake.set()

@@ -19,15 +19,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 
 from ..capture.frame import Frame
+from ..capture.slot import LatestSlot
 from ..capture.source import EndOfStream, FrameSource, SourceError
-from .ood import ENGLISH, GateWords, OodGate, draw_gate_line, draw_lines, draw_mark, gate_lines
+from ..capture.workers import spawn
+from .chain import ChainSettings, HeatFn, Job, RoiFn, StageChain
+from .ood import ENGLISH, GateWords, OodGate
 from .overlay import Overlay, OverlayStyle
 from .segmenter import Segmentation, Segmenter
-from .slot import LatestSlot
 from .stats import LatencyStats, Timings
 from .temporal import TemporalFilter
 
@@ -64,24 +65,17 @@ class Result:
             stats.add(t)
 
 
-@dataclass
-class _Segmented:
-    """A frame between segmenting and composing (see :meth:`Pipeline.segment_ahead`)."""
-
-    frame: Frame
-    seg: Segmentation | None
-    image: np.ndarray | None  # the device route's finished picture, else None
-    on_device: bool
-    seg_model: Segmenter | None
-    overlay: Overlay | None
-    heat: np.ndarray | None
-    heat_ms: float
-    cam_cls: str | None
-    cam_age: int | None
-    timings: Timings
-
-
 class Pipeline:
+    """The live path's threads around the one :class:`~.chain.StageChain`; Review's player
+    and ``process`` run the same chain through :meth:`process`, :meth:`enter`,
+    :meth:`segment_ahead` and :meth:`compose_segmented`.
+
+    Its settings are constructor arguments or set through its methods (``set_roi``,
+    ``set_heat_provider``, ``add_sink``, ``set_listeners``, ``set_show_ood``,
+    ``set_gate_words``, ``set_temporal``, ``set_style``, ``set_segmenter``); nothing outside
+    ``inference/`` assigns to its attributes.
+    """
+
     def __init__(
         self,
         source: FrameSource | None,
@@ -90,26 +84,34 @@ class Pipeline:
         on_status: StatusCallback | None = None,
         on_result: Callable[[], None] | None = None,
         keep_all_stats: bool = False,
+        *,
+        roi: RoiFn | None = None,
+        show_ood: bool = False,
+        gate_words: GateWords = ENGLISH,
+        temporal: bool = False,
     ) -> None:
         self.source = source
-        self.segmenter = segmenter
-        self.style = style or OverlayStyle()
-        self.overlay = Overlay(segmenter.card, self.style) if segmenter else None
-        self.on_status = on_status or (lambda kind, msg: None)
-        self.on_result = on_result or (lambda: None)  # "a result is waiting" notification
-        self.frames_in: LatestSlot[Frame] = LatestSlot()
+        self._settings = ChainSettings(
+            segmenter=segmenter,
+            overlay=Overlay(segmenter.card, style or OverlayStyle()) if segmenter else None,
+            style=style or OverlayStyle(),
+            show_ood=show_ood,
+            gate_words=gate_words,
+            temporal=TemporalFilter() if temporal else None,
+        )
+        #: ROI → prepare → segment → gate → compose: the one chain, built here
+        self.chain = StageChain(self._settings, self._inference_failed)
+        self._on_status: StatusCallback = on_status or (lambda kind, msg: None)
+        self._on_result: Callable[[], None] = on_result or (lambda: None)  # "a result waits"
+        self.frames_in: LatestSlot[Job] = LatestSlot()
         self.results: LatestSlot[Result] = LatestSlot()
         self.stats = LatencyStats(keep_all=keep_all_stats)
         #: review frames decoded but not shown because processing fell behind the clip's
         #: timing (the live path's drops are counted by its slots)
         self.skipped = 0
-        self.frame_hooks: list[Callable[[Result], None]] = []  # recorder, CAM feeder, ...
-        #: optional capture-thread filter (e.g. the ROI crop); returning None holds a frame back
-        self.frame_filter: Callable[[Frame], Frame | None] | None = None
-        self.heat_provider: (
-            Callable[[Frame], tuple[np.ndarray | None, str | None, int | None]] | None
-        ) = None
-        self._lock = threading.Lock()  # guards segmenter/overlay/style swaps
+        self._sinks: list[Callable[[Result], None]] = []  # recorder, CAM feeder, ...
+        #: the live source's ROI choice, run on the capture thread (None: whole frames)
+        self._roi: RoiFn | None = roi
         self._infer_lock = threading.Lock()  # one thread at a time uses the segmenter
         self._ctl = threading.RLock()  # guards starting and ending runs
         self._shutdown = threading.Event()
@@ -117,13 +119,86 @@ class Pipeline:
         self._run: tuple[threading.Event, threading.Thread] | None = None
         self.last_error: str | None = None
         self._source_gen = 0  # counts input switches (set_source)
-        #: hides the overlay on pictures unlike the training data (0.5 s hold while frames flow)
-        self.ood_gate = OodGate()
-        self.show_ood = False  # "Show anyway": off by default, reset on a source or model change
-        #: the words of the gate's lines on the picture (the app sets its translation)
-        self.gate_words: GateWords = ENGLISH
-        #: smooths the overlay over frames (Bedside's default); None: each frame on its own
-        self.temporal: TemporalFilter | None = None
+
+    # ---- settings (read-only from outside; set through the methods below) -------------
+    @property
+    def segmenter(self) -> Segmenter | None:
+        return self._settings.segmenter
+
+    @property
+    def overlay(self) -> Overlay | None:
+        return self._settings.overlay
+
+    @property
+    def style(self) -> OverlayStyle:
+        return self._settings.style
+
+    @property
+    def ood_gate(self) -> OodGate:
+        """Hides the overlay on pictures unlike the training data (0.5 s hold while frames
+        flow)."""
+        return self._settings.gate
+
+    @property
+    def show_ood(self) -> bool:
+        """ "Show anyway": off by default, reset on a source or model change."""
+        return self._settings.show_ood
+
+    @property
+    def gate_words(self) -> GateWords:
+        """The words of the gate's lines on the picture (the app sets its translation)."""
+        return self._settings.gate_words
+
+    @property
+    def temporal(self) -> TemporalFilter | None:
+        """Smooths the overlay over frames (Bedside's default); None: each frame on its own."""
+        return self._settings.temporal
+
+    @property
+    def heat_provider(self) -> HeatFn | None:
+        return self._settings.heat
+
+    @property
+    def roi(self) -> RoiFn | None:
+        return self._roi
+
+    @property
+    def sinks(self) -> tuple[Callable[[Result], None], ...]:
+        """What every published frame is handed to before the view (the recorder, CAM)."""
+        return tuple(self._sinks)
+
+    def set_listeners(
+        self,
+        on_result: Callable[[], None] | None = None,
+        on_status: StatusCallback | None = None,
+    ) -> None:
+        """Who hears "a result is waiting" and the status messages (the GUI bridge)."""
+        if on_result is not None:
+            self._on_result = on_result
+        if on_status is not None:
+            self._on_status = on_status
+
+    def set_roi(self, roi: RoiFn | None) -> None:
+        """The live source's ROI choice (run on the capture thread; None: whole frames)."""
+        self._roi = roi
+
+    def set_heat_provider(self, heat: HeatFn | None) -> None:
+        self._settings.heat = heat
+
+    def add_sink(self, sink: Callable[[Result], None]) -> None:
+        if sink not in self._sinks:
+            self._sinks.append(sink)
+
+    def remove_sink(self, sink: Callable[[Result], None]) -> None:
+        if sink in self._sinks:
+            self._sinks.remove(sink)
+
+    def set_show_ood(self, on: bool) -> None:
+        """Draw the overlay on pictures unlike the training data too (with its mark)."""
+        self._settings.show_ood = bool(on)
+
+    def set_gate_words(self, words: GateWords) -> None:
+        self._settings.gate_words = words
 
     # ---- figures -------------------------------------------------------------
     @property
@@ -146,18 +221,13 @@ class Pipeline:
             if self._infer_thread is None or not self._infer_thread.is_alive():
                 self._shutdown.clear()
                 self.frames_in.reopen()
-                self._infer_thread = threading.Thread(
-                    target=self._infer_loop, name="sonolive-infer", daemon=True
-                )
-                self._infer_thread.start()
+                self._infer_thread = spawn(self._infer_loop, name="sonolive-infer")
             if self._run is None and self.source is not None:
                 self._start_capture(self.source)
 
     def _start_capture(self, src: FrameSource) -> None:
         stop = threading.Event()
-        t = threading.Thread(
-            target=self._capture_loop, args=(src, stop), name="sonolive-capture", daemon=True
-        )
+        t = spawn(self._capture_loop, name="sonolive-capture", args=(src, stop), start=False)
         self._run = (stop, t)
         t.start()
 
@@ -184,28 +254,30 @@ class Pipeline:
     def set_segmenter(self, segmenter: Segmenter | None) -> None:
         """Swap the model without stopping the threads (None: show frames without overlay)."""
         overlay = Overlay(segmenter.card) if segmenter else None  # finds fonts: not under the lock
-        with self._lock:
+        st = self._settings
+        with st.lock:
             if overlay is not None:
-                overlay.style = self.style  # the style now, not as it was before the build
-            self.segmenter = segmenter
-            self.overlay = overlay
+                overlay.style = st.style  # the style now, not as it was before the build
+            st.segmenter = segmenter
+            st.overlay = overlay
             self.reset_ood()
 
     def reset_ood(self) -> None:
         """A new source or model: the gate starts afresh and "Show anyway" is off again; the
         temporal filter forgets the old picture."""
-        self.ood_gate.reset()
-        self.show_ood = False
-        t = self.temporal
+        self._settings.gate.reset()
+        self._settings.show_ood = False
+        t = self._settings.temporal
         if t is not None:
             t.reset()
 
     def set_temporal(self, on: bool) -> None:
         """Turn the temporal filter on (a fresh one) or off; takes effect on the next frame."""
-        if on and self.temporal is None:
-            self.temporal = TemporalFilter()
+        st = self._settings
+        if on and st.temporal is None:
+            st.temporal = TemporalFilter()
         elif not on:
-            self.temporal = None
+            st.temporal = None
 
     def set_source(self, source: FrameSource | None) -> None:
         """Switch input without blocking: the old run ends in the background."""
@@ -223,14 +295,14 @@ class Pipeline:
     def redo(self, frame: Frame) -> None:
         """Compose ``frame`` again on the inference thread, for a setting changed while no new
         frame comes (the end of a clip, a frozen source); latest wins as ever."""
-        frame.mark_entered()
-        self.frames_in.put(frame)
+        self.frames_in.put(Job.enter(frame, smooth=True))
 
     def set_style(self, style: OverlayStyle) -> None:
-        with self._lock:
-            self.style = style
-            if self.overlay is not None:
-                self.overlay.style = style
+        st = self._settings
+        with st.lock:
+            st.style = style
+            if st.overlay is not None:
+                st.overlay.style = style
 
     # ---- threads -----------------------------------------------------------------
     def _capture_loop(self, src: FrameSource, stop: threading.Event) -> None:
@@ -258,9 +330,7 @@ class Pipeline:
         while not stop.is_set():
             try:
                 frame = src.read()
-                filt = self.frame_filter
-                if filt is not None:
-                    frame = filt(frame)
+                job = self.chain.enter(frame, self._roi, smooth=True)  # ROI, prepare
             except EndOfStream:
                 self._status("end", src.describe())
                 break
@@ -281,34 +351,23 @@ class Pipeline:
             if lost:
                 lost = False
                 self._status("live", src.describe())
-            if frame is None:
-                continue
-            frame.mark_entered()
-            self.prepare_input(frame)
-            self.frames_in.put(frame)
+            if job is None:
+                continue  # held back by the ROI (still detecting)
+            self.frames_in.put(job)
 
-    def prepare_input(self, frame: Frame) -> None:
-        """Make the network's input ahead, on the thread that reads frames, where it overlaps
-        the previous frame's forward pass (the CPU path; the device path resizes on the GPU)."""
-        seg = self.segmenter  # read once: a model swap may replace it meanwhile
-        prep = seg.host_preprocessor if seg is not None else None
-        if prep is None:
-            return
-        t0 = time.perf_counter()
-        try:
-            x = prep(frame.pixels)
-        except Exception:  # noqa: BLE001 - the inference thread will try (and report) again
-            return
-        frame.net_input = (prep.key, x, (time.perf_counter() - t0) * 1000)
+    def enter(self, frame: Frame, roi: RoiFn | None = None, smooth: bool = False) -> Job | None:
+        """The chain's first stages (ROI, prepare) for a frame read outside the live run (a
+        batch reader thread); None when the ROI holds it back."""
+        return self.chain.enter(frame, roi, decide_now=True, smooth=smooth)
 
     def _infer_loop(self) -> None:
         while not self._shutdown.is_set():
             gen = self._source_gen
-            frame = self.frames_in.take(timeout=0.1)
-            if frame is None:
+            job = self.frames_in.take(timeout=0.1)
+            if job is None:
                 continue
             try:
-                result = self.process(frame, smooth=True)
+                result = self._run_job(job)
             except Exception as e:  # noqa: BLE001 - the loop must outlive any one frame
                 self._status("error", f"A frame could not be processed: {e}")
                 continue
@@ -325,20 +384,25 @@ class Pipeline:
             return
         self._run_frame_hooks(result)
         if not self.results.put(result):
-            self.on_result()
+            self._on_result()
 
     def _run_frame_hooks(self, result: Result) -> None:
         """A failing hook is reported in plain words and never stops the frames."""
-        for hook in list(self.frame_hooks):
+        for hook in list(self._sinks):
             try:
                 hook(result)
             except Exception as e:  # noqa: BLE001
                 self._status("error", f"{getattr(hook, '__name__', 'hook')}: {e}")
 
     def process(
-        self, frame: Frame, decide_now: bool = False, smooth: bool = False
+        self,
+        frame: Frame,
+        decide_now: bool = False,
+        smooth: bool = False,
+        roi: RoiFn | None = None,
     ) -> Result | None:
-        """Segment and compose one frame (also used directly by review and batch export).
+        """Run one frame through the whole chain (review, batch export, tests); ``roi`` is
+        the source's ROI choice (None: the frame as it is). None when the ROI holds it back.
 
         ``decide_now``: this frame alone decides whether it is like the training data (a
         paused or stepped review frame, an exported frame), instead of the 0.5 s hold that
@@ -349,112 +413,38 @@ class Pipeline:
         Serialised: the live inference thread and a review worker never share the segmenter
         at the same moment.
         """
+        job = self.chain.enter(frame, roi, decide_now=decide_now, smooth=smooth)
+        return None if job is None else self._run_job(job)
+
+    def _run_job(self, job: Job) -> Result:
         with self._infer_lock:
-            return self._finish(self._segment(frame, smooth), decide_now)
+            return self._result(self.chain.finish(self.chain.segment(job)))
 
-    def _segment(self, frame: Frame, smooth: bool = False) -> _Segmented:
-        """Segment (and on the device route compose) one frame.
-
-        A segmenter on the device route (CUDA, or ``route="device"``) takes the
-        fast path, :meth:`Segmenter.segment_compose`; otherwise the CPU overlay composes.
-        When the GPU runs out of memory or is lost, the frame is tried once more on the CPU
-        segmenter that replaces it.
-        """
-        with self._lock:
-            seg_model, overlay, style = self.segmenter, self.overlay, self.style
-        seg = None
-        image = None
-        t_heat = time.perf_counter()
-        heat, cam_cls, cam_age = (None, None, None)
-        provider = self.heat_provider  # read once: the GUI thread may clear it meanwhile
-        if provider is not None:
-            try:
-                heat, cam_cls, cam_age = provider(frame)
-            except Exception:  # noqa: BLE001 - no heatmap this frame, masks go on
-                heat, cam_cls, cam_age = (None, None, None)
-        heat_ms = (time.perf_counter() - t_heat) * 1000
-        on_device = False
-        smoother = self.temporal if smooth else None  # read once: the GUI may switch it
-        tm = Timings.of(frame)
-        for _attempt in range(2):
-            if seg_model is None:
-                break
-            on_device = overlay is not None and seg_model.device_route is not None
-            try:
-                if on_device:
-                    seg, image = seg_model.segment_compose(frame, style, heat, smoother, tm)
-                else:
-                    seg = seg_model.segment(frame, smoother, tm)
-                break
-            except Exception as e:  # noqa: BLE001 - inference errors become a message
-                seg, image = None, None
-                replacement = self._inference_failed(seg_model, e)
-                if replacement is None:
-                    break
-                with self._lock:
-                    seg_model, overlay, style = self.segmenter, self.overlay, self.style
-        return _Segmented(
-            frame, seg, image, on_device, seg_model, overlay, heat, heat_ms, cam_cls, cam_age, tm
-        )
-
-    def segment_ahead(self, frame: Frame, smooth: bool = False) -> _Segmented:
-        """The first half of :meth:`process` (segmenting, on the device route composing too):
-        a batch job infers frame n+1 while another thread composes frame n with
-        :meth:`compose_segmented`. Each frame's gate verdict is its own (``decide_now``)."""
+    def segment_ahead(self, job: Job) -> Job:
+        """The chain's segment stage alone: a batch job infers frame n+1 while another
+        thread composes frame n with :meth:`compose_segmented`."""
         with self._infer_lock:
-            return self._segment(frame, smooth)
+            return self.chain.segment(job)
 
-    def compose_segmented(self, part: _Segmented) -> Result:
-        """The second half of :meth:`process` for a :meth:`segment_ahead` result."""
-        return self._finish(part, decide_now=True)
+    def compose_segmented(self, job: Job) -> Result:
+        """The chain's gate and compose stages for a :meth:`segment_ahead` job."""
+        return self._result(self.chain.finish(job))
 
-    def _finish(self, part: _Segmented, decide_now: bool) -> Result:
-        """Gate and compose a segmented frame (the CPU overlay, or the device route's picture)."""
-        frame, seg, image, on_device = part.frame, part.seg, part.image, part.on_device
-        seg_model, overlay, heat, heat_ms = part.seg_model, part.overlay, part.heat, part.heat_ms
-        cam_cls, cam_age, tm = part.cam_cls, part.cam_age, part.timings
-        verdict = seg.in_distribution if seg else None
-        if decide_now:
-            hidden = self.ood_gate.decide_now(verdict)
-        else:
-            hidden = self.ood_gate.update(verdict, frame.timestamp)
-        anyway = hidden and self.show_ood
-        weight = 1.0 if anyway else self.ood_gate.overlay_weight(frame.timestamp)
-        if hidden and not anyway and seg_model is not None and weight <= 0.0:
-            t0 = time.perf_counter()  # masks, names and CAM give way to one plain line
-            image = draw_gate_line(frame.pixels, seg_model.card, self.gate_words)
-            t1 = time.perf_counter()
-            tm.compose = heat_ms + (t1 - t0) * 1000
-            cam_cls = cam_age = None
-        elif on_device and image is not None:
-            tm.compose += heat_ms  # segment_compose timed the rest
-            t1 = time.perf_counter()
-        else:
-            t0 = time.perf_counter()
-            if overlay is not None and seg is not None:
-                image = overlay.compose(frame.pixels, seg.labels, heat).image
-            else:
-                image = frame.pixels
-            t1 = time.perf_counter()
-            tm.compose = heat_ms + (t1 - t0) * 1000
-        if anyway and image is not None:
-            image = draw_mark(np.array(image), self.gate_words)
-        elif 0.0 < weight < 1.0 and image is not None and seg_model is not None:
-            # fading: the overlay gives way (or returns) over a few frames, never blinks
-            image = cv2.addWeighted(image, weight, frame.pixels, 1.0 - weight, 0.0)
-            if hidden:
-                image = draw_lines(image, gate_lines(seg_model.card, self.gate_words))
+    @staticmethod
+    def _result(job: Job) -> Result:
+        seg_model = job.seg_model
+        image = job.image if job.image is not None else job.frame.pixels
         return Result(
-            frame=frame,
+            frame=job.frame,
             image=image,
-            seg=seg,
+            seg=job.seg,
             model_name=seg_model.card.name if seg_model else "",
-            cam_class=cam_cls,
-            cam_age=cam_age,
-            t_composed=t1,
-            ood_hidden=hidden,
-            ood_shown_anyway=anyway,
-            timings=tm,
+            cam_class=job.cam_class,
+            cam_age=job.cam_age,
+            t_composed=job.t_composed,
+            ood_hidden=job.hidden,
+            ood_shown_anyway=job.anyway,
+            timings=job.timings,
         )
 
     def _inference_failed(self, seg_model: Segmenter, e: Exception) -> Segmenter | None:
@@ -490,6 +480,6 @@ class Pipeline:
 
     def _status(self, kind: str, msg: str) -> None:
         try:
-            self.on_status(kind, msg)
+            self._on_status(kind, msg)
         except Exception:  # noqa: BLE001
             pass

@@ -40,6 +40,7 @@ from ..capture.source import (
     SourceError,
     as_seekable,
 )
+from ..capture.workers import spawn
 from .pipeline import Pipeline, Result
 from .result_cache import ResultCache
 from .stats import Timings
@@ -252,8 +253,7 @@ class ClipPlayer:
         if self._thread is None or not self._thread.is_alive():
             with self._cond:
                 self._stop = False
-            self._thread = threading.Thread(target=self._run, name="sonolive-review", daemon=True)
-            self._thread.start()
+            self._thread = spawn(self._run, name="sonolive-review")
 
     def _has_work(self) -> bool:
         return (
@@ -379,7 +379,8 @@ class ClipPlayer:
         seg = p.segmenter
         model = (seg.card.name, id(seg)) if seg is not None else None
         style = dataclasses.astuple(p.style) if p.style is not None else None
-        ident = (model, style, id(p.heat_provider) if p.heat_provider else None, p.show_ood)
+        heat = p.heat_provider
+        ident: tuple = (model, style, id(heat) if heat else None, p.show_ood)
         stage = self.roi_stage
         if stage is not None and stage.user_set:  # a region set by hand: overlays are stale
             ident = (*ident, stage.roi)
@@ -405,16 +406,18 @@ class ClipPlayer:
             # a fresh timing record: this showing cost a cache lookup, not the model's time
             now = time.perf_counter()
             return dataclasses.replace(hit, t_composed=now, timings=Timings(t_enter=now))
-        frame = self._src.seek(index) if isinstance(frame_or_index, int) else frame_or_index
-        if self.roi_stage is not None:
-            if self.roi_stage.state == DETECTING:  # "Detect again" was chosen
-                self._detect_roi()
-                frame = self._src.seek(frame.index)
-            frame = self.roi_stage(frame) or frame
-        frame.mark_entered()
-        result = dataclasses.replace(
-            self.pipeline.process(frame, decide_now=decide_now), origin="review", clip=self._clip
-        )
+        src = self._src
+        if src is None:
+            raise SourceError("No clip is open.")
+        frame = src.seek(index) if isinstance(frame_or_index, int) else frame_or_index
+        stage = self.roi_stage
+        if stage is not None and stage.state == DETECTING:  # "Detect again" was chosen
+            self._detect_roi()
+            frame = src.seek(frame.index)
+        roi = (lambda f: stage(f) or f) if stage is not None else None
+        processed = self.pipeline.process(frame, decide_now=decide_now, roi=roi)
+        assert processed is not None  # this ROI choice never holds a frame back
+        result = dataclasses.replace(processed, origin="review", clip=self._clip)
         self.process_calls += 1
         self.cache.put(key, result)
         return result
@@ -449,6 +452,7 @@ class ClipPlayer:
 
     def _next_index(self) -> int | None:
         """The frame after the one shown, honouring A–B and loop; None at the end."""
+        assert self._src is not None  # called while playing an open clip
         count = self._src.frame_count
         nxt = self._wk_index + 1
         a, b = self._a, self._b
@@ -464,7 +468,7 @@ class ClipPlayer:
     def _play_one(self) -> None:
         src = self._src
         nxt = self._next_index()
-        if nxt is None:
+        if nxt is None or src is None:
             if self._published != self._wk_index >= 0:  # the true last frame was skipped as
                 self._show(self._wk_index)  # late (the header promised more): show it
             self._set_state(False)

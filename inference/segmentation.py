@@ -58,7 +58,7 @@ class LazySegmentation(Segmentation):
         return self._host is not None
 
     @property
-    def labels(self) -> np.ndarray:  # type: ignore[override]
+    def labels(self) -> np.ndarray:
         with self._lock:
             if self._host is None:
                 try:

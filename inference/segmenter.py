@@ -69,7 +69,7 @@ def cpu_fallback(seg: Segmenter) -> Segmenter:
     except Exception:  # noqa: BLE001 - a lost device may refuse even this
         pass
     try:
-        model.net.to(device="cpu", dtype=torch.float32, memory_format=torch.contiguous_format)
+        model.net.to(device="cpu", dtype=torch.float32, memory_format=torch.contiguous_format)  # type: ignore[call-overload]  # torch's stubs lack memory_format
     except Exception:
         if model.path is None:
             raise
@@ -137,7 +137,7 @@ class Segmenter:
         net = model.net
         if self.on_cuda:
             torch.backends.cudnn.benchmark = True
-            net = net.to(self.device, dtype=self.dtype, memory_format=torch.channels_last)
+            net = net.to(self.device, dtype=self.dtype, memory_format=torch.channels_last)  # type: ignore[call-overload]  # as above
         else:
             net = net.to(self.device, dtype=self.dtype)
         self.net = net.eval()
@@ -257,11 +257,15 @@ class Segmenter:
             return seg
         from .ood import frame_features
 
+        ref = self.reference
+        if ref is None:  # staged by force (calibration): there is nothing to judge against
+            self.ood_ms = 0.0
+            return seg
         t0 = time.perf_counter()
         pic, small, deep = staged
         feats = frame_features(pic, small, self.card.output, out_stride=1)
         vec = None if deep is None else deep.numpy().reshape(-1)
-        seg.ood_score, seg.in_distribution = self.reference.decide(feats, vec)
+        seg.ood_score, seg.in_distribution = ref.decide(feats, vec)
         self.ood_ms = (time.perf_counter() - t0) * 1000 + self.ood_features.ms
         return seg
 
@@ -330,21 +334,34 @@ class Segmenter:
 
     def figures(
         self,
-        labels: np.ndarray | None,
+        labels: np.ndarray,
         sums: np.ndarray,
         counts: np.ndarray,
         areas_full: np.ndarray | None = None,
     ) -> Segmentation:
+        conf, areas = self.class_figures(labels, sums, counts, areas_full)
+        return Segmentation(labels=labels, confidence=conf, areas=areas)
+
+    def class_figures(
+        self,
+        labels: np.ndarray | None,
+        sums: np.ndarray,
+        counts: np.ndarray,
+        areas_full: np.ndarray | None = None,
+    ) -> tuple[dict[str, float], dict[str, int]]:
+        """Mean confidence and area per present class (``areas_full``: the pixel count per
+        class, else counted from ``labels``)."""
         names = self.card.class_names
         if areas_full is None:  # calcHist: three times faster than bincount at 1080p
             hist = cv2.calcHist([np.ascontiguousarray(labels)], [0], None, [256], [0, 256])
             areas_full = hist.reshape(-1)[: len(names)].astype(np.int64)
-        conf, areas = {}, {}
+        conf: dict[str, float] = {}
+        areas: dict[str, int] = {}
         for i in range(1, len(names)):
             if areas_full[i] > 0:
                 areas[names[i]] = int(areas_full[i])
                 conf[names[i]] = float(sums[i] / counts[i]) if counts[i] > 0 else 0.0
-        return Segmentation(labels=labels, confidence=conf, areas=areas)
+        return conf, areas
 
     # ---- whole step ----------------------------------------------------------
     def segment(

@@ -26,7 +26,9 @@ def _regions(start: np.ndarray, ref: np.ndarray, n_classes: int, min_region: int
     out = []
     for c in range(1, n_classes):
         for wrong in ((ref == c) & (start != c), (start == c) & (ref != c)):
-            n, lab, stats, _ = cv2.connectedComponentsWithStats(wrong.astype(np.uint8), 8)
+            n, lab, stats, _ = cv2.connectedComponentsWithStats(
+                wrong.astype(np.uint8), connectivity=8
+            )
             for i in range(1, n):
                 area = int(stats[i, cv2.CC_STAT_AREA])
                 if area >= min_region:

@@ -26,14 +26,14 @@ def augment(
     strong: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     h, w = img.shape
-    x = img.astype(np.float32)
+    x: np.ndarray = img.astype(np.float32)
     # gain (overall) and TGC (a linear ramp over depth)
     gain = rng.uniform(0.7, 1.35)
     tgc = np.linspace(1.0, rng.uniform(0.7, 1.3), h, dtype=np.float32)[:, None]
     x *= gain * tgc
     # multiplicative speckle (Rayleigh-like) plus a little additive noise
     if rng.random() < 0.7:
-        sp = rng.rayleigh(1.0, size=(h // 2 + 1, w // 2 + 1)).astype(np.float32)
+        sp: np.ndarray = rng.rayleigh(1.0, size=(h // 2 + 1, w // 2 + 1)).astype(np.float32)
         sp = cv2.resize(sp, (w, h), interpolation=cv2.INTER_LINEAR)
         mix = rng.uniform(0.0, 0.35)
         x *= (1 - mix) + mix * sp / 1.25
@@ -85,7 +85,7 @@ def _strong(
         bw = int(w * rng.uniform(0.05, 0.25))
         x0 = int(rng.integers(0, max(1, w - bw)))
         y0 = int(h * rng.uniform(0.2, 0.8))
-        band = np.ones((h, w), np.float32)
+        band: np.ndarray = np.ones((h, w), np.float32)
         band[y0:, x0 : x0 + bw] = rng.uniform(0.15, 0.6)
         band = cv2.GaussianBlur(band, (0, 0), max(1.0, bw / 6))
         x = x * band
@@ -95,10 +95,10 @@ def _strong(
         x = cv2.GaussianBlur(x, (0, 0), rng.uniform(0.5, 1.6))
     elif r < 0.45:
         k = int(rng.integers(3, 8))
-        ker = np.zeros((k, k), np.float32)
+        ker: np.ndarray = np.zeros((k, k), np.float32)
         ker[k // 2, :] = 1.0 / k
         rot = cv2.getRotationMatrix2D(((k - 1) / 2, (k - 1) / 2), rng.uniform(0, 180), 1.0)
         ker = cv2.warpAffine(ker, rot, (k, k))
-        ker /= max(float(ker.sum()), 1e-6)
+        ker = np.asarray(ker / max(float(ker.sum()), 1e-6), np.float32)
         x = cv2.filter2D(x, -1, ker)
     return x, m

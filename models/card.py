@@ -33,8 +33,11 @@ class ClassInfo:
     color: tuple[int, int, int]
 
 
-@dataclass
+@dataclass(frozen=True)
 class ModelCard:
+    """A model's description, as loaded; never changed afterwards: a changed card is a new
+    one (``dataclasses.replace``), as timm and torchvision hand out their configurations."""
+
     name: str
     version: str
     classes: list[ClassInfo]

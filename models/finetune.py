@@ -14,6 +14,7 @@ the held-out figures and the data it was trained on into its card.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sys
@@ -86,21 +87,26 @@ def finish_card(plan: FinetunePlan) -> ModelCard:
     card = ModelCard.load(plan.result)
     res = json.loads((plan.out / "eval.json").read_text(encoding="utf-8"))
     split = json.loads((plan.dataset / "split.json").read_text(encoding="utf-8"))
-    card.classes = list(base.classes)
-    card.version = f"{base.version}+{plan.dataset.name}"
-    card.description = f"{base.name} {base.version} fine-tuned in SonoLive. {card.description}"
-    card.training_data = (
-        f"{base.name} {base.version} ({base.training_data}), then {plan.steps} steps on "
-        f"{len(split['train'])} annotated frames of {plan.dataset.name} "
-        f"({len(split['sources']['train'])} sources); held out: {len(split['val'])} frames "
-        f"of {len(split['sources']['val'])} other sources"
-    )
-    card.simulated = False
-    card.license, card.attribution = base.license, base.attribution
     keep = ("data", "frames", "per_class")
-    card.accuracy = {k: res[k] for k in keep if k in res}
-    card.accuracy["command"] = "sonolive eval --model <this> --data " + str(
+    accuracy = {k: res[k] for k in keep if k in res}
+    accuracy["command"] = "sonolive eval --model <this> --data " + str(
         Path(plan.dataset.name) / "split" / "val"
+    )
+    card = dataclasses.replace(
+        card,
+        classes=list(base.classes),
+        version=f"{base.version}+{plan.dataset.name}",
+        description=f"{base.name} {base.version} fine-tuned in SonoLive. {card.description}",
+        training_data=(
+            f"{base.name} {base.version} ({base.training_data}), then {plan.steps} steps on "
+            f"{len(split['train'])} annotated frames of {plan.dataset.name} "
+            f"({len(split['sources']['train'])} sources); held out: {len(split['val'])} frames "
+            f"of {len(split['sources']['val'])} other sources"
+        ),
+        simulated=False,
+        license=base.license,
+        attribution=base.attribution,
+        accuracy=accuracy,
     )
     card.save(plan.result / "model.json")
     return card

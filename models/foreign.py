@@ -305,19 +305,17 @@ def pickle_globals(data: bytes) -> list[tuple[str, str]]:
             found.append((mod, attr))
             recent.append(None)
         elif name == "STACK_GLOBAL":
-            mod, attr = (recent[-2], recent[-1]) if len(recent) >= 2 else (None, None)
-            found.append(
-                (mod if isinstance(mod, str) else "?", attr if isinstance(attr, str) else "?")
-            )
+            top = (recent[-2], recent[-1]) if len(recent) >= 2 else (None, None)
+            found.append(tuple(v if isinstance(v, str) else "?" for v in top))  # type: ignore[arg-type]
             recent.append(None)
         elif name in _STRING_OPS:
             recent.append(arg if isinstance(arg, str) else None)
         elif name in ("BINPUT", "LONG_BINPUT", "PUT"):
-            memo[int(arg)] = recent[-1] if recent else None
+            memo[_memo_index(arg)] = recent[-1] if recent else None
         elif name == "MEMOIZE":
             memo[len(memo)] = recent[-1] if recent else None
         elif name in ("BINGET", "LONG_BINGET", "GET"):
-            recent.append(memo.get(int(arg)))
+            recent.append(memo.get(_memo_index(arg)))
         else:
             recent.append(None)
     return found
@@ -369,3 +367,10 @@ def _refuse_unsafe(data: bytes, name: str) -> None:
                 name=name, why=f"it contains executable code (opening it would call {shown})"
             )
         )
+
+
+def _memo_index(arg: object) -> int:
+    """The memo slot a PUT/GET names (an int in any well-formed pickle)."""
+    if not isinstance(arg, int):
+        raise ValueError("a pickle memo operation without an index")
+    return arg

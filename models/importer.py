@@ -8,6 +8,7 @@ can be told apart on screen.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import uuid
@@ -141,10 +142,10 @@ def _is_script(loaded: LoadedModel) -> bool:
 
 def _mark_code(folder: Path, card: ModelCard) -> None:
     """Record in the installed copy's card that it holds code the user chose to trust."""
-    card.contains_code = True
+    marked = dataclasses.replace(card, contains_code=True)
     for old in ("model.yaml", "model.yml"):
         (folder / old).unlink(missing_ok=True)
-    card.save(folder / "model.json")
+    marked.save(folder / "model.json")
 
 
 def _skip(folder: str, names: list[str]) -> set[str]:

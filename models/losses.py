@@ -114,7 +114,7 @@ def make_loss(
     name: str = "dice-ce", class_weight: Sequence[float] | None = None, per_image: bool = False
 ) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     """The loss ``name`` (one of :data:`LOSSES`) as ``loss(logits, target)``."""
-    fns = {
+    fns: dict[str, Callable[..., torch.Tensor]] = {
         "dice-ce": dice_ce_loss,
         "dice-focal": dice_focal_loss,
         "tversky-focal": tversky_focal_loss,

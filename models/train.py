@@ -232,7 +232,7 @@ def train(cfg: TrainConfig) -> dict:
         from ..capture.phantom import PHANTOM_CLASSES, PHANTOM_COLORS
 
         classes = cfg.classes or list(PHANTOM_CLASSES)
-        cfg.colors = cfg.colors or {k: tuple(v) for k, v in PHANTOM_COLORS.items()}
+        cfg.colors = cfg.colors or dict(PHANTOM_COLORS)
         cfg.display = cfg.display or {"fluid": "Free fluid"}
         tr_imgs, tr_masks = phantom_set(
             cfg.phantom_frames, PHANTOM_TRAIN_SEED + cfg.seed, cfg.input_size
@@ -274,7 +274,7 @@ def train(cfg: TrainConfig) -> dict:
         apply_state(net, own, str(cfg.init))
     net.to(dev)
     if dev.type == "cuda":
-        net = net.to(memory_format=torch.channels_last)
+        net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # torch's stubs lack it
     model = DistributedDataParallel(net) if world > 1 else net
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
     if len(tr_imgs) < world:
@@ -320,7 +320,7 @@ def train(cfg: TrainConfig) -> dict:
             ClassInfo(
                 c,
                 cfg.display.get(c, c.replace("_", " ").title()),
-                tuple(cfg.colors.get(c, default_color(i))),
+                _rgb(cfg.colors.get(c, default_color(i))),
             )
             for i, c in enumerate(classes)
         ],
@@ -407,3 +407,9 @@ def train(cfg: TrainConfig) -> dict:
         "world": world,
         "notes": notes,
     }
+
+
+def _rgb(value: tuple[int, ...] | list[int]) -> tuple[int, int, int]:
+    """A colour as three ints (a YAML config gives lists)."""
+    r, g, b = value
+    return int(r), int(g), int(b)

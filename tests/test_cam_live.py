@@ -80,7 +80,7 @@ def test_live_maps_come_from_the_mask_pass_and_stay_on_screen(lite_model):
     frames = _view_frames("ruq", 12)
     pipe = Pipeline(ReplaySource(frames, fps=15, loop=True), Segmenter(lite_model, device="cpu"))
     col = Collector(pipe)
-    pipe.on_result = col.take
+    pipe.set_listeners(on_result=col.take)
     cam = CamControl(pipe, device="cpu")
     cam.set_model(lite_model)
     cam.configure(True, None, "layercam", None)
@@ -146,7 +146,7 @@ def test_a_stepped_or_paused_review_frame_gets_its_own_map(lite_model, phantom_c
     pipe = Pipeline(None, Segmenter(lite_model, device="cpu"))
     player = ClipPlayer(pipe, PlayerEvents())
     col = Collector(pipe, player)
-    pipe.on_result = col.take
+    pipe.set_listeners(on_result=col.take)
     cam = CamControl(pipe, device="cpu")
     cam.set_model(lite_model)
     cam.configure(True, None, "layercam", None, review=True)

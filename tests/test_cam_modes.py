@@ -70,8 +70,10 @@ def test_cam_runs_beside_the_masks(lite_model, phantom_frames):
     pipe = Pipeline(
         ReplaySource(frames, fps=15, truths=truths), Segmenter(lite_model, device="cpu")
     )
-    pipe.on_result = lambda: (
-        (r := pipe.results.take_nowait()) and (r.finish_handoff(pipe.stats), done.append(r))
+    pipe.set_listeners(
+        on_result=lambda: (
+            (r := pipe.results.take_nowait()) and (r.finish_handoff(pipe.stats), done.append(r))
+        )
     )
     pipe.start()
     try:
@@ -232,7 +234,7 @@ def test_the_last_frame_of_an_ended_clip_gets_its_own_map(lite_model, phantom_fr
     results = []
     got = threading.Event()
     pipe = Pipeline(src, Segmenter(lite_model, device="cpu"), on_result=got.set)
-    pipe.frame_hooks.append(results.append)
+    pipe.add_sink(results.append)
     cam = CamControl(pipe, device="cpu")
     cam.set_model(lite_model)
     cam.configure(True, None, "layercam", None)

@@ -170,7 +170,7 @@ def test_only_the_ultrasound_roi_reaches_view_segmentation_and_recording(qtbot, 
             )
         )
 
-    win.pipeline.frame_hooks.append(recorder_hook)
+    win.pipeline.add_sink(recorder_hook)
     win.set_source(src)
     qtbot.waitUntil(lambda: len(seen) >= 15 and win.last_result is not None, timeout=15000)
     stage = picker.stage

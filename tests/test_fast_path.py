@@ -101,7 +101,7 @@ def test_device_compose_matches_cpu_overlay(lite_model, wide_frames, style):
     pipe = Pipeline(None, seg, style=style)
     h, w = wide_frames[0].shape[:2]
     heat = _smooth_heat(h, w)
-    pipe.heat_provider = lambda f: (heat, "Kidney", 0)
+    pipe.set_heat_provider(lambda f: (heat, "Kidney", 0))
     checked = 0
     for i, rgb in enumerate(wide_frames):
         r = pipe.process(Frame(rgb.copy(), 0.0, i))

@@ -50,7 +50,7 @@ class Seen:
     def __init__(self, pipe: Pipeline) -> None:
         self.cond = threading.Condition()
         self.sources: list[str] = []
-        pipe.on_result = self._take
+        pipe.set_listeners(on_result=self._take)
         self.pipe = pipe
 
     def _take(self) -> None:

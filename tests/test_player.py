@@ -89,7 +89,7 @@ def _published(p, rec) -> list[int]:
             seen.append(result.frame.index)
             rec.cond.notify_all()
 
-    p.pipeline.frame_hooks.append(hook)
+    p.pipeline.add_sink(hook)
     return seen
 
 
@@ -162,8 +162,8 @@ def test_frame_hooks_see_each_shown_frame_and_a_failing_hook_is_reported(player,
         if result.frame.index == 3:
             raise OSError("disk full")
 
-    p.pipeline.frame_hooks.append(recorder_hook)
-    p.pipeline.on_status = lambda kind, msg: said.append((kind, msg))
+    p.pipeline.add_sink(recorder_hook)
+    p.pipeline.set_listeners(on_status=lambda kind, msg: said.append((kind, msg)))
     p.open(clip)
     rec.wait(lambda: rec.shown == [0])
     for i in (3, 4):
@@ -224,7 +224,7 @@ def test_frames_later_than_their_time_are_skipped_in_order_and_counted(player, c
 
     p.open(clip)
     rec.wait(lambda: rec.shown == [0])
-    p.pipeline.heat_provider = slow_network
+    p.pipeline.set_heat_provider(slow_network)
     p.set_speed(4.0)
     p.play()
     rec.wait(lambda: False in rec.states, timeout=30.0)  # played to the end

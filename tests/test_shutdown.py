@@ -70,6 +70,7 @@ def test_bench_with_cam_exits_zero(tmp_path):
 
 def test_finish_joins_the_workers_started_since(tmp_path):
     from sonolive.app.shutdown import finish, running_idents
+    from sonolive.capture.workers import spawn
 
     host = running_idents()
     release, done = threading.Event(), threading.Event()
@@ -78,7 +79,7 @@ def test_finish_joins_the_workers_started_since(tmp_path):
         release.wait(5)
         done.set()
 
-    threading.Thread(target=work, daemon=True).start()
+    spawn(work, name="test-worker")
     threading.Timer(0.05, release.set).start()
     assert finish(3, exclude=host, hard_exit=False) == 3
     assert done.is_set()  # finish() returned only once the worker had ended

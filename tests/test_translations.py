@@ -7,6 +7,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from types import SimpleNamespace
+from unittest.mock import PropertyMock, patch
 
 from PySide6.QtCore import QCoreApplication, QTranslator
 
@@ -182,16 +183,14 @@ def _shown_texts(win) -> list[tuple[str, str]]:
 
     # the training-data check: the gauges and their tooltips, as a frame shows them
     model = SimpleNamespace(reference=SimpleNamespace(threshold=1.0), reference_note=None)
-    seg = win.pipeline.segmenter
-    win.pipeline.segmenter = model
-    try:
+    # the pipeline's segmenter is read-only: stand the model in for it while the gauges show
+    with patch.object(type(win.pipeline), "segmenter", new_callable=PropertyMock) as seg:
+        seg.return_value = model
         for score, hidden, anyway in ((0.4, False, False), (2.0, True, False), (2.0, True, True)):
             s = SimpleNamespace(ood_score=score, in_distribution=score < 1.0)
             win.ood.show(SimpleNamespace(seg=s, ood_hidden=hidden, ood_shown_anyway=anyway))
             for g in (win.ood.gauge, win.ood.legend_gauge):
                 out.extend([("gauge", g.format()), ("gauge tooltip", g.toolTip())])
-    finally:
-        win.pipeline.segmenter = seg
     out.append(("legend", win.ood.legend_label.text()))
     return [(where, text) for where, text in out if text.strip()]
 

@@ -119,8 +119,8 @@ def test_window_holds_only_declared_attributes_and_places_the_controllers_action
         assert a in win.actions()
     assert set(win.review_windowing.transport.values()) <= set(win.actions())
     assert win.docks["review"] is win.review_windowing.dock
-    assert win.recording.hook in win.pipeline.frame_hooks
-    assert menus["exam-menu"] is win.exam.menu and win.exam.hook in win.pipeline.frame_hooks
+    assert win.recording.hook in win.pipeline.sinks
+    assert menus["exam-menu"] is win.exam.menu and win.exam.hook in win.pipeline.sinks
     assert win.exam.confirm_action in win.actions()
     # the controllers share the one review controller the window made
     assert win.input_picker.review is win.recording.review is win.ood.review is win.review

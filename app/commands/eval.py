@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -124,7 +125,8 @@ def _update_card(args: argparse.Namespace, res: dict, clip: bool = False) -> Non
     card = ModelCard.load(folder)
     command = " ".join(["sonolive", *sys.argv[1:]])
     if clip:
-        card.accuracy = {**(card.accuracy or {}), "clip": {**res, "command": command}}
+        clip_figures = {**res, "command": command}
+        card = dataclasses.replace(card, accuracy={**(card.accuracy or {}), "clip": clip_figures})
         card.save(folder / "model.json")
         print(f"clip figures written into {folder / 'model.json'}")
         return
@@ -132,11 +134,12 @@ def _update_card(args: argparse.Namespace, res: dict, clip: bool = False) -> Non
     keep += ("cam_energy_inside", "cam_mask_share")
     keep += ("in_distribution_fraction",)
     old = card.accuracy or {}
-    card.accuracy = {k: res[k] for k in keep if k in res}
-    card.accuracy["command"] = command
+    accuracy = {k: res[k] for k in keep if k in res}
+    accuracy["command"] = command
     for other in ("clip", "in_distribution"):  # figures of other commands stay
         if other in old:
-            card.accuracy[other] = old[other]
+            accuracy[other] = old[other]
+    card = dataclasses.replace(card, accuracy=accuracy)
     card.save(folder / "model.json")
     print(f"accuracy written into {folder / 'model.json'}")
 

@@ -1,0 +1,88 @@
+"""The one owner of the process's worker threads.
+
+Every worker thread (capture, inference, CAM, review, recorder, batch reader and encoder,
+model loads, the GUI's background jobs) is started through :func:`spawn`, so one group
+knows them all and shutdown joins exactly those (``app/shutdown.py``), instead of
+enumerating every thread in the interpreter.
+
+Workers are daemons so that a stuck capture card never keeps the process alive; a daemon
+still inside a torch call when Python finalises aborts the process, which is why shutdown
+joins the group first.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+
+class WorkerGroup:
+    """A set of started threads that can be listed and joined with one deadline."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+
+    def spawn(
+        self,
+        target: Callable[..., Any],
+        *,
+        name: str,
+        args: Iterable[Any] = (),
+        daemon: bool = True,
+        start: bool = True,
+    ) -> threading.Thread:
+        """Create a worker thread in this group (and start it unless ``start`` is False)."""
+        t = threading.Thread(target=target, args=tuple(args), name=name, daemon=daemon)
+        with self._lock:
+            self._threads = [x for x in self._threads if x.is_alive() or x.ident is None]
+            self._threads.append(t)
+        if start:
+            t.start()
+        return t
+
+    def alive(self, exclude: frozenset[int] = frozenset()) -> list[threading.Thread]:
+        """The group's threads still running, other than the caller and those in ``exclude``
+        (by ident)."""
+        me = threading.current_thread()
+        with self._lock:
+            threads = list(self._threads)
+        return [t for t in threads if t is not me and t.is_alive() and t.ident not in exclude]
+
+    def idents(self) -> frozenset[int]:
+        """The idents of the group's running threads (to leave alone in a later join)."""
+        return frozenset(t.ident for t in self.alive() if t.ident is not None)
+
+    def join(
+        self, deadline_s: float, exclude: frozenset[int] = frozenset()
+    ) -> list[threading.Thread]:
+        """Wait up to ``deadline_s`` in all for the running workers to end; return those
+        left. Workers started while joining are waited for too."""
+        end = time.monotonic() + deadline_s
+        while True:
+            left = self.alive(exclude)
+            if not left or time.monotonic() >= end:
+                return left
+            for t in left:
+                t.join(max(0.0, end - time.monotonic()))
+
+
+#: the process's one group
+WORKERS = WorkerGroup()
+
+
+def spawn(
+    target: Callable[..., Any],
+    *,
+    name: str,
+    args: Iterable[Any] = (),
+    daemon: bool = True,
+    start: bool = True,
+) -> threading.Thread:
+    """Start a worker thread owned by the process's group (:data:`WORKERS`)."""
+    return WORKERS.spawn(target, name=name, args=args, daemon=daemon, start=start)
+
+
+__all__ = ["WORKERS", "WorkerGroup", "spawn"]
