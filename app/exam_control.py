@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMenu
+from PySide6.QtWidgets import QApplication, QComboBox, QDockWidget, QLineEdit, QMenu
 
 from ..capture.frame_ring import FrameRing
 from ..capture.workers import spawn
@@ -97,6 +97,7 @@ class ExamController(QObject):
         new_action.triggered.connect(self.new_exam)
         self.menu.addAction(new_action)
         self.menu.addAction(self.settings_action)
+        self.menu.addAction(self.dock.toggleViewAction())
 
         self.exported.connect(self._exported, Qt.ConnectionType.QueuedConnection)
         self.exportFailed.connect(self._export_failed, Qt.ConnectionType.QueuedConnection)
@@ -172,6 +173,8 @@ class ExamController(QObject):
         self._refresh()
 
     def confirm(self) -> None:
+        if isinstance(QApplication.focusWidget(), QLineEdit | QComboBox):
+            return  # Enter ends typing a name or picking an entry; it records nothing
         if self.suggestion is not None and self.dock.isVisible():
             self.record(self.suggestion.view)
 

@@ -79,7 +79,14 @@ def test_click_through_an_exam_into_the_pacs(qtbot, settings, orthanc, tmp_path)
     assert panel.progress_label.text() == "Views done 7/7"
     assert exam.exam.missing == []
 
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
+    qtbot.mouseClick(panel.patient_name, LEFT)  # the physician clicks into the field
+    qtbot.waitUntil(panel.patient_name.hasFocus, timeout=5000)
     qtbot.keyClicks(panel.patient_name, "Doe^Jane")
+    assert exam.suggestion is not None  # the subxiphoid view is still on screen
+    qtbot.keyClick(panel.patient_name, Qt.Key.Key_Return)  # ends the typing, records nothing
+    assert exam.exam.views["subxiphoid"].recorded_s < exam.exam.views["lung_right"].recorded_s
     qtbot.keyClicks(panel.patient_id, "P-42")
     qtbot.mouseClick(panel.send_button, LEFT)
     qtbot.waitUntil(lambda: "All objects are stored" in panel.status.text(), timeout=60000)
