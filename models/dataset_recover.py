@@ -105,6 +105,23 @@ def _adoptable(folder: Path, name: str, n_classes: int) -> dict[str, Any] | None
     }
 
 
+def check_layout(folder: Path, manifest: dict[str, Any]) -> None:
+    """Refuse (one line) a folder whose sub-folders are links or files, or that lost
+    ``images/`` or ``masks/`` while listing frames: that is no crash, and repairing it would
+    set every frame aside."""
+    for sub in SUBFOLDERS:
+        p = folder / sub
+        if p.is_symlink():
+            raise DataError(f"{p}: is a link; a dataset's folders must be plain folders")
+        if p.exists() and not p.is_dir():
+            raise DataError(f"{p}: is a file; a dataset needs a folder here")
+    for sub in ("images", "masks"):
+        if manifest["images"] and not (folder / sub).is_dir():
+            raise DataError(
+                f"{folder / sub}: missing, but {MANIFEST} lists {len(manifest['images'])} frames"
+            )
+
+
 class Recovery:
     """What :func:`recover` found and did."""
 
@@ -134,6 +151,7 @@ def _move_aside(folder: Path, name: str, files: dict[str, dict[str, Path]], writ
 def recover(folder: Path, manifest: dict[str, Any], write: bool = True) -> Recovery:
     """Make ``manifest`` (already checked) and the files of ``folder`` agree; repairs on disk
     when ``write`` (and the folder is writable), in ``manifest`` always."""
+    check_layout(folder, manifest)
     r = Recovery()
     files: dict[str, dict[str, Path]] = {}
     for sub in SUBFOLDERS:

@@ -153,6 +153,20 @@ def test_links_and_fifos_in_the_folder_are_not_followed(ds, tmp_path):
     assert listed[0] not in man["images"] and listed[1] not in man["images"]
 
 
+@pytest.mark.parametrize("how", ["link", "file", "gone"])
+def test_a_linked_or_lost_subfolder_is_refused_not_emptied(ds, tmp_path, capsys, how):
+    before = _manifest(ds)
+    moved = tmp_path / "moved-images"
+    shutil.move(ds / "images", moved)
+    if how == "link":
+        (ds / "images").symlink_to(moved, target_is_directory=True)
+    elif how == "file":
+        (ds / "images").write_text("x")
+    rc, _out, err = _cli(["dataset", "info", str(ds)], capsys)
+    assert rc == 2 and "images" in one_error_line(err)
+    assert _manifest(ds) == before and not (ds / "set-aside").exists()
+
+
 @pytest.mark.parametrize(
     "change",
     [

@@ -261,3 +261,13 @@ def test_fuzzed_damaged_png_bytes(tmp_path_factory, cut, noise):
             read(bad)
         except DataError as e:
             assert "\n" not in str(e) and str(bad) in str(e)
+
+
+def test_resume_from_a_damaged_checkpoint_is_one_line(data, tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "checkpoint.pt").write_bytes(b"PK\x03\x04 not a checkpoint")
+    argv = ["train", "--data", str(data), "--out", str(out), *TRAIN, "--resume", "--quiet"]
+    rc, stdout, err = _cli(argv, capsys)
+    assert rc == 2 and "checkpoint.pt" in one_error_line(err)
+    assert "model in" not in stdout
