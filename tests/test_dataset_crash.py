@@ -145,3 +145,27 @@ def test_killed_while_saving_many_times(tmp_path):
     if aside.exists():  # set aside, never deleted: inside the folder
         assert all(p.resolve().is_relative_to(folder.resolve()) for p in aside.rglob("*"))
     assert os.listdir(folder)  # the folder is whole
+
+
+def test_an_orphan_frame_is_adopted_or_set_aside_and_train_can_start(tmp_path, capsys):
+    """The attack run's case: an image that dataset.json does not list no longer stops
+    ``dataset info`` (the Train button's first step)."""
+    from test_annotate_dataset import _cli, _make
+
+    ds = tmp_path / "ds"
+    _make(ds, {"clip1.mp4": 3, "clip2.mp4": 2}, size=32)
+    some = sorted((ds / "masks").iterdir())[0]
+    # a whole frame saved without its entry, and a picture whose mask never came
+    for sub in ("images", "masks"):
+        (ds / sub / "clip2_f000062.png").write_bytes((ds / sub / some.name).read_bytes())
+    (ds / "images" / "clip2_f000063.png").write_bytes((ds / "images" / some.name).read_bytes())
+    (ds / "masks" / ".clip2_f000063.png.k3j4h5.tmp").write_bytes(b"half a png")
+    rc, out, err = _cli(["dataset", "info", str(ds)], capsys)
+    assert rc == 0, err
+    assert "6 frames" in out
+    assert "images/clip2_f000062.png: saved without its entry" in err and "adopted" in err
+    assert "images/clip2_f000063.png: not listed" in err and "set-aside/images/" in err
+    assert (ds / "set-aside" / "images" / "clip2_f000063.png").is_file()
+    assert not (ds / "masks" / ".clip2_f000063.png.k3j4h5.tmp").exists()
+    rc, out, err = _cli(["dataset", "split", str(ds)], capsys)
+    assert rc == 0 and not err, err  # repaired once: nothing more to say
