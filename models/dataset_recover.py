@@ -33,7 +33,9 @@ from .mask_io import read_grey, read_mask
 
 SUBFOLDERS = ("images", "masks", "edits", "prefill")
 SET_ASIDE = "set-aside"
-_TMP = re.compile(r"^\..+\.[A-Za-z0-9_]{6,}\.tmp$")  # atomic_write_bytes's temporary names
+# atomic_write_bytes's temporary names (mkstemp: 8 random characters) for the files a
+# dataset holds; nothing else is ever removed
+_TMP = re.compile(r"^\.(?:[^/]+\.png|dataset\.json|classes\.json|split\.json)\.[a-z0-9_]{8}\.tmp$")
 _FRAME = re.compile(r"^(?P<stem>.+)_f(?P<index>\d{6,})\.png$")
 
 

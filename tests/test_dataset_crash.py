@@ -159,13 +159,28 @@ def test_an_orphan_frame_is_adopted_or_set_aside_and_train_can_start(tmp_path, c
     for sub in ("images", "masks"):
         (ds / sub / "clip2_f000062.png").write_bytes((ds / sub / some.name).read_bytes())
     (ds / "images" / "clip2_f000063.png").write_bytes((ds / "images" / some.name).read_bytes())
-    (ds / "masks" / ".clip2_f000063.png.k3j4h5.tmp").write_bytes(b"half a png")
+    (ds / "masks" / ".clip2_f000063.png.k3j4h5q7.tmp").write_bytes(b"half a png")
     rc, out, err = _cli(["dataset", "info", str(ds)], capsys)
     assert rc == 0, err
     assert "6 frames" in out
     assert "images/clip2_f000062.png: saved without its entry" in err and "adopted" in err
     assert "images/clip2_f000063.png: not listed" in err and "set-aside/images/" in err
     assert (ds / "set-aside" / "images" / "clip2_f000063.png").is_file()
-    assert not (ds / "masks" / ".clip2_f000063.png.k3j4h5.tmp").exists()
+    assert not (ds / "masks" / ".clip2_f000063.png.k3j4h5q7.tmp").exists()
     rc, out, err = _cli(["dataset", "split", str(ds)], capsys)
     assert rc == 0 and not err, err  # repaired once: nothing more to say
+
+
+def test_repair_removes_only_its_own_temporary_files(tmp_path, capsys):
+    from test_annotate_dataset import _cli, _make
+
+    ds = tmp_path / "ds"
+    _make(ds, {"a.mp4": 2, "b.mp4": 1}, size=16)
+    mine = [ds / ".dataset.json.ab12cd34.tmp", ds / "images" / ".a_f000000.png.zz99yy88.tmp"]
+    theirs = [ds / ".notes.backup1.tmp", ds / "images" / ".keep.tmp", ds / "masks" / "x.tmp"]
+    for p in mine + theirs:
+        p.write_bytes(b"x")
+    rc, _out, err = _cli(["dataset", "info", str(ds)], capsys)
+    assert rc == 0, err
+    assert not any(p.exists() for p in mine)
+    assert all(p.read_bytes() == b"x" for p in theirs)
