@@ -238,11 +238,13 @@ def _repair(folder: Path, manifest: dict[str, Any]) -> list[str]:
         return recover(folder, manifest, write=False).notes
     try:
         r = recover(folder, manifest, write=True)
-        if r.changed:
+        if r.changed and r.write:
             try:
                 atomic_write_bytes(folder / MANIFEST, manifest_bytes(manifest))
             except OSError as e:
                 r.notes.append(f"{folder / MANIFEST}: repair not saved ({e.strerror or e})")
+        elif r.changed:
+            r.notes.append(f"{folder}: not writable; the repairs above hold for this run only")
         return r.notes
     finally:
         lock.release()
