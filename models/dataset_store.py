@@ -56,8 +56,9 @@ def png_bytes(array: np.ndarray, palette: list[tuple[int, int, int]] | None = No
 
 
 def frame_name(source: str, index: int) -> str:
-    """``clip.mp4`` frame 12 -> ``clip_f000012.png`` (a file name safe on every OS)."""
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(source).stem) or "frame"
+    """``clip.mp4`` frame 12 -> ``clip_f000012.png`` (a file name safe on every OS: no
+    separator, not hidden, at most 120 characters of the clip's name)."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(source).stem).lstrip(".")[:120] or "frame"
     return f"{stem}_f{int(index):06d}.png"
 
 

@@ -337,3 +337,19 @@ def test_fuzzed_manifest_bytes(tmp_path_factory, data):
     (ds / "dataset.json").write_bytes(data)
     with pytest.raises(DataError):
         dataset_info(ds)
+
+
+def test_saving_frames_of_hostile_source_names(tmp_path):
+    from sonolive.models.dataset_store import DatasetStore, Sample, dataset_info
+    from test_annotate_dataset import _classes
+
+    store = DatasetStore(tmp_path / "ds", _classes())
+    img = np.zeros((8, 8, 3), np.uint8)
+    mask = np.zeros((8, 8), np.uint8)
+    for i, src in enumerate(["x" * 400 + ".mp4", ".hidden.mp4", "../../up.mp4", "scan\udcff.mp4"]):
+        store.save(Sample(img, mask, src, i))
+    info = dataset_info(tmp_path / "ds")
+    assert len(info.images) == 4 and not info.problems and not info.notes
+    assert all(p.parent == tmp_path / "ds" / "images" for p in (tmp_path / "ds").rglob("*_f*.png")
+               if p.parent.name == "images")  # fmt: skip
+    assert "scan\ufffd.mp4" in info.sources
