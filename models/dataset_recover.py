@@ -33,7 +33,9 @@ from .mask_io import read_grey, read_mask
 
 SUBFOLDERS = ("images", "masks", "edits", "prefill")
 SET_ASIDE = "set-aside"
-_TMP = re.compile(r"^\..+\.[A-Za-z0-9_]{6,}\.tmp$")  # atomic_write_bytes's temporary names
+# atomic_write_bytes's temporary names (mkstemp: 8 random characters) for the files a
+# dataset holds; nothing else is ever removed
+_TMP = re.compile(r"^\.(?:[^/]+\.png|dataset\.json|classes\.json|split\.json)\.[a-z0-9_]{8}\.tmp$")
 _FRAME = re.compile(r"^(?P<stem>.+)_f(?P<index>\d{6,})\.png$")
 
 
@@ -105,18 +107,49 @@ def _adoptable(folder: Path, name: str, n_classes: int) -> dict[str, Any] | None
     }
 
 
-class Recovery:
-    """What :func:`recover` found and did."""
+def check_layout(folder: Path, manifest: dict[str, Any]) -> None:
+    """Refuse (one line) a folder whose sub-folders are links or files, or that lost
+    ``images/`` or ``masks/`` while listing frames: that is no crash, and repairing it would
+    set every frame aside."""
+    for sub in SUBFOLDERS:
+        p = folder / sub
+        if p.is_symlink():
+            raise DataError(f"{p}: is a link; a dataset's folders must be plain folders")
+        if p.exists() and not p.is_dir():
+            raise DataError(f"{p}: is a file; a dataset needs a folder here")
+    for sub in ("images", "masks"):
+        if manifest["images"] and not (folder / sub).is_dir():
+            raise DataError(
+                f"{folder / sub}: missing, but {MANIFEST} lists {len(manifest['images'])} frames"
+            )
 
-    def __init__(self) -> None:
+
+class Recovery:
+    """What :func:`recover` found and did. ``write``: repairs still go to disk (it turns
+    off at the first that cannot, and the rest are made in memory, each note saying so)."""
+
+    def __init__(self, write: bool) -> None:
         self.notes: list[str] = []
         self.changed = False  # the manifest changed (adopted or set-aside entries)
         self.set_aside: dict[str, dict[str, Any]] = {}
+        self.write = write
+
+    def on_disk(self, action) -> bool:  # noqa: ANN001 - a callable doing one repair
+        """Run ``action`` if repairs still go to disk; False (and no more disk repairs) when
+        it cannot."""
+        if self.write:
+            try:
+                action()
+                return True
+            except OSError:
+                self.write = False
+        return False
+
+    def note(self, text: str, done: bool = True) -> None:
+        self.notes.append(text if done else f"{text} (in memory only: not written to the folder)")
 
 
-def _move_aside(folder: Path, name: str, files: dict[str, dict[str, Path]], write: bool) -> None:
-    if not write:
-        return
+def _move_aside(folder: Path, name: str, files: dict[str, dict[str, Path]]) -> None:
     for sub in SUBFOLDERS:
         src = files[sub].get(name)
         if src is None:
@@ -134,56 +167,51 @@ def _move_aside(folder: Path, name: str, files: dict[str, dict[str, Path]], writ
 def recover(folder: Path, manifest: dict[str, Any], write: bool = True) -> Recovery:
     """Make ``manifest`` (already checked) and the files of ``folder`` agree; repairs on disk
     when ``write`` (and the folder is writable), in ``manifest`` always."""
-    r = Recovery()
+    check_layout(folder, manifest)
+    r = Recovery(write)
     files: dict[str, dict[str, Path]] = {}
     for sub in SUBFOLDERS:
         files[sub], notes = plain_files(folder / sub)
         r.notes += notes
-    try:
-        for tmp in _temp_leftovers(folder) if write else []:
-            tmp.unlink()
-    except OSError:
-        write = False
+    for tmp in _temp_leftovers(folder) if write else []:
+        r.on_disk(tmp.unlink)
     images = manifest["images"]
     n_classes = len(manifest["classes"])
     listed_missing = [n for n in images if n not in files["images"] or n not in files["masks"]]
     unlisted = sorted(
         {n for sub in SUBFOLDERS for n in files[sub] if n not in images}
     )  # one pass over each folder: linear
-    try:
-        for name in listed_missing:
-            gone = "images" if name not in files["images"] else "masks"
-            r.set_aside[name] = images.pop(name)
+    for name in listed_missing:
+        gone = "images" if name not in files["images"] else "masks"
+        r.set_aside[name] = images.pop(name)
+        r.changed = True
+        done = r.on_disk(lambda name=name: _move_aside(folder, name, files))
+        r.note(
+            f"{gone}/{name}: missing (an interrupted save or delete); its entry was set "
+            f"aside in {SET_ASIDE}/entries.json",
+            done,
+        )
+    for name in unlisted:
+        rec = _adoptable(folder, name, n_classes) if name in files["images"] else None
+        if rec is not None and name in files["masks"]:
+            rec.pop("pixels")
+            images[name] = rec
             r.changed = True
-            _move_aside(folder, name, files, write)
-            r.notes.append(
-                f"{gone}/{name}: missing (an interrupted save or delete); its entry was set "
-                f"aside in {SET_ASIDE}/entries.json"
+            r.note(
+                f"images/{name}: saved without its entry in {MANIFEST} (an interrupted save); "
+                "adopted",
+                r.write,
             )
-        for name in unlisted:
-            rec = _adoptable(folder, name, n_classes) if name in files["images"] else None
-            if rec is not None and name in files["masks"]:
-                rec.pop("pixels")
-                images[name] = rec
-                r.changed = True
-                r.notes.append(
-                    f"images/{name}: saved without its entry in {MANIFEST} (an interrupted "
-                    "save); adopted"
-                )
-            else:
-                where = next(s for s in SUBFOLDERS if name in files[s])
-                _move_aside(folder, name, files, write)
-                r.notes.append(
-                    f"{where}/{name}: not listed in {MANIFEST} and not a whole frame; moved to "
-                    f"{SET_ASIDE}/{where}/"
-                )
-        if write and r.set_aside:
-            _append_entries(folder, r.set_aside)
-    except OSError as e:
-        write = False
-        r.notes.append(f"{folder}: cannot be repaired on disk ({e.strerror or e})")
-    if not write and (r.changed or unlisted):
-        r.notes = [f"{n} (in memory only: the folder is not writable)" for n in r.notes]
+        else:
+            where = next(s for s in SUBFOLDERS if name in files[s])
+            done = r.on_disk(lambda name=name: _move_aside(folder, name, files))
+            r.note(
+                f"{where}/{name}: not listed in {MANIFEST} and not a whole frame; moved to "
+                f"{SET_ASIDE}/{where}/",
+                done,
+            )
+    if r.set_aside:
+        r.on_disk(lambda: _append_entries(folder, r.set_aside))
     return r
 
 

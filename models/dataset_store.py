@@ -56,8 +56,9 @@ def png_bytes(array: np.ndarray, palette: list[tuple[int, int, int]] | None = No
 
 
 def frame_name(source: str, index: int) -> str:
-    """``clip.mp4`` frame 12 -> ``clip_f000012.png`` (a file name safe on every OS)."""
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(source).stem) or "frame"
+    """``clip.mp4`` frame 12 -> ``clip_f000012.png`` (a file name safe on every OS: no
+    separator, not hidden, at most 120 characters of the clip's name)."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(source).stem).lstrip(".")[:120] or "frame"
     return f"{stem}_f{int(index):06d}.png"
 
 
@@ -238,11 +239,13 @@ def _repair(folder: Path, manifest: dict[str, Any]) -> list[str]:
         return recover(folder, manifest, write=False).notes
     try:
         r = recover(folder, manifest, write=True)
-        if r.changed:
+        if r.changed and r.write:
             try:
                 atomic_write_bytes(folder / MANIFEST, manifest_bytes(manifest))
             except OSError as e:
                 r.notes.append(f"{folder / MANIFEST}: repair not saved ({e.strerror or e})")
+        elif r.changed:
+            r.notes.append(f"{folder}: not writable; the repairs above hold for this run only")
         return r.notes
     finally:
         lock.release()

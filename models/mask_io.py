@@ -18,8 +18,9 @@ import numpy as np
 
 from .data_error import DataError
 
-#: the largest picture accepted (far above any scanner image, far below a decompression bomb)
-MAX_PIXELS = 8192 * 8192
+#: the largest picture accepted: 4096 x 4096, as ``process`` (far above any scanner image,
+#: far below a decompression bomb)
+MAX_PIXELS = 4096 * 4096
 _MASK_MODES = ("1", "L", "P", "I", "I;16", "I;16B", "I;16L")
 
 

@@ -306,11 +306,15 @@ def train(cfg: TrainConfig) -> dict:
     saved_best = (out / "best" / "model.json").is_file() and cfg.resume
     history: list[dict] = []
     if cfg.resume and ckpt.exists():
-        st = torch.load(ckpt, map_location="cpu", weights_only=True)
-        net.load_state_dict(st["model"])
-        opt.load_state_dict(st["optim"])
-        sched.load_state_dict(st["sched"])
-        step, epoch, best = int(st["step"]), int(st["epoch"]), float(st["best"])
+        try:
+            st = torch.load(ckpt, map_location="cpu", weights_only=True)
+            net.load_state_dict(st["model"])
+            opt.load_state_dict(st["optim"])
+            sched.load_state_dict(st["sched"])
+            step, epoch, best = int(st["step"]), int(st["epoch"]), float(st["best"])
+        except Exception as e:  # noqa: BLE001 - damaged, foreign or another network's
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise ValueError(f"{ckpt}: cannot resume from it ({first})") from e
         rng = np.random.default_rng(cfg.seed + 1000 * rank + step)
 
     card = ModelCard(

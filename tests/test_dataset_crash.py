@@ -9,6 +9,7 @@ random number of reported saves, at whatever moment it is in."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -16,6 +17,8 @@ import subprocess
 import sys
 
 import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 CHILD = r"""
 import os, signal, sys
@@ -145,3 +148,87 @@ def test_killed_while_saving_many_times(tmp_path):
     if aside.exists():  # set aside, never deleted: inside the folder
         assert all(p.resolve().is_relative_to(folder.resolve()) for p in aside.rglob("*"))
     assert os.listdir(folder)  # the folder is whole
+
+
+def test_an_orphan_frame_is_adopted_or_set_aside_and_train_can_start(tmp_path, capsys):
+    """The attack run's case: an image that dataset.json does not list no longer stops
+    ``dataset info`` (the Train button's first step)."""
+    from test_annotate_dataset import _cli, _make
+
+    ds = tmp_path / "ds"
+    _make(ds, {"clip1.mp4": 3, "clip2.mp4": 2}, size=32)
+    some = sorted((ds / "masks").iterdir())[0]
+    # a whole frame saved without its entry, and a picture whose mask never came
+    for sub in ("images", "masks"):
+        (ds / sub / "clip2_f000062.png").write_bytes((ds / sub / some.name).read_bytes())
+    (ds / "images" / "clip2_f000063.png").write_bytes((ds / "images" / some.name).read_bytes())
+    (ds / "masks" / ".clip2_f000063.png.k3j4h5q7.tmp").write_bytes(b"half a png")
+    rc, out, err = _cli(["dataset", "info", str(ds)], capsys)
+    assert rc == 0, err
+    assert "6 frames" in out
+    assert "images/clip2_f000062.png: saved without its entry" in err and "adopted" in err
+    assert "images/clip2_f000063.png: not listed" in err and "set-aside/images/" in err
+    assert (ds / "set-aside" / "images" / "clip2_f000063.png").is_file()
+    assert not (ds / "masks" / ".clip2_f000063.png.k3j4h5q7.tmp").exists()
+    rc, out, err = _cli(["dataset", "split", str(ds)], capsys)
+    assert rc == 0 and not err, err  # repaired once: nothing more to say
+
+
+def test_repair_removes_only_its_own_temporary_files(tmp_path, capsys):
+    from test_annotate_dataset import _cli, _make
+
+    ds = tmp_path / "ds"
+    _make(ds, {"a.mp4": 2, "b.mp4": 1}, size=16)
+    mine = [ds / ".dataset.json.ab12cd34.tmp", ds / "images" / ".a_f000000.png.zz99yy88.tmp"]
+    theirs = [ds / ".notes.backup1.tmp", ds / "images" / ".keep.tmp", ds / "masks" / "x.tmp"]
+    for p in mine + theirs:
+        p.write_bytes(b"x")
+    rc, _out, err = _cli(["dataset", "info", str(ds)], capsys)
+    assert rc == 0, err
+    assert not any(p.exists() for p in mine)
+    assert all(p.read_bytes() == b"x" for p in theirs)
+
+
+STATES = ["whole", "no image", "no mask", "orphan both", "orphan image", "orphan mask"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(states=st.lists(st.sampled_from(STATES), min_size=1, max_size=8))
+def test_any_mix_of_missing_and_unlisted_files_is_repaired(tmp_path_factory, states):
+    """Property: whatever mix of entries without files and files without entries a crash
+    (or several) left, one opening leaves every listed frame whole, every other file set
+    aside (none deleted), and a second opening finds nothing to repair."""
+    from sonolive.models.dataset_store import DatasetStore, dataset_info
+    from test_annotate_dataset import _make
+
+    ds = tmp_path_factory.mktemp("mix")
+    _make(ds, {"a.mp4": 1}, size=8)
+    ((base, _rec),) = DatasetStore(ds).manifest["images"].items()
+    man = json.loads((ds / "dataset.json").read_text())
+    png = {sub: (ds / sub / base).read_bytes() for sub in ("images", "masks")}
+    files_before = 0
+    for i, state in enumerate(states):
+        name = f"k{i}_f{i:06d}.png"
+        listed = not state.startswith("orphan")
+        if listed:
+            man["images"][name] = dict(man["images"][base])
+        for sub in ("images", "masks"):
+            if state in ("whole", "orphan both") or (
+                (state in ("no mask", "orphan image") and sub == "images")
+                or (state in ("no image", "orphan mask") and sub == "masks")
+            ):
+                (ds / sub / name).write_bytes(png[sub])
+                files_before += 1
+    (ds / "dataset.json").write_text(json.dumps(man))
+    info = dataset_info(ds)
+    assert not info.problems, info.problems
+    listed = set(info.images)
+    want = {base} | {
+        f"k{i}_f{i:06d}.png" for i, s in enumerate(states) if s in ("whole", "orphan both")
+    }
+    assert listed == want
+    for sub in ("images", "masks"):
+        assert {p.name for p in (ds / sub).glob("*.png")} == listed
+    kept = sum(1 for p in (ds / "set-aside").rglob("*.png")) if (ds / "set-aside").exists() else 0
+    assert 2 * (len(listed) - 1) + kept == files_before  # nothing deleted
+    assert dataset_info(ds).notes == []  # repaired once, for good

@@ -261,3 +261,32 @@ def test_fuzzed_damaged_png_bytes(tmp_path_factory, cut, noise):
             read(bad)
         except DataError as e:
             assert "\n" not in str(e) and str(bad) in str(e)
+
+
+def test_resume_from_a_damaged_checkpoint_is_one_line(data, tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "checkpoint.pt").write_bytes(b"PK\x03\x04 not a checkpoint")
+    argv = ["train", "--data", str(data), "--out", str(out), *TRAIN, "--resume", "--quiet"]
+    rc, stdout, err = _cli(argv, capsys)
+    assert rc == 2 and "checkpoint.pt" in one_error_line(err)
+    assert "model in" not in stdout
+
+
+def test_eval_json_is_strict_when_a_class_is_absent(tmp_path, capsys):
+    def nerve_only(i: int):
+        m = np.zeros((32, 32), np.uint8)
+        m[8:20, 8:20] = 1
+        return m
+
+    d = _plain_set(tmp_path / "d", 3, ["background", "nerve", "vessel"], nerve_only)
+    out = tmp_path / "eval.json"
+    argv = ["eval", "--model", "nerve-vessel", "--data", str(d), "--device", "cpu"]
+    rc, _o, err = _cli([*argv, "--no-progress", "--json", str(out)], capsys)
+    assert rc == 0, err
+
+    def no_constant(name: str):
+        raise ValueError(f"{name} in eval JSON")
+
+    doc = json.loads(out.read_text(encoding="utf-8"), parse_constant=no_constant)
+    assert set(doc["per_class"]) >= {"nerve", "vessel"}

@@ -87,7 +87,7 @@ def run_split(args: argparse.Namespace) -> int:
     except DataError as e:
         return fail(e)
     except OSError as e:  # a read-only folder, a full disk
-        return fail(f"{e.filename or args.dir}: cannot write the split ({e.strerror or e})")
+        return fail(f"{args.dir}: cannot write the split ({e.strerror or e})")
     _notes(notes)
     print(f"train: {len(train)} frames -> {out['train']}")
     print(f"val:   {len(val)} frames -> {out['val']}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 from pathlib import Path
 
@@ -109,10 +108,17 @@ def run(args: argparse.Namespace) -> int:
     res["data"] = where
     print(format_table(res))
     if args.json_out:
-        args.json_out.write_text(json.dumps(res, indent=2) + "\n")
+        _write_json(args.json_out, res)
     if args.update_card:
         _update_card(args, res)
     return 0
+
+
+def _write_json(path: Path, res: dict) -> None:
+    """Strict JSON: a class absent from every frame has a ``null`` Dice, never ``NaN``."""
+    from ...inference.outputs import json_bytes
+
+    path.write_bytes(json_bytes(res, indent=2))
 
 
 def _update_card(args: argparse.Namespace, res: dict, clip: bool = False) -> None:
@@ -165,7 +171,7 @@ def _run_clip(args: argparse.Namespace, seg) -> int:
         print(format_clip_table(r))
         res[key] = r
     if args.json_out:
-        args.json_out.write_text(json.dumps(res, indent=2) + "\n")
+        _write_json(args.json_out, res)
     if args.update_card:
         _update_card(args, res, clip=True)
     return 0
