@@ -37,10 +37,10 @@ def lite() -> Segmenter:
 
 @pytest.fixture(scope="module")
 def lungs() -> list[np.ndarray]:
-    """Two frames of every shared real lung recording (convex probe), a second apart."""
+    """Two frames of every shared real lung recording (convex probe), half a second apart."""
     if SHARED is None:
         pytest.skip("the shared real data is not here")
-    return [f for clip in pocus_clips(SHARED) for f in clip_frames(clip, every=25, most=2)]
+    return [f for clip in pocus_clips(SHARED) for f in clip_frames(clip, every=12, most=2)]
 
 
 def test_shipped_models_use_the_network_features(nerve, lite):
