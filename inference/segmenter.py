@@ -164,6 +164,14 @@ class Segmenter:
         self.ood_ms = 0.0  # the last frame's training-data check, in milliseconds
         self.ood_features_ms = 0.0  # ... of it, the feature distance's share
         apply_accel(self, Accel.of(accel))  # last: its first run uses the segmenter as built
+        self.ood_features.take()  # never the features of that test run
+        if self.accel_mode == "cudagraphs" and self.reference is not None:
+            if self.reference.deep is not None and self.reference_note is None:
+                # a replayed graph runs no Python hooks: the statistics judge alone
+                self.reference_note = (
+                    f"{self.card.name}: with CUDA graphs the training-data check uses picture "
+                    "and output statistics only"
+                )
 
     # ---- the route -----------------------------------------------------------
     @property
