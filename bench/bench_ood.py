@@ -139,7 +139,7 @@ def main() -> None:
             rows["feature part alone"] = _fractions(ref, feats, "features")
         idx = [feature_names(seg.card.num_classes).index("max_prob")]
         r = fit_reference(
-            calib[:, idx], model=name, num_classes=0, weights_sha256="", feature_names=["max_prob"]
+            calib[:, idx], model=name, num_classes=0, weights_sha256="", names=["max_prob"]
         )
         rows["max-softmax alone"] = {
             k: float(np.mean([r.in_distribution(r.score(f[idx])) for f in st]))

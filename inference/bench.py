@@ -155,6 +155,7 @@ def run_pipeline_bench(
     n = pipe.stats.frames
     out: dict[str, Any] = {f: summary[f] for f in FIELDS}
     out["ood"] = summary["ood"]  # the training-data check's share of "infer"
+    out["ood_features"] = summary["ood_features"]  # ... and the feature distance's share of it
     out.update(
         fps=round(n / elapsed, 2) if elapsed > 0 and n else 0.0,
         dropped=pipe.dropped - state["drop0"],
@@ -229,6 +230,12 @@ def format_table(res: dict[str, Any]) -> str:
         o = res["ood"]
         lines.append(
             f"training-data check (inside infer): p50 {o['p50']:.2f}  p95 {o['p95']:.2f}  "
+            f"p99 {o['p99']:.2f} ms"
+        )
+    if "ood_features" in res:
+        o = res["ood_features"]
+        lines.append(
+            f"  of it the feature distance: p50 {o['p50']:.2f}  p95 {o['p95']:.2f}  "
             f"p99 {o['p99']:.2f} ms"
         )
     if "roi" in res:

@@ -177,7 +177,7 @@ class DeviceRoute:
         conf, areas = self.seg.class_figures(None, stats[0], stats[1], stats[2].astype(np.int64))
         seg = LazySegmentation(lab_u8, small, s, conf, areas)
         self.seg.judge(seg, staged)
-        tm.ood = self.seg.ood_ms
+        tm.ood, tm.ood_features = self.seg.ood_ms, self.seg.ood_features_ms
         t4 = time.perf_counter()
         if self.seg.on_cuda and self._events is not None:
             # the host ran ahead of the GPU until the sync; place the stage boundaries where

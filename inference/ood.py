@@ -41,18 +41,11 @@ from .ood_reference import (  # noqa: F401 - the check's public names, in one pl
     SCORE_STATS,
     ReferenceStats,
     ReferenceStatsError,
+    feature_names,
     fit_reference,
     load_reference,
 )
 from .text import HERSHEY, ascii_fold, can_draw, draw_text_px, put_halo_text, text_width
-
-_PICTURE = ("mean", "std", "dark", "grad_x", "grad_y", "block_cv", "block_cv_spread")
-_OUTPUT = ("max_prob", "entropy", "energy")
-
-
-def feature_names(num_classes: int) -> list[str]:
-    """Names of the features, in order, for a model with ``num_classes`` outputs."""
-    return [*_PICTURE, *(f"share_{i}" for i in range(num_classes)), *_OUTPUT]
 
 
 def _host(t: torch.Tensor | np.ndarray) -> np.ndarray:

@@ -41,6 +41,14 @@ MAX_SCORE = 1e6  # a score is capped here, so a frame's figures stay finite
 SCORE_BOTH = "features+statistics"
 SCORE_STATS = "statistics"
 
+_PICTURE = ("mean", "std", "dark", "grad_x", "grad_y", "block_cv", "block_cv_spread")
+_OUTPUT = ("max_prob", "entropy", "energy")
+
+
+def feature_names(num_classes: int) -> list[str]:
+    """Names of the features, in order, for a model with ``num_classes`` outputs."""
+    return [*_PICTURE, *(f"share_{i}" for i in range(num_classes)), *_OUTPUT]
+
 
 class ReferenceStatsError(ValueError):
     """Reference statistics that cannot be used; the message names the file and says why."""
@@ -238,7 +246,7 @@ def fit_reference(
     folds: int = 3,
     deep: np.ndarray | None = None,
     layers: list[str] | None = None,
-    feature_names: list[str] | None = None,
+    names: list[str] | None = None,
 ) -> ReferenceStats:
     """Statistics from all frames; every threshold from out-of-fold distances.
 
@@ -270,13 +278,11 @@ def fit_reference(
         deep_stats = DeepStats.fit(np.asarray(deep, np.float64), layers or [])
         deep_stats.threshold = float(np.quantile(oof_deep, q))
         combined = np.maximum(combined, oof_deep / deep_stats.threshold)
-    from .ood import feature_names as names_for
-
     return ReferenceStats(
         model=model,
         num_classes=num_classes,
         weights_sha256=weights_sha256,
-        features=feature_names or names_for(num_classes),
+        features=names or feature_names(num_classes),
         mean=mu,
         whiten=w,
         threshold=float(np.quantile(combined, q)) if deep is not None else t_stat,
@@ -354,8 +360,6 @@ def load_reference(
     JSON, too large or too deeply nested, the wrong shape or feature size, NaN, infinite or
     absurd values, or statistics of another model.
     """
-    from .ood import feature_names
-
     path = Path(folder) / REFERENCE_FILE
     where = str(path)
     try:

@@ -165,7 +165,16 @@ class Segmenter:
         hidden = None if self.ood_features.visible else hidden_reason(self.net, backend)
         self.reference, self.reference_note = reference_for(model, hidden)
         self.ood_ms = 0.0  # the last frame's training-data check, in milliseconds
+        self.ood_features_ms = 0.0  # ... of it, the feature distance's share
         apply_accel(self, Accel.of(accel))  # last: its first run uses the segmenter as built
+        self.ood_features.take()  # never the features of that test run
+        if self.accel_mode == "cudagraphs" and self.reference is not None:
+            if self.reference.deep is not None and self.reference_note is None:
+                # a replayed graph runs no Python hooks: the statistics judge alone
+                self.reference_note = (
+                    f"{self.card.name}: with CUDA graphs the training-data check uses picture "
+                    "and output statistics only"
+                )
 
     # ---- the route -----------------------------------------------------------
     @property
@@ -253,7 +262,7 @@ class Segmenter:
         """Fill ``seg.ood_score`` and ``seg.in_distribution`` from :meth:`ood_inputs` (after the
         frame's sync); left None without statistics. Times itself in :attr:`ood_ms`."""
         if staged is None:
-            self.ood_ms = 0.0
+            self.ood_ms = self.ood_features_ms = 0.0
             return seg
         from .ood import frame_features
 
@@ -264,9 +273,14 @@ class Segmenter:
         t0 = time.perf_counter()
         pic, small, deep = staged
         feats = frame_features(pic, small, self.card.output, out_stride=1)
+        t1 = time.perf_counter()
         vec = None if deep is None else deep.numpy().reshape(-1)
         seg.ood_score, seg.in_distribution = ref.decide(feats, vec)
-        self.ood_ms = (time.perf_counter() - t0) * 1000 + self.ood_features.ms
+        t2 = time.perf_counter()
+        self.ood_ms = (t2 - t0) * 1000 + self.ood_features.ms
+        #: what the feature distance adds: its hooks, and the decision (the statistics' own
+        #: part of it is one 17 x 17 product)
+        self.ood_features_ms = (t2 - t1) * 1000 + self.ood_features.ms
         return seg
 
     def clean(self, x: torch.Tensor, out: torch.Tensor, smoother: Smoother | None) -> torch.Tensor:
@@ -382,7 +396,7 @@ class Segmenter:
         staged = self.ood_inputs(x, out)  # before postprocess's sync
         out = self.clean(x, out, smoother)
         seg = self.judge(self.postprocess(out, (frame.height, frame.width)), staged)
-        tm.ood = self.ood_ms
+        tm.ood, tm.ood_features = self.ood_ms, self.ood_features_ms
         # on CUDA the work is asynchronous until the single sync in postprocess, so the
         # inference stage is charged with everything up to that sync (and on the CPU the
         # label map's resize counts as inference too)

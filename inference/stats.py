@@ -31,6 +31,7 @@ class Timings:
     handoff: float = 0.0
     #: the training-data check's own cost (its features, hooks and score), inside ``infer``
     ood: float = 0.0
+    ood_features: float = 0.0  # ... of it, what the feature distance adds
     t_enter: float = 0.0
     total: float = 0.0
 
@@ -95,4 +96,6 @@ class LatencyStats:
                 if everything and self._all is not None
                 else [t for _, t in self._recent]
             )
-        return {f: percentiles([getattr(t, f) for t in rows]) for f in (*FIELDS, "ood")}
+        return {
+            f: percentiles([getattr(t, f) for t in rows]) for f in (*FIELDS, "ood", "ood_features")
+        }

@@ -47,6 +47,7 @@ def test_bench_accel_records_what_ran(tmp_path, capsys):
     assert "runs eagerly" in out
     # the training-data check ran on every frame and its own cost is in the JSON
     assert set(res["ood"]) == {"p50", "p95", "p99"} and res["ood"]["p50"] > 0
+    assert 0 < res["ood_features"]["p50"] <= res["ood"]["p50"]
     assert "training-data check (inside infer)" in out
 
 

@@ -182,15 +182,20 @@ def _shown_texts(win) -> list[tuple[str, str]]:
     out.append(("review position", format_position(4, 120, 75.5)))
 
     # the training-data check: the gauges and their tooltips, as a frame shows them
-    model = SimpleNamespace(reference=SimpleNamespace(threshold=1.0), reference_note=None)
+    # (a model with the feature distance, and one whose check uses the statistics only)
     # the pipeline's segmenter is read-only: stand the model in for it while the gauges show
+    cases = ((0.4, False, False), (2.0, True, False), (2.0, True, True))
     with patch.object(type(win.pipeline), "segmenter", new_callable=PropertyMock) as seg:
-        seg.return_value = model
-        for score, hidden, anyway in ((0.4, False, False), (2.0, True, False), (2.0, True, True)):
-            s = SimpleNamespace(ood_score=score, in_distribution=score < 1.0)
-            win.ood.show(SimpleNamespace(seg=s, ood_hidden=hidden, ood_shown_anyway=anyway))
-            for g in (win.ood.gauge, win.ood.legend_gauge):
-                out.extend([("gauge", g.format()), ("gauge tooltip", g.toolTip())])
+        for deep in (object(), None):
+            ref = SimpleNamespace(threshold=1.0, deep=deep)
+            seg.return_value = SimpleNamespace(
+                reference=ref, reference_note=None, ood_features=SimpleNamespace(visible=True)
+            )
+            for score, hidden, anyway in cases:
+                s = SimpleNamespace(ood_score=score, in_distribution=score < 1.0)
+                win.ood.show(SimpleNamespace(seg=s, ood_hidden=hidden, ood_shown_anyway=anyway))
+                for g in (win.ood.gauge, win.ood.legend_gauge):
+                    out.extend([("gauge", g.format()), ("gauge tooltip", g.toolTip())])
     out.append(("legend", win.ood.legend_label.text()))
     return [(where, text) for where, text in out if text.strip()]
 
