@@ -122,10 +122,11 @@ class RoiFollower:
         if shape is not None and self.region == (0, 0, shape[1], shape[0]):
             return  # already just the image (no chrome around it): nothing to follow
         box = self.detector.moving_box()
-        if box is None:  # nothing moves (menu, frozen, black): keep the last good region
+        if box is None or not self._off(box, self.region):
+            # nothing moves (menu, frozen, black), or the picture is where it was
             self._streak = 0
             return
-        self._streak = self._streak + 1 if self._off(box, self.region) else 0
+        self._streak += 1
         if self._streak < self.follow_chunks:
             return
         r = self.detector.roi(last=self._streak)
