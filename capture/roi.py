@@ -351,6 +351,28 @@ def crop(frame: Frame, roi: Roi | None) -> Frame:
     return replace(frame, pixels=pixels, truth=truth, roi=(ox + x0, oy + y0, x1 - x0, y1 - y0))
 
 
+def full_mask(keep: np.ndarray, step: int, shape: tuple[int, int]) -> np.ndarray:
+    """A grid mask (samples ``step`` pixels apart) as a full-frame ``uint8`` mask of
+    ``shape`` (height, width): each sample covers the pixels nearest to it."""
+    h, w = shape
+    gh, gw = keep.shape
+    full = cv2.resize(keep, (gw * step, gh * step), interpolation=cv2.INTER_NEAREST)
+    half = step // 2  # sample i sits at pixel i*step: centre the cells on the samples
+    full = np.pad(full, ((0, half), (0, half)), mode="edge")[half:, half:]
+    out = np.zeros((h, w), np.uint8)
+    hh, ww = min(h, full.shape[0]), min(w, full.shape[1])
+    out[:hh, :ww] = full[:hh, :ww]
+    return out
+
+
+def blank(frame: Frame, mask: np.ndarray) -> Frame:
+    """A copy of ``frame`` with the pixels outside ``mask`` (full-frame, 0/1, in
+    ``frame.pixels`` coordinates) set to black: burned-in text outside the picture cannot be
+    read from it."""
+    pixels = cv2.bitwise_and(frame.pixels, frame.pixels, mask=mask)
+    return replace(frame, pixels=pixels)
+
+
 def fit(frame: Frame, size: tuple[int, int] | None) -> Frame:
     """``frame`` scaled to fit ``size`` (``(width, height)``), centred on black (letterbox).
 
@@ -377,4 +399,14 @@ def fit(frame: Frame, size: tuple[int, int] | None) -> Frame:
     return replace(frame, pixels=pixels, truth=truth)
 
 
-__all__ = ["RoiDetector", "crop", "detect_roi", "fit", "iou"]
+__all__ = [
+    "MOTION",
+    "TEXTURE",
+    "RoiDetector",
+    "blank",
+    "crop",
+    "detect_roi",
+    "fit",
+    "full_mask",
+    "iou",
+]

@@ -111,12 +111,16 @@ class ScannerScreen:
         f = self.base.copy()
         view = f[y0:y1, x0:x1]
         view[self.inside] = grey[self.inside][:, None]
-        # a clock ticking once a second, a 10 Hz stopwatch and a blinking cursor
+        self.draw_clock(f, i)
+        return f
+
+    @staticmethod
+    def draw_clock(f: np.ndarray, i: int) -> None:
+        """A clock ticking once a second, a 10 Hz stopwatch and a blinking cursor."""
         _text(f, f"12:34:{(i // 30) % 60:02d}", (1500, 45), 0.9)
         _text(f, f"T {i // 3 / 10:4.1f}s", (1500, 85), 0.7)
         if (i // 4) % 2 == 0:
             cv2.rectangle(f, (300, 1000), (316, 1030), (255, 255, 255), -1)
-        return f
 
     def clock_boxes(self) -> list:
         boxes: list = []
