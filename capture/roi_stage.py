@@ -99,7 +99,8 @@ class RoiStage:
         self.held_back = 0
         #: milliseconds this stage took for the last frame (crop, detection, follow check)
         self.last_ms = 0.0
-        #: called once (on the capture thread) with :attr:`notice` when no region was found
+        #: called (on the capture thread) with :attr:`notice` when no region was found or it
+        #: is uncertain, and with "" when a certain one is found after all
         self.on_notice: Callable[[str], None] | None = None
         self._told: str | None = None
         #: frames that left with the still text-like areas blanked (no region, or uncertain)
@@ -217,10 +218,10 @@ class RoiStage:
             if roi is None:
                 follower = self._follower
                 roi = follower.update(px)
-                if follower.notice != self._told:
+                if follower.notice != self._told:  # told when it comes and when it goes
                     self._told = follower.notice
-                    if self.on_notice is not None and follower.notice:
-                        self.on_notice(follower.notice)
+                    if self.on_notice is not None:
+                        self.on_notice(follower.notice or "")
                 if roi is None and not follower.decided:
                     self.held_back += 1
                     self.last_ms = (time.perf_counter() - t0) * 1e3

@@ -3,7 +3,6 @@ and "Adjust ROI…" works for the file as for a capture card, remembered per fil
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
 from scanner_screens import ScannerScreen, coverage, overlaps
@@ -93,19 +92,42 @@ def test_review_shows_the_region_and_adjust_roi_is_remembered_per_file(
     win2.close()
 
 
-def test_a_live_card_with_no_region_says_so_once_and_shows_the_whole_frame(qtbot, settings):
+def test_a_live_card_with_no_region_blanks_the_text_and_the_banner_offers_adjust_roi(
+    qtbot, settings
+):
+    """A menu screen on a card (patient text, a running clock, no picture): no region is
+    found; the window says so with an Adjust ROI… button, and the frames that reach the view,
+    snapshots and recordings carry none of the text (read back from the picture)."""
     from sonolive.app.main_window import MainWindow
     from sonolive.capture.replay import ReplaySource
+    from sonolive.capture.roi_follow import NO_REGION
     from sonolive.capture.roi_stage import FULL
 
-    black = np.zeros((1080, 1920, 3), np.uint8)  # a black signal: nothing to find
+    scr = ScannerScreen("linear", (700, 200, 560, 700), seed=22)
+    frames = []
+    for i in range(8):
+        f = scr.base.copy()
+        scr.draw_clock(f, 30 * i)
+        frames.append(f)
     win = MainWindow(source=None, model=None, settings=settings, device="cpu", mode="teaching")
     qtbot.addWidget(win)
     win.show()
-    win.set_source(ReplaySource([black, black.copy()], fps=30, name="card", simulated=False))
-    qtbot.waitUntil(lambda: win.last_result is not None, timeout=10000)
-    qtbot.waitUntil(lambda: win.banner.isVisible(), timeout=5000)
-    assert win.banner.text() == "no ultrasound region found; whole frame used"
+    win.set_source(ReplaySource(frames, fps=30, name="card", simulated=False))
+    qtbot.waitUntil(lambda: win.banner.isVisible(), timeout=10000)
+    assert win.banner.text() == NO_REGION
+    button = win.banner_button
+    assert button.isVisible() and button.defaultAction() is win.input_picker.roi_action
     stage = win.input_picker.stage
-    assert stage.state == FULL and win.last_result.frame.pixels.shape == (1080, 1920, 3)
+    assert stage.state == FULL and stage.uncertain
+    qtbot.waitUntil(lambda: win.last_result is not None and stage.blanked > 0, timeout=10000)
+    shown = win.last_result.frame.pixels
+    assert shown.shape == (1080, 1920, 3)
+    for x, y, w, h in scr.boxes + scr.clock_boxes():
+        assert shown[y : y + h, x : x + w].max() == 0, (x, y, w, h)  # nothing left to read
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    dlg = win.input_picker.roi_editor
+    assert dlg is not None and dlg.isVisible()
+    dlg.buttons.button(dlg.buttons.StandardButton.Ok).click()  # the person confirms a region
+    assert stage.user_set and not stage.uncertain
+    assert NO_REGION not in win.banner.text() and not button.isVisible()
     win.close()
