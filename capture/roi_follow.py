@@ -71,12 +71,13 @@ class RoiFollower:
         self.frames = 0
         self._chunks_seen = 0
         self._streak = 0
+        self._finished = False
         self._shape: tuple[int, int] | None = None
 
     @property
     def decided(self) -> bool:
         """True once a region is held or the detection time passed without one."""
-        return self.region is not None or self.frames >= self.detect_frames
+        return self.region is not None or self.frames >= self.detect_frames or self._finished
 
     def update(self, pixels) -> Roi | None:  # noqa: ANN001 - an H x W x 3 uint8 array
         """Add one full frame; returns the region to crop it to (``None``: not known)."""
@@ -103,6 +104,7 @@ class RoiFollower:
 
     def finish(self) -> Roi | None:
         """Decide now from what was seen (a clip shorter than the detection time)."""
+        self._finished = True
         if self.region is None:
             r = self.detector.roi()
             if r is not None:

@@ -29,9 +29,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from ..capture.open_source import open_source
 from ..capture.playback import Pacer, clamp_speed
-from ..capture.roi import Roi
+from ..capture.roi import Roi, blank
 from ..capture.roi_stage import DETECTING, RoiStage
 from ..capture.source import (
     EndOfStream,
@@ -402,7 +404,11 @@ class ClipPlayer:
             if self.roi_stage.state == DETECTING:  # "Detect again" was chosen
                 self._detect_roi()
                 frame = self._src.seek(frame.index)
-            frame = self.roi_stage(frame) or frame
+            out = self.roi_stage(frame)
+            # still deciding: nothing of the screen is shown (its text could be read)
+            frame = (
+                out if out is not None else blank(frame, np.zeros(frame.pixels.shape[:2], np.uint8))
+            )
         frame.mark_entered()
         result = dataclasses.replace(
             self.pipeline.process(frame, decide_now=decide_now), origin="review", clip=self._clip
