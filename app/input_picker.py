@@ -143,7 +143,7 @@ class InputPicker(QObject):
         self.combo.activated.connect(self._picked)
         self.devicesFound.connect(self._update_devices, Qt.ConnectionType.QueuedConnection)
         self.deviceState.connect(self._on_device_state, Qt.ConnectionType.QueuedConnection)
-        self.roiNotice.connect(window.show_banner, Qt.ConnectionType.QueuedConnection)
+        self.roiNotice.connect(self.show_roi_notice, Qt.ConnectionType.QueuedConnection)
         window.bridge.status.connect(self._on_pipeline_status)
         window.installEventFilter(self)
         self.adopt(self.current_source())
@@ -332,6 +332,14 @@ class InputPicker(QObject):
         stage.on_notice = self._tell_notice
         return stage
 
+    def show_roi_notice(self, msg: str) -> None:
+        """The region is missing or uncertain (``msg``), or fine again (empty): the banner
+        says so and offers Adjust ROI…."""
+        if msg:
+            self.window.show_banner(msg, "roi", self.roi_action)
+        else:
+            self.window.hide_banner("roi")
+
     def _tell_notice(self, msg: str) -> None:  # capture thread
         try:
             self.roiNotice.emit(msg)
@@ -408,6 +416,8 @@ class InputPicker(QObject):
     # ------------------------------------------------------------------ ROI persistence
     def save_roi(self, src: object, roi: Roi | None) -> None:
         """Remember ``roi`` for ``src`` (``None`` forgets it) in QSettings ``roi/<key>``."""
+        if roi is not None:
+            self.window.hide_banner("roi")  # the person has set the region
         key = source_key(src)
         if key is None:
             return

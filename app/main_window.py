@@ -6,11 +6,14 @@ import sys
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
+    QHBoxLayout,
     QLabel,
     QMainWindow,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -86,11 +89,20 @@ class MainWindow(QMainWindow):
         )
         self.banner.setVisible(False)
         self.messages: dict[str, str] = {}  # banner lines by topic: source, model, other
+        # a button beside the banner for the first line that offers an action ("Adjust ROI…")
+        self.banner_button = QToolButton()
+        self.banner_button.setVisible(False)
+        self._banner_actions: dict[str, QAction] = {}
         central = QWidget()
         lay = QVBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
-        lay.addWidget(self.banner)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.banner, 1)
+        row.addWidget(self.banner_button)
+        lay.addLayout(row)
         lay.addWidget(self.view, 1)
         self.setCentralWidget(central)
         self.status_line = StatusLine()
@@ -441,20 +453,25 @@ class MainWindow(QMainWindow):
             self.presenter.close()
 
     # ---- messages ----------------------------------------------------------------------
-    def show_banner(self, text: str, topic: str = "other") -> None:
-        """Show ``text`` as the banner line for ``topic`` ("source", "model" or "other"),
-        and print it on the terminal too; the other topics' lines stay."""
+    def show_banner(self, text: str, topic: str = "other", action: QAction | None = None) -> None:
+        """Show ``text`` as the banner line for ``topic`` ("source", "model", "roi" or
+        "other"), and print it on the terminal too; the other topics' lines stay. ``action``:
+        offered as a button beside the banner while the line is up."""
         if self.messages.get(topic) != text:
             print(f"SonoLive: {text}", file=sys.stderr, flush=True)
         self.messages[topic] = text
+        if action is not None:
+            self._banner_actions[topic] = action
         self._show_messages()
 
     def hide_banner(self, topic: str | None = None) -> None:
         """Clear one topic's line (all of them when ``topic`` is None)."""
         if topic is None:
             self.messages.clear()
+            self._banner_actions.clear()
         else:
             self.messages.pop(topic, None)
+            self._banner_actions.pop(topic, None)
         self._show_messages()
 
     def _show_messages(self) -> None:
@@ -462,6 +479,10 @@ class MainWindow(QMainWindow):
         lines += [v for k, v in self.messages.items() if k not in ("source", "model", "other")]
         self.banner.setText("\n".join(lines))
         self.banner.setVisible(bool(lines))
+        acts = [a for k, a in self._banner_actions.items() if k in self.messages]
+        if acts:
+            self.banner_button.setDefaultAction(acts[0])
+        self.banner_button.setVisible(bool(acts))
 
     def closeEvent(self, e) -> None:  # noqa: N802 - Qt API
         self._timer.stop()

@@ -15,6 +15,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMenu
 
+from ..capture.roi_follow import is_roi_notice
 from .review import CLIP_EXTENSIONS, ReviewController, ReviewPanel
 
 if TYPE_CHECKING:
@@ -91,7 +92,11 @@ class ReviewWindowing(QObject):
         self.dock.visibilityChanged.connect(self._dock_visible)
 
         review.error.connect(lambda msg: window.show_banner(msg, "source"))
-        review.warning.connect(window.show_banner)
+        review.warning.connect(
+            lambda msg: (
+                picker.show_roi_notice(msg) if is_roi_notice(msg) else window.show_banner(msg)
+            )
+        )
         review.opened.connect(self._on_opened)
         review.roi_lookup = picker.saved_roi_for_path
         picker.roiChanged.connect(review.refresh)

@@ -21,9 +21,13 @@ from __future__ import annotations
 
 import math
 
-from .roi import Roi, RoiDetector, iou
+from .roi import MOTION, TEXTURE, Roi, RoiDetector, iou
 
-NO_REGION = "no ultrasound region found; whole frame used"
+NO_REGION = "no ultrasound region found: text outside the picture is blanked (Adjust ROI… sets it)"
+UNCERTAIN = (
+    "ultrasound region uncertain (nothing moves): text outside the picture is blanked "
+    "(Adjust ROI… confirms it)"
+)
 #: a picture with fewer lines is taken as an exported image, not a scanner's screen (their
 #: video outputs are VGA or larger), and is kept whole
 MIN_SCREEN_LINES = 400
@@ -59,17 +63,21 @@ class RoiFollower:
         self.switches: list[tuple[int, Roi]] = []
         if self.region is not None:
             self.switches.append((0, self.region))
-        #: set once, when the detection time passed without any region
+        #: how the region held was found: ``"motion"``, ``"texture"`` (uncertain) or None
+        self.basis: str | None = MOTION if self.region is not None else None
+        #: set when the detection time passed without a region (:data:`NO_REGION`) or with
+        #: an uncertain one (:data:`UNCERTAIN`); cleared when a certain region is found
         self.notice: str | None = None
         self.frames = 0
         self._chunks_seen = 0
         self._streak = 0
+        self._finished = False
         self._shape: tuple[int, int] | None = None
 
     @property
     def decided(self) -> bool:
         """True once a region is held or the detection time passed without one."""
-        return self.region is not None or self.frames >= self.detect_frames
+        return self.region is not None or self.frames >= self.detect_frames or self._finished
 
     def update(self, pixels) -> Roi | None:  # noqa: ANN001 - an H x W x 3 uint8 array
         """Add one full frame; returns the region to crop it to (``None``: not known)."""
@@ -96,17 +104,36 @@ class RoiFollower:
 
     def finish(self) -> Roi | None:
         """Decide now from what was seen (a clip shorter than the detection time)."""
+        self._finished = True
         if self.region is None:
             r = self.detector.roi()
             if r is not None:
                 self._switch(r)
-            elif self.notice is None:
+            else:
                 self.notice = NO_REGION
         return self.region
 
+    @property
+    def uncertain(self) -> bool:
+        """Decided, but without a region, or with one found by texture only: frames leave
+        only with the still text-like areas blanked (:meth:`keep`)."""
+        return self.decided and (self.region is None or self.basis == TEXTURE)
+
+    def keep(self):  # noqa: ANN201 - (grid mask, step) or None
+        """Where an uncertain frame keeps its pixels: ``(mask, step)``, a ``uint8`` 0/1
+        grid mask whose samples are ``step`` pixels apart (see :meth:`RoiDetector.keep`)."""
+        m = self.detector.keep()
+        return None if m is None else (m, self.detector.grid_step)
+
     def _switch(self, r: Roi) -> None:
         self.region = r
+        self.basis = self.detector.basis if self._shape is None or r != self._whole() else MOTION
+        self.notice = UNCERTAIN if self.basis == TEXTURE else None
         self.switches.append((self.frames, r))
+
+    def _whole(self) -> Roi:
+        assert self._shape is not None
+        return (0, 0, self._shape[1], self._shape[0])
 
     def _on_chunk(self) -> None:
         if self.region is None:
@@ -115,17 +142,23 @@ class RoiFollower:
             r = self.detector.roi()
             if r is not None:
                 self._switch(r)
-            elif self.notice is None:
+            else:
                 self.notice = NO_REGION
+            return
+        if self.basis == TEXTURE:  # found while nothing moved: take a moving one at once
+            r = self.detector.roi()
+            if r is not None and self.detector.basis == MOTION:
+                self._switch(r)
             return
         shape = self._shape
         if shape is not None and self.region == (0, 0, shape[1], shape[0]):
             return  # already just the image (no chrome around it): nothing to follow
         box = self.detector.moving_box()
-        if box is None:  # nothing moves (menu, frozen, black): keep the last good region
+        if box is None or not self._off(box, self.region):
+            # nothing moves (menu, frozen, black), or the picture is where it was
             self._streak = 0
             return
-        self._streak = self._streak + 1 if self._off(box, self.region) else 0
+        self._streak += 1
         if self._streak < self.follow_chunks:
             return
         r = self.detector.roi(last=self._streak)
@@ -146,6 +179,11 @@ class RoiFollower:
         return outside or bw * bh < 0.5 * rw * rh
 
 
+def is_roi_notice(msg: str) -> bool:
+    """``msg`` says that the region is missing or uncertain."""
+    return msg in (NO_REGION, UNCERTAIN)
+
+
 def _inside(a: Roi, b: Roi, slack: float = 0.02) -> bool:
     """``a`` lies within ``b`` (give or take ``slack`` of ``b``'s size)."""
     mx, my = slack * b[2], slack * b[3]
@@ -157,4 +195,4 @@ def _inside(a: Roi, b: Roi, slack: float = 0.02) -> bool:
     )
 
 
-__all__ = ["NO_REGION", "RoiFollower"]
+__all__ = ["NO_REGION", "UNCERTAIN", "RoiFollower", "is_roi_notice"]

@@ -22,14 +22,14 @@ import cv2
 import numpy as np
 
 
-def flat_share(small: np.ndarray) -> np.ndarray:
-    """Per sample, the share of its 5 x 5 neighbourhood that equals its right and lower
-    neighbours exactly: high on a bar, a menu or a line of text (strokes on a flat
+def flat_share(small: np.ndarray, tol: int = 2) -> np.ndarray:
+    """Per sample, the share of its 5 x 5 neighbourhood within ``tol`` grey levels of its
+    right and lower neighbours (compression leaves a flat bar a level or two off): high on a bar, a menu or a line of text (strokes on a flat
     background), low in speckle, noise and smooth shading."""
     g = small.astype(np.int16)
     eq = np.ones(g.shape, np.float32)
-    eq[:, :-1] *= g[:, 1:] == g[:, :-1]
-    eq[:-1, :] *= g[1:, :] == g[:-1, :]
+    eq[:, :-1] *= np.abs(g[:, 1:] - g[:, :-1]) <= tol
+    eq[:-1, :] *= np.abs(g[1:, :] - g[:-1, :]) <= tol
     return cv2.blur(eq, (5, 5))
 
 
@@ -80,28 +80,19 @@ def picture(live: np.ndarray, min_area: float) -> np.ndarray | None:
     return _hull(parts, live.shape)
 
 
-def grow(box: list[int], like: np.ndarray, share: float = 0.6) -> list[int]:
-    """Move each side of ``box`` (x0, y0, x1, y1, exclusive) out while the line just outside
-    it is mostly picture-like (``like``): a dark or still stretch of the picture that the
-    hull missed is kept; a flat bar (light or dark) or a line of text is not picture-like."""
-    x0, y0, x1, y1 = box
-    gh, gw = like.shape
-    grew = True
-    while grew:
-        grew = False
-        if y0 > 0 and like[y0 - 1, x0:x1].mean() >= share:
-            y0 -= 1
-            grew = True
-        if y1 < gh and like[y1, x0:x1].mean() >= share:
-            y1 += 1
-            grew = True
-        if x0 > 0 and like[y0:y1, x0 - 1].mean() >= share:
-            x0 -= 1
-            grew = True
-        if x1 < gw and like[y0:y1, x1].mean() >= share:
-            x1 += 1
-            grew = True
-    return [x0, y0, x1, y1]
+def reach(mask: np.ndarray, like: np.ndarray, steps: int = 80) -> np.ndarray:
+    """``mask`` grown, one sample at a time, into the picture-like samples (``like``) next
+    to it: a dark, still or dim stretch of the picture the hull missed is kept; a flat bar
+    (light or dark), a menu or text (sharp edges) is not picture-like and stops it."""
+    k = np.ones((3, 3), np.uint8)
+    cur = mask.astype(np.uint8)
+    allow = (like | mask).astype(np.uint8)
+    for _ in range(steps):
+        nxt = cv2.dilate(cur, k) & allow
+        if np.array_equal(nxt, cur):
+            break
+        cur = nxt
+    return cur > 0
 
 
 def keep_mask(live: np.ndarray, tex: np.ndarray, min_area: float) -> np.ndarray:
@@ -115,4 +106,4 @@ def keep_mask(live: np.ndarray, tex: np.ndarray, min_area: float) -> np.ndarray:
     return cv2.dilate(hull, np.ones((3, 3), np.uint8))
 
 
-__all__ = ["crisp", "flat_share", "grow", "keep_mask", "large_parts", "picture", "speckle"]
+__all__ = ["crisp", "flat_share", "reach", "keep_mask", "large_parts", "picture", "speckle"]

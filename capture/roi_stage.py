@@ -14,10 +14,14 @@ pipeline's capture thread (the chain's ROI stage, ``Pipeline.set_roi``):
   then holds the ROI in source coordinates). A depth, zoom or preset change that lasts
   about a second switches to the new region, scaled and letterboxed (:func:`~.roi.fit`)
   into the size of the first one, so a recording keeps one size.
-* **full** - when no region is found (a frozen, blank or menu screen, or a picture that is
-  already just the image), frames pass through uncropped and the follower keeps
-  listening; :attr:`RoiStage.notice` then says "no ultrasound region found; whole frame
-  used" (once). :attr:`RoiStage.state` says which of these applies.
+* **full** - when no region is found (a blank or menu screen) the frame passes whole but
+  with everything outside the large changing or speckled parts blanked (still chrome, text,
+  a clock), so burned-in patient text cannot leave the machine; the follower keeps
+  listening. A region found only by its speckle while nothing moves is *uncertain* and is
+  blanked the same way inside the crop. :attr:`RoiStage.notice` then says so (and
+  :attr:`on_notice` is called, for the window's banner offering Adjust ROI…), until a
+  certain region is found or one is set by hand. A picture that is already just the image
+  (nothing around it) is a certain region: the whole frame, unblanked.
 
 :meth:`set_roi` fixes a user-adjusted ROI (from the GUI thread), :meth:`reset` starts the
 detection over. A change of the input resolution also starts it over (a fixed ROI that no
@@ -37,7 +41,7 @@ import cv2
 import numpy as np
 
 from .frame import Frame
-from .roi import Roi, crop, fit
+from .roi import Roi, blank, crop, fit, full_mask
 from .roi_follow import RoiFollower
 from .source import EndOfStream, SeekableSource
 
@@ -95,9 +99,13 @@ class RoiStage:
         self.held_back = 0
         #: milliseconds this stage took for the last frame (crop, detection, follow check)
         self.last_ms = 0.0
-        #: called once (on the capture thread) with :attr:`notice` when no region was found
+        #: called (on the capture thread) with :attr:`notice` when no region was found or it
+        #: is uncertain, and with "" when a certain one is found after all
         self.on_notice: Callable[[str], None] | None = None
-        self._told = False
+        self._told: str | None = None
+        #: frames that left with the still text-like areas blanked (no region, or uncertain)
+        self.blanked = 0
+        self._mask: tuple[int, np.ndarray] | None = None  # (chunks done, full-frame mask)
 
     def _new_follower(self) -> RoiFollower:
         return RoiFollower(self.fps, detect_s=self.detect_frames / self.fps)
@@ -186,6 +194,8 @@ class RoiStage:
             self._follower = self._new_follower()
             self._user_roi = None
             self._out_size = None
+            self._mask = None
+            self._told = None
 
     # ------------------------------------------------------------------ capture thread
     def __call__(self, frame: Frame) -> Frame | None:
@@ -204,17 +214,23 @@ class RoiStage:
                     self._out_size = None
                 self._shape = shape
             roi = self._user_roi
+            mask = None
             if roi is None:
                 follower = self._follower
                 roi = follower.update(px)
-                if follower.notice and not self._told:
-                    self._told = True
+                if follower.notice != self._told:  # told when it comes and when it goes
+                    self._told = follower.notice
                     if self.on_notice is not None:
-                        self.on_notice(follower.notice)
+                        self.on_notice(follower.notice or "")
                 if roi is None and not follower.decided:
                     self.held_back += 1
                     self.last_ms = (time.perf_counter() - t0) * 1e3
                     return None
+                if follower.uncertain:
+                    mask = self._keep_mask(follower, shape)
+        if mask is not None:  # no region, or an uncertain one: blank the text-like areas
+            frame = blank(frame, mask)
+            self.blanked += 1
         if roi is None or self._is_whole(roi, shape):
             out = frame  # nothing found (or already just the image): the full picture
         else:
@@ -226,6 +242,24 @@ class RoiStage:
         self.last_ms = (time.perf_counter() - t0) * 1e3
         out.capture_ms += self.last_ms
         return out
+
+    def _keep_mask(self, follower: RoiFollower, shape: tuple[int, int]) -> np.ndarray:
+        """The full-frame keep mask of an uncertain screen, made again once per chunk."""
+        done = follower.detector.chunks_done
+        if self._mask is None or self._mask[0] != done or self._mask[1].shape != shape:
+            keep = follower.keep()
+            if keep is None:  # nothing seen yet: keep nothing
+                full = np.zeros(shape, np.uint8)
+            else:
+                full = full_mask(keep[0], keep[1], shape)
+            self._mask = (done, full)
+        return self._mask[1]
+
+    @property
+    def uncertain(self) -> bool:
+        """No region was found, or only an uncertain one, and none was set by hand: frames
+        leave with the still text-like areas outside the picture blanked."""
+        return self._user_roi is None and self._follower.uncertain
 
     def _is_whole(self, roi: Roi, shape: tuple[int, int] | None = None) -> bool:
         shape = shape or self._shape

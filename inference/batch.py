@@ -41,8 +41,8 @@ import numpy as np
 from ..capture.frame import Frame
 from ..capture.mp4_writer import Mp4Writer
 from ..capture.open_source import open_source
-from ..capture.roi import crop, fit
-from ..capture.roi_follow import RoiFollower
+from ..capture.roi import blank, fit
+from ..capture.roi_stage import RoiStage, parse_roi
 from ..capture.source import EndOfStream, SourceError, as_seekable
 from ..capture.workers import spawn
 from .chain import Job
@@ -76,6 +76,9 @@ class FileSummary:
     #: the region of the first frame (source pixels, [x, y, w, h]), and every change of it
     roi: list[int] | None = None
     roi_changes: list[dict[str, Any]] = field(default_factory=list)
+    #: frames written with everything outside the picture blanked (no region was found, or
+    #: only an uncertain one): burned-in text cannot be read from them
+    roi_blanked_frames: int = 0
     in_distribution_fraction: float | None = None  # None: the model has no reference statistics
     ood_note: str | None = None  # why the frames were not checked, or on what score
     #: the frames ``classes`` is counted over: those judged like the training data (all
@@ -218,24 +221,18 @@ def output_names(inputs: list[str | Path]) -> list[str]:
     return out
 
 
-def initial_roi(src, fps: float) -> RoiFollower | None:
-    """A :class:`RoiFollower` that already holds the region of the clip's first second (read
-    ahead, then the source is rewound), so that the first frames are cropped too; ``None``
-    when the source cannot be rewound (the follower then starts from the whole frame)."""
-    if as_seekable(src) is None:
-        return None
-    scout = RoiFollower(fps)
-    try:
-        for _ in range(scout.detect_frames):
-            scout.update(src.read().pixels)
-    except EndOfStream:
-        pass
-    region = scout.finish()
-    src.close()
-    src.open()
-    follower = RoiFollower(fps, initial=region)
-    follower.notice = scout.notice
-    return follower
+def roi_stage_for(src) -> RoiStage:
+    """The live path's :class:`RoiStage` for a clip: when the source can be rewound, it has
+    already decided on the clip's first second (read ahead, then the source is rewound), so
+    that the first frames are cropped too."""
+    fps = float(src.fps or 30.0)
+    stage = RoiStage(detect_frames=max(2, round(fps)), fps=fps)  # a second, as live
+    seekable = as_seekable(src)
+    if seekable is not None:
+        stage.detect_from(seekable)
+        src.close()
+        src.open()
+    return stage
 
 
 def process_file(
@@ -255,7 +252,11 @@ def process_file(
         ``roi="auto"`` (the default) processes only the ultrasound image of a raw scanner
         recording, as the live path does, so menus and burned-in text stay out; it follows a
         depth or preset change and letterboxes the new region into the first one's size. A clip
-        that is already just the image keeps its full frame. ``roi="none"`` turns it off.
+        that is already just the image keeps its full frame. It is the live path's own
+        :class:`RoiStage`: where no region is found, or only an uncertain one, the frames are
+        written with everything outside the picture blanked (``roi_blanked_frames`` in the
+        summary), so burned-in text never reaches the outputs. ``roi="none"`` turns it off;
+        ``roi="X,Y,W,H"`` uses that region (source pixels) on every frame.
 
         Frames unlike the model's training data get no overlay in the MP4, only a line saying
         why, unless ``show_ood`` (then the overlay is drawn with an "outside training data" mark).
@@ -302,10 +303,12 @@ def _process(
     """:func:`process_file`'s work, writing to ``outputs`` (all but the summary)."""
     src = open_source(str(path), paced=False)
     src.open()
-    follower = None
+    stage = None
     seekable = as_seekable(src)
-    if roi != "none" and not (seekable is not None and seekable.stills):
-        follower = initial_roi(src, float(src.fps)) or RoiFollower(float(src.fps))
+    if roi not in ("none", "auto"):
+        stage = RoiStage(fixed_roi=parse_roi(roi))  # given by the person: no detection
+    elif roi == "auto" and not (seekable is not None and seekable.stills):
+        stage = roi_stage_for(src)
     rois: list[tuple[int, list[int]]] = []  # (first frame, region) each time it changed
     t_start = time.perf_counter()
     card = segmenter.card
@@ -326,18 +329,25 @@ def _process(
     summary = ReportSummary(names)
     reports: list[dict[str, Any]] = []
     out_size: list[tuple[int, int]] = []  # the first region's size, set on the reader thread
+    blanked = [0]  # frames written with the text-like areas blanked (reader thread)
 
     def roi_choice(frame: Frame) -> Frame:
-        """The followed region, letterboxed into the first region's size."""
-        assert follower is not None
-        region = follower.update(frame.pixels)
-        frame = crop(frame, region) if region is not None else frame
+        """The stage's region (letterboxed into the first region's size), or the frame with
+        everything outside the picture blanked while it is uncertain or still undecided."""
+        assert stage is not None
+        before = stage.blanked
+        out = stage(frame)
+        held = out is None
+        if out is None:  # still detecting (a source that cannot be read ahead): no text
+            out = blank(frame, np.zeros(frame.pixels.shape[:2], np.uint8))
+        if held or stage.blanked != before:
+            blanked[0] += 1
         if not out_size:
-            out_size.append((frame.width, frame.height))
-        return fit(frame, out_size[0])
+            out_size.append((out.width, out.height))
+        return fit(out, out_size[0])
 
     def prepare(frame: Frame) -> Job | None:  # ROI and prepare, here on the reader thread
-        return pipe.enter(frame, roi_choice if follower is not None else None, smooth=True)
+        return pipe.enter(frame, roi_choice if stage is not None else None, smooth=True)
 
     q: queue.Queue = queue.Queue(maxsize=4)
     stop = threading.Event()
@@ -403,10 +413,9 @@ def _process(
         processing_fps=round(n / seconds, 2) if seconds > 0 else 0.0,
         seconds=round(seconds, 3),
         classes=summary.per_class(),
-        warning="; ".join(
-            m for m in (seekable and seekable.warning, follower and follower.notice) if m
-        )
+        warning="; ".join(m for m in (seekable and seekable.warning, stage and stage.notice) if m)
         or None,
+        roi_blanked_frames=blanked[0],
         roi=rois[0][1] if rois else None,
         roi_changes=[{"index": i, "roi": r} for i, r in rois],
         in_distribution_fraction=fraction_in_distribution(r["in_distribution"] for r in reports),

@@ -29,9 +29,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
+from ..capture.frame import Frame
 from ..capture.open_source import open_source
 from ..capture.playback import Pacer, clamp_speed
-from ..capture.roi import Roi
+from ..capture.roi import Roi, blank
 from ..capture.roi_stage import DETECTING, RoiStage
 from ..capture.source import (
     EndOfStream,
@@ -414,7 +417,14 @@ class ClipPlayer:
         if stage is not None and stage.state == DETECTING:  # "Detect again" was chosen
             self._detect_roi()
             frame = src.seek(frame.index)
-        roi = (lambda f: stage(f) or f) if stage is not None else None
+        roi = None
+        if stage is not None:
+
+            def roi(f: Frame) -> Frame:
+                out = stage(f)
+                # still deciding: nothing of the screen is shown (its text could be read)
+                return out if out is not None else blank(f, np.zeros(f.pixels.shape[:2], np.uint8))
+
         processed = self.pipeline.process(frame, decide_now=decide_now, roi=roi)
         assert processed is not None  # this ROI choice never holds a frame back
         result = dataclasses.replace(processed, origin="review", clip=self._clip)

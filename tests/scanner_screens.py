@@ -111,12 +111,16 @@ class ScannerScreen:
         f = self.base.copy()
         view = f[y0:y1, x0:x1]
         view[self.inside] = grey[self.inside][:, None]
-        # a clock ticking once a second, a 10 Hz stopwatch and a blinking cursor
+        self.draw_clock(f, i)
+        return f
+
+    @staticmethod
+    def draw_clock(f: np.ndarray, i: int) -> None:
+        """A clock ticking once a second, a 10 Hz stopwatch and a blinking cursor."""
         _text(f, f"12:34:{(i // 30) % 60:02d}", (1500, 45), 0.9)
         _text(f, f"T {i // 3 / 10:4.1f}s", (1500, 85), 0.7)
         if (i // 4) % 2 == 0:
             cv2.rectangle(f, (300, 1000), (316, 1030), (255, 255, 255), -1)
-        return f
 
     def clock_boxes(self) -> list:
         boxes: list = []
@@ -124,3 +128,124 @@ class ScannerScreen:
         _text(scratch, "12:34:00", (1500, 45), 0.9, boxes)
         _text(scratch, "T  0.0s", (1500, 85), 0.7, boxes)
         return boxes
+
+
+class RealScreen:
+    """A 1920x1080 scanner screen around a real recording (issue 26).
+
+    ``clip``: the recording's RGB frames (a picture on black) at ``content_fps``, shown at
+    ``display_hz`` (frames repeated, as a capture card sees a 15 or 25 fps picture at 30
+    or 60 Hz). ``lines``: the picture's height on screen; ``depth``: ``(frame, lines)`` to
+    switch to another height (a depth change) at that display frame; ``freeze``: display
+    frames ``(start, stop)`` that hold one picture. Around it: menus, a *light* top bar with
+    the patient's name right above the picture, a dark bottom bar with more text, and a side
+    panel right beside the picture with a running clock and a frame counter.
+    ``boxes``: every burned-in text box (screen pixels) of a frame; :meth:`truth` is the
+    picture's area (bool mask) on a frame, :meth:`truth_box` its bounding box.
+    """
+
+    BAR = (168, 172, 176)  # the top bar: lighter than the background
+    PANEL = (46, 50, 58)
+
+    def __init__(
+        self,
+        clip: list[np.ndarray],
+        picture: np.ndarray,
+        *,
+        content_fps: float = 25.0,
+        display_hz: float = 30.0,
+        lines: int = 760,
+        depth: tuple[int, int] | None = None,
+        freeze: tuple[int, int] | None = None,
+        background: tuple[int, int, int] = (0, 0, 0),
+    ) -> None:
+        self.clip, self.picture = clip, picture
+        self.content_fps, self.display_hz = content_fps, display_hz
+        self.lines, self.depth, self.freeze = lines, depth, freeze
+        self.background = background
+
+    def _lines(self, i: int) -> int:
+        return self.depth[1] if self.depth and i >= self.depth[0] else self.lines
+
+    def _rect(self, i: int) -> tuple[int, int, int, int]:
+        h0, w0 = self.clip[0].shape[:2]
+        h = self._lines(i)
+        w = round(w0 * h / h0)
+        return (W - w) // 2 - 80, 150, w, h
+
+    def _content(self, i: int) -> int:
+        if self.freeze and self.freeze[0] <= i < self.freeze[1]:
+            i = self.freeze[0]
+        return int(i * self.content_fps / self.display_hz) % len(self.clip)
+
+    def truth(self, i: int) -> np.ndarray:
+        x, y, w, h = self._rect(i)
+        m = np.zeros((H, W), bool)
+        pic = cv2.resize(self.picture.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+        m[y : y + h, x : x + w] = pic > 0
+        return m
+
+    def truth_box(self, i: int) -> tuple[int, int, int, int]:
+        ys, xs = np.nonzero(self.truth(i))
+        return (
+            int(xs.min()),
+            int(ys.min()),
+            int(xs.max() - xs.min() + 1),
+            int(ys.max() - ys.min() + 1),
+        )
+
+    def boxes(self, i: int) -> list:
+        return self._draw(np.zeros((H, W, 3), np.uint8), i)
+
+    def _draw(self, f: np.ndarray, i: int) -> list:
+        """Draw the chrome of frame ``i`` on ``f``; returns the text boxes."""
+        x, y, w, h = self._rect(i)
+        boxes: list = []
+        for k in range(7):  # menus at the left
+            cv2.rectangle(f, (20, 160 + 100 * k), (250, 230 + 100 * k), (64, 70, 92), -1)
+            _text(
+                f,
+                ["B", "M", "PW", "CF", "PRESET", "PROBE", "END"][k],
+                (40, 205 + 100 * k),
+                0.8,
+                boxes,
+            )
+        # the light top bar, its lower edge 4 px above the picture
+        cv2.rectangle(f, (0, y - 60), (W - 1, y - 5), self.BAR, -1)
+        dark = (20, 20, 20)
+        _text(f, "PATIENT: DOE^JANE", (max(0, x - 340), y - 22), 1.0, boxes, dark)
+        _text(f, "ID 0012345678  DOB 1961-02-03", (x + 60, y - 22), 1.0, boxes, dark)
+        _text(f, "St. Elsewhere ED", (1500, y - 22), 0.9, boxes, dark)
+        # the side panel, 6 px right of the picture: a running clock and a frame counter
+        px = x + w + 6
+        cv2.rectangle(f, (px, y), (min(W - 1, px + 330), y + 420), self.PANEL, -1)
+        t = i / self.display_hz
+        _text(f, f"12:{34 + int(t) // 60:02d}:{int(t) % 60:02d}", (px + 12, y + 40), 1.0, boxes)
+        _text(f, f"FRAME {i:05d}", (px + 12, y + 90), 0.9, boxes)
+        _text(f, f"DEPTH {self._lines(i) / 50:.1f} cm", (px + 12, y + 140), 0.9, boxes)
+        _text(f, "GAIN 54  DR 60", (px + 12, y + 190), 0.9, boxes)
+        # the dark bottom bar, 8 px below the picture
+        cv2.rectangle(f, (0, y + h + 8), (W - 1, min(H - 1, y + h + 70)), (30, 30, 30), -1)
+        _text(f, "MRN 0012345678  DOE^JANE  F 63", (x, y + h + 50), 0.9, boxes)
+        return boxes
+
+    def frame(self, i: int) -> np.ndarray:
+        """Display frame ``i`` (RGB)."""
+        f = np.empty((H, W, 3), np.uint8)
+        f[:] = self.background
+        x, y, w, h = self._rect(i)
+        pic = cv2.resize(self.clip[self._content(i)], (w, h), interpolation=cv2.INTER_LINEAR)
+        f[y : y + h, x : x + w] = pic
+        self._draw(f, i)
+        return f
+
+
+def text_pixels(roi, boxes) -> int:
+    """Pixels of the text boxes inside the rectangle ``roi``."""
+    rx, ry, rw, rh = roi
+    n = 0
+    for bx, by, bw, bh in boxes:
+        n += max(0, min(rx + rw, bx + bw) - max(rx, bx)) * max(
+            0, min(ry + rh, by + bh) - max(ry, by)
+        )
+    return n

@@ -145,3 +145,35 @@ def test_a_folder_of_stills_is_processed_whole(tmp_path):
     # no ROI crop: every still is whole, letterboxed into the first image's size
     h0, w0 = sizes[0]
     assert [r["roi"] for r in rows] == [[0, 0, w0, h0]] * len(sizes)
+
+
+def test_a_screen_without_a_region_never_exports_readable_text(tmp_path, capsys):
+    """A menu screen (patient text on a light bar, a running clock, no live picture): no
+    region is found, and no output frame lets the text be read back (issue 26)."""
+    scr = ScannerScreen("linear", (700, 200, 560, 700), seed=13)
+    frames = []
+    for i in range(20):
+        f = scr.base.copy()
+        cv2.rectangle(f, (380, 12), (1000, 100), (170, 172, 176), -1)  # a light bar
+        cv2.putText(
+            f, "PATIENT: DOE^JANE", (400, 70), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (20, 20, 20), 3
+        )
+        scr.draw_clock(f, 2 * i)
+        frames.append(f)
+    path = tmp_path / "menu.mp4"
+    _encode(path, frames)
+    out = tmp_path / "out"
+    rc = main(["process", str(path), "-o", str(out), "--backend", "torch", "--no-progress"])
+    assert rc == 0
+    summary = json.loads((out / "menu_summary.json").read_text())
+    assert summary["roi_blanked_frames"] == len(frames)
+    assert "no ultrasound region found" in summary["warning"]
+    err = capsys.readouterr().err
+    assert f"{path}: {len(frames)} of {len(frames)} frames written with everything outside" in err
+    video = decode_all(out / "menu_annotated.mp4")
+    assert len(video) == len(frames)
+    for v in video:
+        for x, y, w, h in [(380, 12, 620, 88), *scr.boxes, *scr.clock_boxes()]:
+            if y + h < v.shape[0] * 3 // 4:  # above the app's own line at the bottom
+                area = v[y : y + h, x : x + w].astype(int)
+                assert area.max() - area.min() < 24, (x, y, w, h)  # flat: nothing to read

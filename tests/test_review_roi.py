@@ -93,19 +93,91 @@ def test_review_shows_the_region_and_adjust_roi_is_remembered_per_file(
     win2.close()
 
 
-def test_a_live_card_with_no_region_says_so_once_and_shows_the_whole_frame(qtbot, settings):
+def test_a_live_card_with_no_region_blanks_the_text_and_the_banner_offers_adjust_roi(
+    qtbot, settings
+):
+    """A menu screen on a card (patient text, a running clock, no picture): no region is
+    found; the window says so with an Adjust ROI… button, and the frames that reach the view,
+    snapshots and recordings carry none of the text (read back from the picture)."""
     from sonolive.app.main_window import MainWindow
     from sonolive.capture.replay import ReplaySource
+    from sonolive.capture.roi_follow import NO_REGION
     from sonolive.capture.roi_stage import FULL
 
-    black = np.zeros((1080, 1920, 3), np.uint8)  # a black signal: nothing to find
+    scr = ScannerScreen("linear", (700, 200, 560, 700), seed=22)
+    frames = []
+    for i in range(8):
+        f = scr.base.copy()
+        scr.draw_clock(f, 30 * i)
+        frames.append(f)
     win = MainWindow(source=None, model=None, settings=settings, device="cpu", mode="teaching")
     qtbot.addWidget(win)
     win.show()
-    win.set_source(ReplaySource([black, black.copy()], fps=30, name="card", simulated=False))
-    qtbot.waitUntil(lambda: win.last_result is not None, timeout=10000)
-    qtbot.waitUntil(lambda: win.banner.isVisible(), timeout=5000)
-    assert win.banner.text() == "no ultrasound region found; whole frame used"
+    win.set_source(ReplaySource(frames, fps=30, name="card", simulated=False))
+    qtbot.waitUntil(lambda: win.banner.isVisible(), timeout=10000)
+    assert win.banner.text() == NO_REGION
+    button = win.banner_button
+    assert button.isVisible() and button.defaultAction() is win.input_picker.roi_action
     stage = win.input_picker.stage
-    assert stage.state == FULL and win.last_result.frame.pixels.shape == (1080, 1920, 3)
+    assert stage.state == FULL and stage.uncertain
+    qtbot.waitUntil(lambda: win.last_result is not None and stage.blanked > 0, timeout=10000)
+    shown = win.last_result.frame.pixels
+    assert shown.shape == (1080, 1920, 3)
+    for x, y, w, h in scr.boxes + scr.clock_boxes():
+        assert shown[y : y + h, x : x + w].max() == 0, (x, y, w, h)  # nothing left to read
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    dlg = win.input_picker.roi_editor
+    assert dlg is not None and dlg.isVisible()
+    dlg.buttons.button(dlg.buttons.StandardButton.Ok).click()  # the person confirms a region
+    assert stage.user_set and not stage.uncertain
+    assert NO_REGION not in win.banner.text() and not button.isVisible()
+    win.close()
+
+
+def test_review_of_a_screen_without_a_region_saves_no_readable_text(qtbot, settings, tmp_path):
+    """Issue 26: in Review, A then Ctrl+S on a screen where no region can be found saved a
+    PNG reading "PATIENT: DOE^JANE". Now the frame is blanked outside the picture, the banner
+    offers Adjust ROI…, and the saved dataset image has nothing to read (read back)."""
+    import cv2
+    from PIL import Image
+
+    scr = ScannerScreen("linear", (700, 200, 560, 700), seed=23)
+    bar = (380, 12, 620, 88)
+    path = tmp_path / "menu.mp4"
+    with Mp4Writer(path, 30, crf=14, preset="ultrafast") as out:
+        for i in range(12):
+            f = scr.base.copy()
+            cv2.rectangle(f, bar[:2], (bar[0] + bar[2], bar[1] + bar[3]), (170, 172, 176), -1)
+            cv2.putText(
+                f, "PATIENT: DOE^JANE", (400, 70), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (20,) * 3, 3
+            )
+            scr.draw_clock(f, 10 * i)
+            out.write(f)
+    ds = tmp_path / "set"
+    settings.setValue("annotate/dataset", str(ds))
+    settings.setValue("annotate/annotator", "Student A")
+    win = _window(qtbot, settings)
+    _open(qtbot, win, path)
+    qtbot.waitUntil(lambda: win.last_result is not None, timeout=20000)
+    qtbot.waitUntil(lambda: win.banner_button.isVisible(), timeout=10000)
+    assert "no ultrasound region found" in win.banner.text()
+    win.activateWindow()
+    qtbot.keyClick(win, Qt.Key.Key_A)
+    qtbot.waitUntil(
+        lambda: (
+            win.annotate.annotate_window is not None and win.annotate.annotate_window.isVisible()
+        )
+    )
+    aw = win.annotate.annotate_window
+    canvas = aw.panel.canvas
+    qtbot.waitUntil(lambda: aw.panel.store is not None, timeout=10000)
+    with qtbot.waitSignal(aw.datasets.listed, timeout=10000, check_params_cb=lambda n: n == 1):
+        qtbot.keyClick(canvas, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    (saved,) = sorted((ds / "images").glob("*.png"))
+    img = np.asarray(Image.open(saved).convert("RGB"))
+    assert img.shape == (1080, 1920, 3)
+    for x, y, w, h in [bar, *scr.boxes, *scr.clock_boxes()]:
+        area = img[y : y + h, x : x + w].astype(int)
+        assert area.max() - area.min() < 24, (x, y, w, h)  # flat: nothing to read
+    aw.close()
     win.close()

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 from sonolive.capture.frame import Frame
-from sonolive.capture.roi import RoiDetector, crop, detect_roi
+from sonolive.capture.roi import TEXTURE, RoiDetector, crop, detect_roi
 from sonolive.capture.roi_follow import RoiFollower
 
 W, H = 1920, 1080
@@ -154,14 +154,28 @@ def test_follower_follows_a_layout_change():
     assert _iou(fol.region, tb) >= 0.9
 
 
-def test_still_screen_has_no_roi():
-    frames, _, _ = scanner_frames("linear", (700, 200, 560, 700), n=2)
+def test_a_frozen_picture_is_found_by_its_speckle_and_marked_uncertain():
+    frames, truth, boxes = scanner_frames("linear", (700, 200, 560, 700), n=2)
     still = [frames[0]] * 10
     det = RoiDetector()
     for f in still:
         det.update(f)
-    assert det.roi() is None
-    assert detect_roi(still) == (0, 0, W, H)
+    roi = det.roi()
+    assert roi is not None and det.basis == TEXTURE  # nothing moved: found, but uncertain
+    assert _iou(roi, truth) >= 0.9, (roi, truth)
+    for b in boxes:
+        assert not _overlaps(roi, b), (roi, b)
+
+
+def test_a_still_screen_without_a_picture_has_no_roi():
+    frames, _, _ = scanner_frames("linear", (700, 200, 560, 700), n=1)
+    menu = frames[0].copy()
+    menu[200:900, 700:1260] = (18, 20, 26)  # no picture: chrome only
+    det = RoiDetector()
+    for _ in range(10):
+        det.update(menu)
+    assert det.roi() is None and det.basis is None
+    assert detect_roi([menu] * 10) == (0, 0, W, H)
 
 
 def test_crop_keeps_source_coordinates():

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from scanner_screens import ScannerScreen, coverage, overlaps
 from sonolive.capture.frame import Frame
+from sonolive.capture.roi_follow import NO_REGION
 from sonolive.capture.roi_stage import FULL, LOCKED, RoiStage
 
 
@@ -85,9 +86,20 @@ def test_no_region_keeps_the_last_good_one(what):
     assert stage.state == LOCKED and stage.notice is None
 
 
-def test_never_a_region_uses_the_whole_frame_and_says_so_once():
-    black = np.zeros((1080, 1920, 3), np.uint8)
+def test_never_a_region_blanks_the_text_and_says_so_once():
+    """A menu screen (chrome, patient text, a clock; no picture): no region is found, the
+    frames pass whole with every text area blanked, and the notice comes once."""
+    scr = ScannerScreen("linear", (700, 200, 560, 700), seed=8)
+    menu = [scr.base.copy() for _ in range(60)]
+    for i, f in enumerate(menu):  # the clock still runs
+        scr.draw_clock(f, i)
+    told: list[str] = []
     stage = RoiStage()
-    out = _run(stage, [black] * 60)
-    assert stage.state == FULL and stage.notice == "no ultrasound region found; whole frame used"
-    assert all(f.roi == (0, 0, 1920, 1080) for f in out[30:])
+    stage.on_notice = told.append
+    out = _run(stage, menu)
+    assert stage.state == FULL and stage.notice == NO_REGION and stage.uncertain
+    assert told == [NO_REGION]
+    for f in out[30:]:
+        assert f.roi == (0, 0, 1920, 1080)
+        for x, y, w, h in scr.boxes + scr.clock_boxes():
+            assert f.pixels[y : y + h, x : x + w].max() == 0  # nothing of the text is left

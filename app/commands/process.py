@@ -38,10 +38,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_trust_code(p)
     p.add_argument(
         "--roi",
-        choices=["none", "auto"],
+        type=_roi_arg,
         default="auto",
+        metavar="auto|none|X,Y,W,H",
         help="auto (default): only the ultrasound image of a scanner recording, following "
-        "depth changes; none: the whole picture",
+        "depth changes (text outside it is blanked where the region is not certain); none: "
+        "the whole picture; X,Y,W,H: this region, in the input's pixels",
     )
     p.add_argument(
         "--show-ood",
@@ -56,6 +58,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_dicom(p)
     p.set_defaults(func=run)
+
+
+def _roi_arg(value: str) -> str:
+    from ...capture.roi_stage import parse_roi
+
+    if value in ("auto", "none") or parse_roi(value) is not None:
+        return value
+    raise argparse.ArgumentTypeError(f"{value!r} is not auto, none or X,Y,W,H (whole pixels)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -200,7 +210,11 @@ def _run(args: argparse.Namespace, stems: dict[str, str], index: list[dict]) -> 
                 tqdm.write(f"{name}: DICOM not written ({shown(e)})", file=sys.stderr)
                 continue
             s.outputs["dicom"] = [str(p) for p in dcm]
-        index.append({"input": name, "ok": True, "frames": s.frames, "outputs": s.outputs})
+        entry = {"input": name, "ok": True, "frames": s.frames, "outputs": s.outputs}
+        if s.roi_blanked_frames:
+            entry["roi_blanked_frames"] = s.roi_blanked_frames
+            tqdm.write(f"{name}: {_blank_note(s)}", file=sys.stderr)
+        index.append(entry)
         note = f" (warning: {s.warning})" if s.warning else ""
         tqdm.write(
             f"{name}: {s.frames} frames -> {s.outputs['video']} ({s.processing_fps:.1f} fps); "
@@ -210,6 +224,8 @@ def _run(args: argparse.Namespace, stems: dict[str, str], index: list[dict]) -> 
     print(f"{ok} of {len(args.inputs)} inputs processed into {shown(args.out)}:", file=sys.stderr)
     for e in index:
         done = f"{e['frames']} frames -> {Path(e['outputs']['video']).name}" if e["ok"] else ""
+        if e.get("roi_blanked_frames"):
+            done += f" ({e['roi_blanked_frames']} with the text outside the picture blanked)"
         print(f"  {e['input']}: {done or 'failed: ' + e['reason']}", file=sys.stderr)
     _write_index(args.out, index)
     return 1 if failed else 0
@@ -223,4 +239,13 @@ def _judged(s) -> str:
     return (
         f"{s.in_distribution_fraction:.0%} of frames like the training data ({n} of {s.frames};"
         " the summary counts organs on these only)"
+    )
+
+
+def _blank_note(s) -> str:  # noqa: ANN001 - a FileSummary
+    """The per-input line saying that text outside the picture was blanked, and why."""
+    why = s.warning or "the ultrasound region was not certain"
+    return (
+        f"{s.roi_blanked_frames} of {s.frames} frames written with everything outside the "
+        f"picture blanked ({why}); give the region with --roi or check it in Review"
     )
