@@ -45,6 +45,7 @@ def run_pipeline_bench(
         "made": 0,
     }
     events: dict[str, str] = {}
+    warm: dict[str, Any] = {}  # the warm-up's figures, for a source that ends right after it
 
     def on_status(kind: str, msg: str) -> None:
         if kind in ("error", "end") and kind not in events:
@@ -64,16 +65,36 @@ def run_pipeline_bench(
     pipe.on_status = on_status
     pipe.frame_filter = count_read
     pipe.frame_hooks.append(count_made)
+    process, publish = pipe.process, pipe.publish
+
+    # the inference thread's work on each frame, counted once it is over: published, failed
+    # or without a result; the end is then a condition, never a time-out
+    def counted_process(frame, **kwargs):
+        result = None
+        try:
+            result = process(frame, **kwargs)
+            return result
+        finally:
+            if result is None:  # failed (an exception) or nothing to show: no publish
+                state["processed"] += 1
+
+    def counted_publish(result) -> None:
+        try:
+            publish(result)
+        finally:
+            state["processed"] += 1
+
+    pipe.process, pipe.publish = counted_process, counted_publish
+    state["processed"] = 0
 
     def drained() -> bool:
-        """The source has ended and every frame it gave was handed off or dropped."""
+        """The source has ended, every frame it gave was processed or dropped, and every
+        result was handed off or dropped."""
         if "end" not in events or pipe.frames_in.pending():
             return False
-        made = state["read"] - pipe.frames_in.dropped
-        if state["made"] >= made and state["n"] + pipe.results.dropped >= made:
-            return True
-        # a frame that failed in the inference thread is never counted: stop when idle
-        return time.perf_counter() - max(state.get("t_last", 0.0), state["t_end"]) > 3.0
+        if state["processed"] < state["read"] - pipe.frames_in.dropped:
+            return False
+        return state["n"] + pipe.results.dropped >= state["made"]
 
     def consumer() -> None:  # plays the GUI thread's part
         while not done.is_set():
@@ -89,6 +110,7 @@ def run_pipeline_bench(
             state["n"] += 1
             state["t_last"] = time.perf_counter()
             if state["n"] == warmup:
+                warm["stats"], warm["t_start"] = pipe.stats, state["t_start"]
                 pipe.stats = type(pipe.stats)(keep_all=True)
                 state["drop0"] = pipe.dropped
                 state["t_start"] = time.perf_counter()
@@ -122,6 +144,9 @@ def run_pipeline_bench(
     pipe.stop()
     done.set()
     th.join(1)
+    if pipe.stats.frames == 0 and warm:  # the source ended with the warm-up: report it
+        pipe.stats, state["t_start"], state["drop0"] = warm["stats"], warm["t_start"], 0
+        elapsed = state.get("t_last", time.perf_counter()) - state["t_start"]
     summary = pipe.stats.summary(everything=True)
     n = pipe.stats.frames
     out: dict[str, Any] = {f: summary[f] for f in FIELDS}
@@ -152,10 +177,10 @@ def run_pipeline_bench(
 
 def _ended_note(handed: int, frames: int, warmup: int) -> str:
     """Why fewer frames were measured than asked for (a finite source ended)."""
-    if handed < warmup:
+    if handed <= warmup:
         return (
-            f"the source ended after {handed} frames, before the {warmup}-frame warm-up "
-            "was over: the figures include the warm-up"
+            f"the source ended after {handed} frames, within the {warmup}-frame warm-up: "
+            "the figures include the warm-up"
         )
     return f"the source ended: {handed - warmup} of {frames} frames measured after the warm-up"
 
