@@ -192,9 +192,8 @@ class MainWindow(QMainWindow):
             self.settings.setValue("app/live_mode", mode)
         ms = self.mode_settings = load_mode(self.settings, mode)
         self.mode_actions[mode].setChecked(True)
-        style = ms.style()
-        self.overlay_panel.set_style(style)
-        self.pipeline.set_style(style)
+        self.overlay_panel.set_style(ms.style())
+        self.pipeline.set_style(self.overlay_panel.style())  # "Show overlay" still applies
         self.pipeline.set_temporal(ms.temporal)
         self.docks["overlay"].setVisible(ms.chrome)
         self.docks["legend"].setVisible(ms.legend)
@@ -217,7 +216,7 @@ class MainWindow(QMainWindow):
         save_mode(self.settings, self.mode, self.mode_settings)
 
     def _save_mode_from_panels(self) -> None:
-        st = self.overlay_panel.style()
+        st = self.overlay_panel.chosen_style()
         ms = self.mode_settings
         ms.fill, ms.outline, ms.names, ms.opacity = st.fill, st.outline, st.names, st.opacity
         ms.cam = self.cam_panel.enabled.isChecked()

@@ -38,6 +38,9 @@ class OverlayPanel(QWidget):
         lay.addStretch(1)
         for box in (self.show_overlay, self.fill, self.outline, self.names):
             box.toggled.connect(self._emit)
+            # clicked, never focused: Space is play/pause, it must not untick a box that
+            # happened to keep the focus after a click
+            box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.opacity.valueChanged.connect(self._emit)
         self._update_label()
 
@@ -48,6 +51,18 @@ class OverlayPanel(QWidget):
             fill=on and self.fill.isChecked(),
             outline=on and self.outline.isChecked(),
             names=on and self.names.isChecked(),
+            opacity=self.opacity.value() / 100.0,
+        )
+
+    def chosen_style(self) -> OverlayStyle:
+        """The boxes as ticked, whatever "Show overlay" says: what a mode keeps in the
+        settings (unticking "Show overlay" hides the overlay for now, it does not forget the
+        choice of fill, outlines and names)."""
+        return replace(
+            self._style,
+            fill=self.fill.isChecked(),
+            outline=self.outline.isChecked(),
+            names=self.names.isChecked(),
             opacity=self.opacity.value() / 100.0,
         )
 

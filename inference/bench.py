@@ -44,6 +44,7 @@ def run_pipeline_bench(
         "made": 0,
     }
     events: dict[str, str] = {}
+    warm: dict[str, Any] = {}  # the warm-up's figures, for a source that ends right after it
 
     def on_status(kind: str, msg: str) -> None:
         if kind in ("error", "end") and kind not in events:
@@ -70,16 +71,16 @@ def run_pipeline_bench(
         temporal=temporal,
     )
     pipe.add_sink(count_made)
+    warm: dict[str, Any] = {}  # the warm-up's figures, for a source that ends right after it
 
     def drained() -> bool:
-        """The source has ended and every frame it gave was handed off or dropped."""
+        """The source has ended, every frame it gave was processed or dropped, and every
+        result was handed off or dropped."""
         if "end" not in events or pipe.frames_in.pending():
             return False
-        made = state["read"] - pipe.frames_in.dropped
-        if state["made"] >= made and state["n"] + pipe.results.dropped >= made:
-            return True
-        # a frame that failed in the inference thread is never counted: stop when idle
-        return time.perf_counter() - max(state.get("t_last", 0.0), state["t_end"]) > 3.0
+        if pipe.jobs_done < state["read"] - pipe.frames_in.dropped:
+            return False
+        return state["n"] + pipe.results.dropped >= state["made"]
 
     def cam_ready() -> bool:
         w = cam.worker if cam is not None else None
@@ -103,6 +104,7 @@ def run_pipeline_bench(
             # the warm-up lasts until the CAM's first map too (its set-up is not measured)
             if state["n"] >= warmup and "n0" not in state and cam_ready():
                 state["n0"] = state["n"]
+                warm["stats"], warm["t_start"] = pipe.stats, state["t_start"]
                 pipe.stats = type(pipe.stats)(keep_all=True)
                 state["drop0"] = pipe.dropped
                 state["t_start"] = time.perf_counter()
@@ -151,6 +153,9 @@ def run_pipeline_bench(
     pipe.stop()
     done.set()
     th.join(1)
+    if pipe.stats.frames == 0 and warm:  # the source ended with the warm-up: report it
+        pipe.stats, state["t_start"], state["drop0"] = warm["stats"], warm["t_start"], 0
+        elapsed = state.get("t_last", time.perf_counter()) - state["t_start"]
     summary = pipe.stats.summary(everything=True)
     n = pipe.stats.frames
     out: dict[str, Any] = {f: summary[f] for f in FIELDS}
@@ -183,10 +188,10 @@ def run_pipeline_bench(
 
 def _ended_note(handed: int, frames: int, warmup: int) -> str:
     """Why fewer frames were measured than asked for (a finite source ended)."""
-    if handed < warmup:
+    if handed <= warmup:
         return (
-            f"the source ended after {handed} frames, before the {warmup}-frame warm-up "
-            "was over: the figures include the warm-up"
+            f"the source ended after {handed} frames, within the {warmup}-frame warm-up: "
+            "the figures include the warm-up"
         )
     return f"the source ended: {handed - warmup} of {frames} frames measured after the warm-up"
 

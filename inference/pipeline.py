@@ -118,6 +118,9 @@ class Pipeline:
         self._infer_thread: threading.Thread | None = None
         self._run: tuple[threading.Event, threading.Thread] | None = None
         self.last_error: str | None = None
+        #: frames the inference thread has finished with (published, failed or held back):
+        #: a finite source is drained when this catches up with the frames it gave
+        self.jobs_done = 0
         self._source_gen = 0  # counts input switches (set_source)
 
     # ---- settings (read-only from outside; set through the methods below) -------------
@@ -368,12 +371,12 @@ class Pipeline:
                 continue
             try:
                 result = self._run_job(job)
+                if result is not None and gen == self._source_gen:
+                    self.publish(result)  # else the input was switched meanwhile
             except Exception as e:  # noqa: BLE001 - the loop must outlive any one frame
                 self._status("error", f"A frame could not be processed: {e}")
-                continue
-            if result is None or gen != self._source_gen:
-                continue  # the input was switched (or review took over) meanwhile
-            self.publish(result)
+            finally:
+                self.jobs_done += 1
 
     def publish(self, result: Result) -> None:
         """Hand a finished frame to the view: the frame hooks (the recorder, …) first, then

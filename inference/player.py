@@ -26,7 +26,6 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -38,36 +37,15 @@ from ..capture.roi import Roi, blank
 from ..capture.roi_stage import DETECTING, RoiStage
 from ..capture.source import (
     EndOfStream,
-    FrameSource,
     SeekableSource,
     SourceError,
     as_seekable,
 )
 from ..capture.workers import spawn
 from .pipeline import Pipeline, Result
+from .player_events import PlayerEvents, close_quietly
 from .result_cache import ResultCache
 from .stats import Timings
-
-
-def _ignore(*_args: object) -> None:
-    return None
-
-
-@dataclass
-class PlayerEvents:
-    """What the player tells its owner (each called on the worker thread); its frames
-    arrive the way live frames do, through ``pipeline.on_result``."""
-
-    #: (path, description, frame count, fps) after a successful open
-    opened: Callable[[str, str, int, float], None] = _ignore
-    #: playing (True) or paused / ended (False), when the worker changes it
-    state: Callable[[bool], None] = _ignore
-    #: a plain-words error (the file could not be opened or read)
-    error: Callable[[str], None] = _ignore
-    #: a plain-words warning (a damaged but partly usable file)
-    warning: Callable[[str], None] = _ignore
-    #: the true frame count, when fewer frames decode than the file's header said
-    count: Callable[[int], None] = _ignore
 
 
 class ClipPlayer:
@@ -299,7 +277,7 @@ class ClipPlayer:
                     self._fail(f"Review failed: {e}")
         finally:
             src, self._src = self._src, None
-            _close_quietly(src)
+            close_quietly(src)
 
     def _emit(self, callback: Callable, *args: object) -> None:
         """Tell the owner; after shutdown there is no one to tell."""
@@ -333,11 +311,11 @@ class ClipPlayer:
             return
         src = as_seekable(opened)
         if src is None or src.frame_count <= 0:
-            _close_quietly(opened)
+            close_quietly(opened)
             self._emit(self.events.error, f"{name} is not a recorded clip that can be reviewed.")
             return
         old, self._src = self._src, src
-        _close_quietly(old)
+        close_quietly(old)
         # the live capture stops (off the GUI thread): review owns the segmenter from now on
         if self.pipeline.running or self.pipeline.source is not None:
             self.pipeline.set_source(None)
@@ -528,12 +506,3 @@ class ClipPlayer:
         self._publish(
             dataclasses.replace(result, t_composed=result.t_composed + waited, timings=tm)
         )
-
-
-def _close_quietly(src: FrameSource | None) -> None:
-    if src is None:
-        return
-    try:
-        src.close()
-    except Exception:  # noqa: BLE001 - closing must never take review down
-        pass

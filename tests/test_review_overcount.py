@@ -84,14 +84,14 @@ def test_review_plays_an_over_counted_clip_to_the_end_and_play_restarts(qtbot, s
     assert "outside" not in " ".join(win.messages.values())
     assert panel.play_button.text() == "▶"
 
-    # Play on the last frame: from the start again
+    # Play on the last frame: from the start again (the view is latest-wins, so under load
+    # its first frame may be a later one than 0, but never the end it stood on)
     shown = []
     win.review.frameShown.connect(lambda r: shown.append(r.frame.index))
     qtbot.mouseClick(panel.play_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: 0 in shown, timeout=20000)
-    qtbot.waitUntil(lambda: any(i > 0 for i in shown), timeout=20000)
-    assert shown[0] == 0
-    qtbot.mouseClick(panel.play_button, Qt.MouseButton.LeftButton)  # pause
-    qtbot.waitUntil(lambda: not win.review.playing, timeout=10000)
+    qtbot.waitUntil(lambda: len(shown) >= 2, timeout=20000)
+    assert shown[0] < N - 2 and shown == sorted(shown)
+    qtbot.waitUntil(lambda: not win.review.playing, timeout=60000)  # to the end again
+    assert win.review.index == N - 2
     assert errors == []
     win.close()

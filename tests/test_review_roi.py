@@ -33,12 +33,15 @@ def _window(qtbot, settings):
     )
     qtbot.addWidget(win)
     win.show()
-    qtbot.waitUntil(lambda: win.pipeline.segmenter is not None, timeout=20000)
+    qtbot.waitUntil(lambda: win.pipeline.segmenter is not None, timeout=60000)
     return win
 
 
 def _open(qtbot, win, path):
-    with qtbot.waitSignal(win.review.frameShown, timeout=30000) as shown:
+    """The clip's first frame, shown once the clip is open (nothing earlier counts)."""
+    with qtbot.waitSignal(
+        win.review.frameShown, timeout=60000, check_params_cb=lambda r: r.frame.index == 0
+    ) as shown:
         win.review.open(str(path))
     return shown.args[0]
 
@@ -72,7 +75,10 @@ def test_review_shows_the_region_and_adjust_roi_is_remembered_per_file(
     _drag(qtbot, dlg.canvas, edge, dlg.canvas.to_widget(x + w - 200, y + h // 2).toPoint())
     new = dlg.canvas.roi
     assert abs(new[2] - (w - 200)) <= 8 and new[:2] == roi[:2], new
-    with qtbot.waitSignal(win.review.frameShown, timeout=20000) as shown:
+    # a frame still on its way with the old region may come first: wait for the new one
+    with qtbot.waitSignal(
+        win.review.frameShown, timeout=60000, check_params_cb=lambda r: r.frame.roi == new
+    ) as shown:
         dlg.buttons.button(dlg.buttons.StandardButton.Ok).click()
     assert shown.args[0].frame.roi == new
     assert shown.args[0].image.shape == (new[3], new[2], 3)
@@ -84,7 +90,9 @@ def test_review_shows_the_region_and_adjust_roi_is_remembered_per_file(
     win2 = _window(qtbot, QSettings(ini, QSettings.Format.IniFormat))
     assert _open(qtbot, win2, path).frame.roi == new
     win2.input_picker.roi_action.trigger()
-    with qtbot.waitSignal(win2.review.frameShown, timeout=20000) as shown:
+    with qtbot.waitSignal(
+        win2.review.frameShown, timeout=60000, check_params_cb=lambda r: r.frame.roi == roi
+    ) as shown:
         win2.input_picker.roi_editor.detect_button.click()
     assert shown.args[0].frame.roi == roi
     assert not any(

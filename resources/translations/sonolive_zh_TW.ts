@@ -88,6 +88,22 @@
         <source>Brush %1 px</source>
         <translation>筆刷 %1 px</translation>
     </message>
+    <message>
+        <source>The model found no organ on this frame (it may be unlike its training data): nothing to fill, paint it by hand</source>
+        <translation>模型在此畫面上沒有找到器官（可能與其訓練資料不同）：沒有可填入的內容，請手動塗繪</translation>
+    </message>
+    <message>
+        <source>Filled from the model: correct it, then save (Ctrl+S)</source>
+        <translation>已由模型填入：請修正後儲存（Ctrl+S）</translation>
+    </message>
+    <message>
+        <source>Choose a dataset folder: the frame is saved there</source>
+        <translation>請選擇資料集資料夾：畫面會儲存在那裡</translation>
+    </message>
+    <message>
+        <source>Saving…</source>
+        <translation>儲存中…</translation>
+    </message>
 </context>
 <context>
     <name>AnnotateWindow</name>
@@ -692,6 +708,10 @@
         <source>Now: %1</source>
         <translation>目前：%1</translation>
     </message>
+    <message>
+        <source>Installed %1: choose it in the model picker</source>
+        <translation>已安裝 %1：請在模型選單中選擇它</translation>
+    </message>
 </context>
 <context>
     <name>ModelImporter</name>
@@ -876,6 +896,10 @@
         <location filename="../../app/quiz_window.py" line="220"/>
         <source>Quiz results</source>
         <translation>測驗結果</translation>
+    </message>
+    <message>
+        <source>New student: a clean canvas</source>
+        <translation>新學生：畫布已清空</translation>
     </message>
 </context>
 <context>
@@ -1107,6 +1131,34 @@
         <location filename="../../app/annotate_train.py" line="198"/>
         <source>Installed as %1</source>
         <translation>已安裝為 %1</translation>
+    </message>
+    <message>
+        <source>Training steps</source>
+        <translation>訓練步數</translation>
+    </message>
+    <message>
+        <source>Estimated time: %1 on this computer</source>
+        <translation>預估時間：在此電腦上%1</translation>
+    </message>
+    <message>
+        <source>Running: train, %1 left</source>
+        <translation>執行中：訓練，剩餘%1</translation>
+    </message>
+    <message>
+        <source>Training needs at least %1 annotated frames from at least %2 different clips or images: the frames of one clip are held out to measure the result, and training keeps one of its own frames to choose the best checkpoint.</source>
+        <translation>訓練至少需要 %1 張已標註的畫面，且來自至少 %2 個不同的片段或影像：其中一個片段的畫面會保留下來以評估結果，訓練也會保留自己的一張畫面來選出最佳的檢查點。</translation>
+    </message>
+    <message>
+        <source>This dataset: %1 frames from %2 sources.</source>
+        <translation>此資料集：%1 張畫面，來自 %2 個來源。</translation>
+    </message>
+    <message>
+        <source>about %1 s</source>
+        <translation>約 %1 秒</translation>
+    </message>
+    <message>
+        <source>about %1 min</source>
+        <translation>約 %1 分鐘</translation>
     </message>
 </context>
 <context>
