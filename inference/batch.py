@@ -38,6 +38,7 @@ import numpy as np
 from ..capture.frame import Frame
 from ..capture.mp4_writer import Mp4Writer
 from ..capture.open_source import open_source
+from ..capture.recorder import burn_watermark
 from ..capture.roi import crop, fit
 from ..capture.roi_follow import RoiFollower
 from ..capture.source import EndOfStream, SourceError, as_seekable
@@ -153,6 +154,14 @@ def _reader(src, q: queue.Queue, stop: threading.Event, prepare: Callable[[Frame
         q.put(e)
         return
     q.put(_END)
+
+
+def marked(image: np.ndarray) -> np.ndarray:
+    """The exported picture with "Not for diagnostic use" burned in (a copy when the picture
+    is not this function's to draw on)."""
+    out = image if image.flags.writeable and image.flags.owndata else image.copy()
+    burn_watermark(out)
+    return out
 
 
 def plain_reason(e: BaseException, path: str | Path) -> str:
@@ -323,7 +332,7 @@ def _process(
     stop = threading.Event()
     reader = threading.Thread(target=_reader, args=(src, q, stop, prepare), daemon=True)
     writer = VideoWriter(
-        outputs["video"], fps, compose=lambda part: pipe.compose_segmented(part).image
+        outputs["video"], fps, compose=lambda part: marked(pipe.compose_segmented(part).image)
     )
     reader.start()
     try:

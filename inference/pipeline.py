@@ -432,7 +432,7 @@ class Pipeline:
         else:
             t0 = time.perf_counter()
             if overlay is not None and seg is not None:
-                image = overlay.compose(frame.pixels, seg.labels, heat).image
+                image = overlay.compose(frame.pixels, seg.labels, heat, frame.timestamp).image
             else:
                 image = frame.pixels
             t1 = time.perf_counter()
