@@ -23,6 +23,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 
 from .. import __version__
+from ..capture.recorder import burn_watermark
 from ..inference.pipeline import Result
 from ..inference.report import frame_report
 from .folder_choice import folder_action
@@ -59,6 +60,7 @@ def capture_snapshot(window_or_result) -> SnapshotData:
             QCoreApplication.translate("MainWindow", "Nothing is on screen to snapshot yet.")
         )
     image = np.array(image, copy=True)
+    burn_watermark(image)  # a snapshot leaves the app: it carries the mark in its pixels
     frame = result.frame if result is not None else None
     seg = result.seg if result is not None else None
     model = result.model_name if result is not None else ""

@@ -41,7 +41,13 @@ def screenshots(out: Path, model: str) -> None:
         win.show()
         if organ is not None:
             win.cam_panel.organ.setCurrentIndex(organ)
-        wait(15000)
+        wait(8000)
+        if mode == "teaching":  # the shot shows a map: wait until one is drawn (up to 60 s)
+            for _ in range(300):
+                r = win.last_result
+                if r is not None and r.cam_class and r.cam_age is not None:
+                    break
+                wait(200)
         win.grab().save(str(out / name))
         win.close()
         wait(300)

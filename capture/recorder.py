@@ -46,15 +46,33 @@ def output_paths(path: str | Path, mode: str) -> dict[str, Path]:
 
 
 def burn_watermark(img: np.ndarray, text: str = WATERMARK_TEXT) -> None:
-    """Burn ``text`` into the bottom-left corner of ``img`` (in place), legible on any image."""
+    """Burn ``text`` into the bottom-left corner of ``img`` (in place): white letters in a
+    dark outline wide enough to survive video compression, legible on any image, as large
+    as fits (up to a size that leaves the picture's corner to the picture)."""
     h, w = img.shape[:2]
     font = cv2.FONT_HERSHEY_SIMPLEX
-    scale = max(0.3, min(1.2, w / 1100))
+    scale = max(0.35, min(1.2, w / 1100))
     thick = max(1, round(scale * 2))
     (tw, th), base = cv2.getTextSize(text, font, scale, thick)
-    x, y = max(2, h // 100 + 4), h - max(4, base + 4)
-    cv2.putText(img, text, (x, y), font, scale, (0, 0, 0), thick + 2, cv2.LINE_AA)
-    cv2.putText(img, text, (x, y), font, scale, (255, 255, 255), thick, cv2.LINE_AA)
+    if tw > 0.95 * w:  # a narrow picture: smaller, but the whole text
+        scale *= 0.95 * w / tw
+        (tw, th), base = cv2.getTextSize(text, font, scale, thick)
+    ring = max(2, thick)
+    x, y = max(2, h // 100 + 4) + ring, h - max(4, base + 4) - ring
+    # the letters as a coverage mask, the outline as that mask grown by ``ring`` pixels
+    # (putText's own thickness does not grow past a couple of pixels in every OpenCV build)
+    top = max(0, y - th - 2 * ring)
+    box = img[top:h, 0 : min(w, x + tw + 2 * ring)]
+    letters = np.zeros(box.shape[:2], np.uint8)
+    cv2.putText(letters, text, (x, y - top), font, scale, 255, thick, cv2.LINE_AA)
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ring + 1, 2 * ring + 1))
+    outline = cv2.dilate(letters, k)
+    a = outline.astype(np.float32) / 255.0
+    b = letters.astype(np.float32) / 255.0
+    if box.ndim == 3:
+        a, b = a[..., None], b[..., None]
+    out = box * (1.0 - a) * (1.0 - b) + 255.0 * b
+    box[:] = np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
 def _as_rgb(img: np.ndarray | None) -> np.ndarray | None:
@@ -78,8 +96,8 @@ class Recorder:
     ``mode`` chooses what is recorded: ``"overlay"`` (the annotated picture; the raw picture
     stands in while no overlay exists yet), ``"raw"``, or ``"both"`` (two files,
     ``<stem>_raw.mp4`` and ``<stem>_overlay.mp4``). ``redact`` rectangles ``(x, y, w, h)``
-    are filled black in every file; ``watermark`` burns "Not for diagnostic use" into the
-    bottom-left corner. Odd frame sizes are padded to even (yuv420p needs it).
+    are filled black in every file; "Not for diagnostic use" is burned into the bottom-left
+    corner of the overlay file always, and of the raw file too with ``watermark``. Odd frame sizes are padded to even (yuv420p needs it).
 
     ``frames_written`` counts frames the encoder has handed to the MP4 muxer (for ``both``,
     the overlay file's), ``frames_dropped`` those dropped because the queue was full.
@@ -191,15 +209,18 @@ class Recorder:
 
     # -- the recorder's thread ---------------------------------------------------------------
 
-    def _prepare(self, img: np.ndarray) -> np.ndarray:
-        if (self.redact or self.watermark) and (not img.flags.writeable or not self.copy):
+    def _prepare(self, img: np.ndarray, track: str = "overlay") -> np.ndarray:
+        # the annotated picture always carries the mark (it leaves the app); the raw
+        # picture when ``watermark`` is on
+        mark = self.watermark or track == "overlay"
+        if (self.redact or mark) and (not img.flags.writeable or not self.copy):
             img = img.copy()  # never draw into a frame the caller still owns
         for x, y, rw, rh in self.redact:
             x0, y0 = max(0, x), max(0, y)
             x1, y1 = min(img.shape[1], x + rw), min(img.shape[0], y + rh)
             if x1 > x0 and y1 > y0:
                 img[y0:y1, x0:x1] = 0
-        if self.watermark:
+        if mark:
             burn_watermark(img)
         return img
 
@@ -212,7 +233,7 @@ class Recorder:
                 continue
             try:
                 for name, img in item.items():
-                    n = self._tracks[name].write(self._prepare(img))
+                    n = self._tracks[name].write(self._prepare(img, name))
                     if self._tracks[name] is self._primary:
                         self.frames_written += n
             except Exception as e:  # noqa: BLE001 - any write error stops the recording

@@ -41,6 +41,7 @@ import numpy as np
 from ..capture.frame import Frame
 from ..capture.mp4_writer import Mp4Writer
 from ..capture.open_source import open_source
+from ..capture.recorder import burn_watermark
 from ..capture.roi import blank, fit
 from ..capture.roi_stage import RoiStage, parse_roi
 from ..capture.source import EndOfStream, SourceError, as_seekable
@@ -176,6 +177,14 @@ def _reader(
 def _keep_error(errors: list[str], kind: str, msg: str) -> None:
     if kind == "error":
         errors.append(msg)
+
+
+def marked(image: np.ndarray) -> np.ndarray:
+    """The exported picture with "Not for diagnostic use" burned in (a copy when the picture
+    is not this function's to draw on)."""
+    out = image if image.flags.writeable and image.flags.owndata else image.copy()
+    burn_watermark(out)
+    return out
 
 
 def plain_reason(e: BaseException, path: str | Path) -> str:
@@ -353,7 +362,7 @@ def _process(
     stop = threading.Event()
     reader = spawn(_reader, name="sonolive-batch-read", args=(src, q, stop, prepare), start=False)
     writer = VideoWriter(
-        outputs["video"], fps, compose=lambda part: pipe.compose_segmented(part).image
+        outputs["video"], fps, compose=lambda part: marked(pipe.compose_segmented(part).image)
     )
     reader.start()
     try:

@@ -292,9 +292,13 @@ class CamWorker:
         """The map to draw on ``frame``, its organ and its age in frames (None, None, None
         when no map is shown)."""
         s = self.state
-        if s is None or s.cut:
+        if s is None:
             return None, None, None
-        if s.frame is not frame and s.thumb is not None:
+        if s.frame is frame:
+            s.cut = False  # its own picture again (a review frame shown once more)
+        elif s.cut:
+            return None, None, None
+        elif s.thumb is not None:
             diff = float(np.mean(np.abs(thumbnail(frame.pixels) - s.thumb)))
             if diff > CUT_DIFF:
                 s.cut = True  # stays hidden until the next map

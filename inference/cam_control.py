@@ -43,6 +43,8 @@ class CamControl:
         self._lock = threading.Lock()
         self._pending: Result | None = None
         self._timer: threading.Thread | None = None
+        # always on: the frame on screen is known when a map is asked for later
+        self.pipeline.add_sink(self._hook)
 
     def set_model(self, model: LoadedModel | None) -> None:
         self.model = model
@@ -76,8 +78,8 @@ class CamControl:
             return
         self.worker = CamWorker(engine, class_idx, on_map=self._map_ready)
         self.pipeline.set_heat_provider(self.worker.latest_for)
-        self.pipeline.add_sink(self._hook)
         self._key = key
+        self._again()  # the picture already on screen (a still, an ended clip) gets a map
         self._t0, self._n0 = time.perf_counter(), 0
         if engine.uses_taps:
             spawn(self._attach, name="sonolive-cam-tap", args=(self.worker, engine.layer))
@@ -110,12 +112,16 @@ class CamControl:
     def _offer(self, result: Result) -> None:
         w = self.worker
         self._shown = result
-        if w is None or result.frame is self._redone:
+        if w is None:
             return
-        w.offer(result.frame)
+        if result.frame is not self._redone:
+            w.offer(result.frame)
         s = w.state
         if s is not None and s.frame is result.frame and result.cam_age != 0:
-            self._defer(result)  # its own map was done before it was shown
+            # its own map exists but this showing lacks it (done before it was shown, or a
+            # review frame shown again from the player's cache)
+            self._redone = None
+            self._defer(result)
 
     def _map_ready(self, frame: Frame) -> None:
         """A map is done for the frame still on screen (a paused, stepped or ended clip, an
@@ -171,7 +177,6 @@ class CamControl:
                 self.tap.remove()
                 self.tap = None
             self.tap_note = None
-            self.pipeline.remove_sink(self._hook)
             self.pipeline.set_heat_provider(None)
             if self.worker is not None:
                 self.worker.stop()

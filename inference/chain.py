@@ -237,7 +237,9 @@ class ComposeStage:
         else:
             t0 = time.perf_counter()
             if job.overlay is not None and seg is not None:
-                image = job.overlay.compose(frame.pixels, seg.labels, job.heat).image
+                image = job.overlay.compose(
+                    frame.pixels, seg.labels, job.heat, frame.timestamp
+                ).image
             else:
                 image = frame.pixels
             t1 = time.perf_counter()

@@ -27,6 +27,8 @@ from .text import text_box
 #: a new organ must hold the centre this long (s) before the name changes, and the name
 #: never changes twice within it
 HOLD_S = 1.0
+#: the named organ keeps the name while it covers this share of the disc around the centre
+KEEP_SHARE = 0.2
 #: text scales tried, largest first, until the name fits on its organ
 SHRINK = (1.0, 0.75, 0.55)
 
@@ -93,17 +95,25 @@ def sector_centre(pixels: np.ndarray, stride: int) -> tuple[int, int]:
     return int(m["m10"] / m["m00"]), int(m["m01"] / m["m00"])
 
 
-def centre_organ(small: np.ndarray, cx: int, cy: int) -> int:
-    """The organ under (cx, cy): the largest organ in a small disc around it, else the
-    largest within a third of the picture's size, else 0."""
+def _disc(small: np.ndarray, cx: int, cy: int, frac: float) -> np.ndarray:
     h, w = small.shape
+    r = max(1, int(min(h, w) * frac))
+    y0, y1, x0, x1 = max(0, cy - r), min(h, cy + r + 1), max(0, cx - r), min(w, cx + r + 1)
+    yy, xx = np.ogrid[y0 - cy : y1 - cy, x0 - cx : x1 - cx]
+    return small[y0:y1, x0:x1][(yy * yy + xx * xx) <= r * r]
+
+
+def centre_organ(small: np.ndarray, cx: int, cy: int, keep: int = 0) -> int:
+    """The organ under (cx, cy): the largest organ in a small disc around it, else the
+    largest within a third of the picture's size, else 0. ``keep`` (the organ named now)
+    stays while it covers :data:`KEEP_SHARE` of a disc twice as wide (spatial hysteresis:
+    breathing that slides a boundary across the centre does not change the name)."""
+    if keep > 0:
+        wide = _disc(small, cx, cy, 1 / 12)
+        if wide.size and (wide == keep).mean() >= KEEP_SHARE:
+            return keep
     for frac in (1 / 24, 1 / 6):
-        r = max(1, int(min(h, w) * frac))
-        y0, y1, x0, x1 = max(0, cy - r), min(h, cy + r + 1), max(0, cx - r), min(w, cx + r + 1)
-        win = small[y0:y1, x0:x1]
-        yy, xx = np.ogrid[y0 - cy : y1 - cy, x0 - cx : x1 - cx]
-        vals = win[(yy * yy + xx * xx) <= r * r]
-        counts = np.bincount(vals.ravel(), minlength=1)
+        counts = np.bincount(_disc(small, cx, cy, frac).ravel(), minlength=1)
         counts[0] = 0
         if counts.max() > 0:
             return int(counts.argmax())
@@ -122,7 +132,7 @@ def fit_anchor(
     organ = cv2.compare(small, cls, cv2.CMP_EQ)
     if not organ.any():
         return None
-    bw, bh = max(1, box[0]), max(1, box[1])
+    bw, bh = max(1, box[0]) + 2, max(1, box[1]) + 2  # a map pixel of margin each side
     others = cv2.bitwise_and(cv2.compare(small, 0, cv2.CMP_GT), cv2.bitwise_not(organ))
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (bw | 1, bh | 1))
     blocked = cv2.dilate(others, kernel)

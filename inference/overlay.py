@@ -140,7 +140,7 @@ class Overlay:
         cx, cy = sector_centre(pixels, stride)
         hold = self.name_hold
         present = hold.shown != 0 and bool((small == hold.shown).any())
-        cls = hold.update(centre_organ(small, cx, cy), t, present)
+        cls = hold.update(centre_organ(small, cx, cy, hold.shown), t, present)
         if cls <= 0:
             return []
         scale = st.label_scale * 2.0

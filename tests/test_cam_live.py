@@ -196,3 +196,35 @@ def test_bench_reports_a_cam_figure_for_every_method_it_lists(method, tmp_path, 
     if method in ("auto", "layercam"):
         assert res["cam_method"].endswith("layercam") or "(layercam)" in res["cam_method"]
         assert res["cam_from_mask_pass"] >= 1, "live maps reuse the mask path's forward pass"
+
+
+def test_teaching_window_shows_the_map_and_its_real_age(qtbot, settings):
+    """The real window in Teaching mode on a clip that ends: the last picture gets its own
+    map, drawn on screen, and the CAM panel says it is 0 frames old."""
+    from sonolive.app.main_window import MainWindow
+
+    frames = _view_frames("subxiphoid", 3)
+    win = MainWindow(
+        source=ReplaySource(frames, fps=5, loop=False, simulated=True),
+        model="fast-lite",
+        settings=settings,
+        device="cpu",
+        mode="teaching",
+        backend="torch",
+    )
+    qtbot.addWidget(win)
+    win.resize(1200, 800)
+    win.show()
+    assert win.cam_panel.enabled.isChecked()
+
+    def own_map_on_screen() -> bool:
+        r = win.last_result
+        return r is not None and r.frame.index == 2 and r.cam_age == 0
+
+    qtbot.waitUntil(own_map_on_screen, timeout=60000)
+    qtbot.waitUntil(lambda: "0 frames old" in win.cam_panel.age.text(), timeout=10000)
+    r = win.last_result
+    plain = win.pipeline.overlay.compose(r.frame.pixels, r.seg.labels, None, 99.0).image
+    hot = np.abs(r.image.astype(int) - plain.astype(int)).max(axis=2) > 40
+    assert hot.mean() > 0.01, "the heatmap is drawn on the picture"
+    win.close()

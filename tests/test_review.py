@@ -242,6 +242,7 @@ def test_corrupt_file_gives_message_then_good_file_opens(qtbot, settings, clip, 
 
 def test_dicom_cine_review_and_snapshot(qtbot, settings, tmp_path):
     from sonolive.app.snapshot import capture_snapshot, write_snapshot
+    from sonolive.capture.recorder import burn_watermark
 
     dcm = make_dicom(tmp_path / "cine.dcm", [make_frame(i) for i in range(8)], frame_time_ms=50)
     win = _window(qtbot, settings)
@@ -261,7 +262,10 @@ def test_dicom_cine_review_and_snapshot(qtbot, settings, tmp_path):
     r = win.last_result
     png, js = write_snapshot(capture_snapshot(win), tmp_path / "snaps")
     img = cv2.cvtColor(cv2.imread(str(png)), cv2.COLOR_BGR2RGB)
-    assert np.array_equal(img, win.view.current_array())
+    shown = win.view.current_array()
+    marked = np.array(shown, copy=True)
+    burn_watermark(marked)  # the picture on screen, with the mark every export carries
+    assert np.array_equal(img, marked) and not np.array_equal(img, shown)
     meta = json.loads(js.read_text())
     assert meta["not_for_diagnostic_use"] is True
     assert meta["source"] == "cine.dcm" and meta["frame_index"] == 3
