@@ -144,7 +144,7 @@ class InputPicker(QObject):
         self.devicesFound.connect(self._update_devices, Qt.ConnectionType.QueuedConnection)
         self.deviceState.connect(self._on_device_state, Qt.ConnectionType.QueuedConnection)
         self.roiNotice.connect(window.show_banner, Qt.ConnectionType.QueuedConnection)
-        window.bridge.status.connect(self._on_pipeline_status)
+        window.bridge.event.connect(self._on_session_event)
         window.installEventFilter(self)
         self.adopt(self.current_source())
 
@@ -257,7 +257,7 @@ class InputPicker(QObject):
             src = DeviceSource(target)
             self.hook(src)
             self.roi_filter.prepare(src, self._make_stage(src))
-            w.view.show_no_signal(self.tr("Connecting to %1…").replace("%1", target))
+            w.show_no_signal(self.tr("Connecting to %1…").replace("%1", target))
             w.set_source(src)
         else:
             before = self.current_source()
@@ -382,8 +382,8 @@ class InputPicker(QObject):
 
         src.on_state(on_state)
 
-    @Slot(str, str)
-    def _on_pipeline_status(self, kind: str, msg: str) -> None:
+    @Slot(object)
+    def _on_session_event(self, _event: object) -> None:
         src = self.current_source()
         if src is not None and src not in self._hooked:
             self.adopt(src)
@@ -394,16 +394,14 @@ class InputPicker(QObject):
             return  # an older source, or a state already superseded
         w = self.window
         if state == LOST:
-            w.view.show_no_signal(
-                self.tr("No signal: %1").replace("%1", src.name) + "\n" + (reason or "")
-            )
-            w.status_line.source_label.setText(
+            w.show_no_signal(self.tr("No signal: %1").replace("%1", src.name), reason or "")
+            w.set_source_text(
                 self.tr("No signal: %1 — %2").replace("%1", src.name).replace("%2", reason)
             )
         elif state == LIVE:
-            w.status_line.source_label.setText(src.describe())
+            w.set_source_text(src.describe())
         else:
-            w.status_line.source_label.setText(self.tr("Connecting to %1…").replace("%1", src.name))
+            w.set_source_text(self.tr("Connecting to %1…").replace("%1", src.name))
 
     # ------------------------------------------------------------------ ROI persistence
     def save_roi(self, src: object, roi: Roi | None) -> None:

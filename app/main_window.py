@@ -17,9 +17,10 @@ from PySide6.QtWidgets import (
 
 from ..capture.open_source import is_recording, open_source
 from ..capture.source import FrameSource, SourceError
-from ..inference.cam_control import CamControl
+from ..inference.events import Problem, SessionEvent, SourceState, SourceStatus
 from ..inference.overlay import OverlayStyle
-from ..inference.pipeline import Pipeline, Result
+from ..inference.pipeline import Result
+from ..inference.session import Session
 from ..models.registry import DEFAULT_MODEL, list_models
 from .annotate_window import AnnotateControl
 from .bridge import PipelineBridge
@@ -95,14 +96,15 @@ class MainWindow(QMainWindow):
         self.status_line = StatusLine()
         self.setStatusBar(self.status_line)
 
-        # ---- pipeline -------------------------------------------------------------
-        self.pipeline = Pipeline(None, None, style, gate_words=translated_gate_words())
-        self.bridge = PipelineBridge(self.pipeline, self)
+        # ---- the session (Qt-free): pipeline, Review's player, CAM, the ROI choice --------
+        self.session = Session(style, device=device, gate_words=translated_gate_words())
+        self.pipeline = self.session.pipeline
+        self.cam = self.session.cam
+        self.bridge = PipelineBridge(self.session, self)
         self.bridge.resultReady.connect(self.on_result)
-        self.bridge.status.connect(self.on_status)
+        self.bridge.event.connect(self.on_event)
         self.bridge.modelReady.connect(self.on_model_ready)
         self.bridge.modelFailed.connect(self.on_model_failed)
-        self.cam = CamControl(self.pipeline, device)
 
         # ---- panels ---------------------------------------------------------------
         self.overlay_panel = OverlayPanel(style)
@@ -318,7 +320,7 @@ class MainWindow(QMainWindow):
             return
         self.hide_banner("source")
         self.source = src
-        self.status_line.source_label.setText(src.describe())
+        self.set_source_text(src.describe())
         self.pipeline.set_source(src)
         self.ood.reset()
         self.pipeline.start()
@@ -341,20 +343,32 @@ class MainWindow(QMainWindow):
             self.legend.update_confidence({} if hidden else result.seg.confidence)
         self.ood.show(result)
 
-    @Slot(str, str)
-    def on_status(self, kind: str, msg: str) -> None:
-        if kind == "lost":
-            self.view.show_no_signal(self.tr("No signal") + "\n" + msg)
-            if self.presenter is not None:
-                self.presenter.view.show_no_signal(self.tr("No signal"))
-            self.status_line.source_label.setText(msg)
-        elif kind == "live":
-            self.status_line.source_label.setText(msg)
-        elif kind in ("error", "warning"):
-            topic = "model" if msg.startswith(("Segmentation", "The GPU")) else "source"
-            self.show_banner(msg, topic)
-        elif kind == "end":
-            self.status_line.source_label.setText(self.tr("End of clip: %1").replace("%1", msg))
+    @Slot(object)
+    def on_event(self, event: SessionEvent) -> None:
+        """The session's events: the source's state on the picture and the status line, a
+        problem on its topic's banner line (Review's clip events go to its controller)."""
+        if isinstance(event, SourceState):
+            if event.status is SourceStatus.LOST:
+                self.show_no_signal(self.tr("No signal"), event.text)
+                self.set_source_text(event.text)
+            elif event.status is SourceStatus.LIVE:
+                self.set_source_text(event.text)
+            else:
+                self.set_source_text(self.tr("End of clip: %1").replace("%1", event.text))
+        elif isinstance(event, Problem):
+            self.show_banner(event.message, event.topic.value)
+
+    # ---- the display and status ports (app/ports.py) -------------------------------------
+    def show_no_signal(self, headline: str, detail: str = "") -> None:
+        """The one way "no signal" (or "connecting…") reaches the screen: the main view
+        with its reason, the presenter's view with the headline."""
+        self.view.show_no_signal(headline + ("\n" + detail if detail else ""))
+        if self.presenter is not None:
+            self.presenter.view.show_no_signal(headline)
+
+    def set_source_text(self, text: str) -> None:
+        """What the status line says about the source."""
+        self.status_line.source_label.setText(text)
 
     @Slot(object)
     def on_style(self, style: OverlayStyle) -> None:
@@ -467,8 +481,7 @@ class MainWindow(QMainWindow):
             self.recording.wait_closed(3.0)
         self._save_mode_from_panels()
         self.snapshots.close()
-        self.cam.configure(False)
-        self.pipeline.stop()
+        self.session.close()
         if self.presenter is not None:
             self.presenter.close()
         super().closeEvent(e)

@@ -90,8 +90,7 @@ class ReviewWindowing(QObject):
             self.transport[name] = a
         self.dock.visibilityChanged.connect(self._dock_visible)
 
-        review.error.connect(lambda msg: window.show_banner(msg, "source"))
-        review.warning.connect(window.show_banner)
+        # Review's errors and warnings reach the banner as every session problem does
         review.opened.connect(self._on_opened)
         review.roi_lookup = picker.saved_roi_for_path
         picker.roiChanged.connect(review.refresh)
@@ -152,7 +151,7 @@ class ReviewWindowing(QObject):
         self.dock.raise_()
         self.rebuild_recent()
         w.hide_banner("source")  # a model error stays: the clip does not fix it
-        w.status_line.source_label.setText(desc)
+        w.set_source_text(desc)
         src = self.review.source
         if src is not None:
             w.show_source(src)  # the simulated-data mark follows the source shown
