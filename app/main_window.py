@@ -151,11 +151,13 @@ class MainWindow(QMainWindow):
         self.review_panel = self.review_windowing.panel
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.review_windowing.dock)
         self.docks["review"] = self.review_windowing.dock
-        self.recording = RecordingController(self, self.review)
+        self.recording = RecordingController(
+            self.session, self.review, self, self, self.settings, self
+        )
         self.pipeline.add_sink(self.recording.hook)
         self.snapshots = SnapshotController(self)
         self.model_importer = ModelImporter(self)
-        self.ood = OodControl(self, self.review)
+        self.ood = OodControl(self.session, self.review, self, self, self)
         self.bridge.modelReady.connect(self.ood.reset)
         self.annotate = AnnotateControl(self, self.review)
         self.quiz = QuizControl(self)
@@ -369,6 +371,14 @@ class MainWindow(QMainWindow):
     def set_source_text(self, text: str) -> None:
         """What the status line says about the source."""
         self.status_line.source_label.setText(text)
+
+    def show_message(self, text: str, ms: int = 0) -> None:
+        """A passing note in the status line."""
+        self.status_line.showMessage(text, ms)
+
+    def current_array(self) -> np.ndarray | None:
+        """The picture on screen, as shown (side by side included)."""
+        return self.view.current_array()
 
     @Slot(object)
     def on_style(self, style: OverlayStyle) -> None:
