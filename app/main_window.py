@@ -155,8 +155,8 @@ class MainWindow(QMainWindow):
             self.session, self.review, self, self, self.settings, self
         )
         self.pipeline.add_sink(self.recording.hook)
-        self.snapshots = SnapshotController(self)
-        self.model_importer = ModelImporter(self)
+        self.snapshots = SnapshotController(self.session, self, self, self, self.settings, self)
+        self.model_importer = ModelImporter(self, self._model_imported, self)
         self.ood = OodControl(self.session, self.review, self, self, self)
         self.bridge.modelReady.connect(self.ood.reset)
         self.annotate = AnnotateControl(self, self.review)
@@ -260,6 +260,11 @@ class MainWindow(QMainWindow):
         self.bridge.load_model_async(
             name, self.device, self.backend, trust_code=self.trust_code, accel=self.accel
         )
+
+    def _model_imported(self, name: str) -> None:
+        """A model was added (File → Open model…): list it and use it."""
+        self.refresh_models()
+        self.select_model(name)
 
     def _model_picked(self, idx: int) -> None:
         self.select_model(self.model_picker.itemData(idx))
@@ -375,6 +380,9 @@ class MainWindow(QMainWindow):
     def show_message(self, text: str, ms: int = 0) -> None:
         """A passing note in the status line."""
         self.status_line.showMessage(text, ms)
+
+    def show_note(self, text: str, path: str = "", ms: int = 4000) -> None:
+        self.status_line.show_note(text, path, ms)
 
     def current_array(self) -> np.ndarray | None:
         """The picture on screen, as shown (side by side included)."""

@@ -33,6 +33,10 @@ class StatusPort(Protocol):
 
     def show_message(self, text: str, ms: int = 0) -> None: ...
 
+    def show_note(self, text: str, path: str = "", ms: int = 4000) -> None:
+        """A note with a file to open (a snapshot, a recording)."""
+        ...
+
 
 class DisplayPort(Protocol):
     """What is on screen, and the one way to say there is no picture."""
