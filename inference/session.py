@@ -16,7 +16,7 @@ from collections.abc import Callable
 from .cam_control import CamControl
 from .chain import RoiFn
 from .events import ClipOpened, PlayState, Problem, ResultWaiting, SessionEvent, Topic
-from .ood import ENGLISH, GateWords
+from .gate_marks import ENGLISH, GateWords
 from .overlay import OverlayStyle
 from .pipeline import Pipeline
 from .player import ClipPlayer, PlayerEvents
