@@ -146,8 +146,22 @@ class MainWindow(QMainWindow):
 
         # ---- controllers: each owns its actions; menus.compose_menus places them -----------
         self.review = ReviewController(self.bridge, self)
-        self.input_picker = InputPicker(self, self.review)
-        self.review_windowing = ReviewWindowing(self, self.review, self.input_picker)
+        self.input_picker = InputPicker(
+            self.session,
+            self.bridge,
+            self.review,
+            self.source_picker,
+            self.settings,
+            (self, self, self),
+            self.set_source,
+            self,
+        )
+        self.review_windowing = ReviewWindowing(
+            self.review, self.input_picker, self.settings, (self, self, self), self
+        )
+        # a model or style change shows the current Review frame again, recomputed
+        self.overlay_panel.styleChanged.connect(lambda *_: self.review.refresh())
+        self.bridge.modelReady.connect(lambda *_: self.review.refresh())
         self.review_panel = self.review_windowing.panel
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.review_windowing.dock)
         self.docks["review"] = self.review_windowing.dock

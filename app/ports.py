@@ -52,4 +52,17 @@ class DisplayPort(Protocol):
     def current_array(self) -> np.ndarray | None: ...
 
 
-__all__ = ["BannerPort", "DisplayPort", "StatusPort"]
+class ModePort(Protocol):
+    """The window's mode (Bedside, Teaching, Review) and the source it shows."""
+
+    @property
+    def mode(self) -> str: ...
+
+    def set_mode(self, mode: str) -> None: ...
+
+    def show_source(self, source: FrameSource) -> None:
+        """The source on screen changed without the live path (a clip in Review)."""
+        ...
+
+
+__all__ = ["BannerPort", "DisplayPort", "ModePort", "StatusPort"]
