@@ -173,8 +173,10 @@ class MainWindow(QMainWindow):
         self.model_importer = ModelImporter(self, self._model_imported, self)
         self.ood = OodControl(self.session, self.review, self, self, self)
         self.bridge.modelReady.connect(self.ood.reset)
-        self.annotate = AnnotateControl(self, self.review)
-        self.quiz = QuizControl(self)
+        self.annotate = AnnotateControl(
+            self.session, self.review, (self, self), self.settings, self
+        )
+        self.quiz = QuizControl(self.session, (self, self, self), self)
         compose_menus(self)
         self.set_mode(self.mode)
         if model:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from ..models.card import ModelCard
 from .cam_control import CamControl
 from .chain import RoiFn
 from .events import ClipOpened, PlayState, Problem, ResultWaiting, SessionEvent, Topic
@@ -52,6 +53,12 @@ class Session:
         self.player = ClipPlayer(
             self.pipeline, events, cache_items=cache_items, cache_bytes=cache_bytes
         )
+
+    @property
+    def card(self) -> ModelCard | None:
+        """The card of the model in use (None: no model)."""
+        seg = self.pipeline.segmenter
+        return seg.card if seg is not None else None
 
     # ---- events ----------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> Listener:
