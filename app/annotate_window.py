@@ -13,15 +13,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from ..capture.capture_card import DeviceSource
 from ..capture.source import SeekableSource
+from ..inference.session import Session
 from ..models.card import ClassInfo
 from .annotate_dataset_panel import DatasetPanel
 from .annotate_panel import AnnotatePanel, FrameContext
+from .ports import BannerPort, DisplayPort
 
 if TYPE_CHECKING:
     from .review import ReviewController
@@ -139,13 +141,29 @@ class AnnotateWindow(QWidget):
 
 
 class AnnotateControl(QObject):
-    """The "Annotate this frame" action and the annotate window, made on first use (``annotate_window``)."""
+    """The "Annotate this frame" action and the annotate window, made on first use (``annotate_window``).
 
-    def __init__(self, window, review: ReviewController) -> None:
-        super().__init__(window)
-        self.window = window
+    Signals: ``modelInstalled(folder)`` when a model trained from the annotate window was
+    installed (the window refreshes its model picker)."""
+
+    modelInstalled = Signal(str)  # noqa: N815
+
+    def __init__(
+        self,
+        session: Session,
+        review: ReviewController,
+        ports: tuple[BannerPort, DisplayPort],
+        settings: QSettings,
+        parent: QWidget | None = None,
+    ) -> None:
+        """``parent``: the annotate window's parent."""
+        super().__init__(parent)
+        self._parent = parent
+        self.session = session
         self.review = review
-        self.action = QAction(_tr("Annotate this frame"), window)
+        self.banner, self.display = ports
+        self.settings = settings
+        self.action = QAction(_tr("Annotate this frame"), self)
         self.action.setShortcut(QKeySequence("A"))
         self.action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.action.triggered.connect(self.annotate_frame)
@@ -159,7 +177,7 @@ class AnnotateControl(QObject):
     def source_path(self) -> str:
         if self.opened_path:
             return self.opened_path
-        src = self.window.source  # a card by its name, a stream by the last part of its address
+        src = self.display.source  # a card by its name, a stream by the last part of its address
         if isinstance(src, DeviceSource):
             return src.name or "live"
         if isinstance(src, SeekableSource) and src.location:
@@ -167,20 +185,20 @@ class AnnotateControl(QObject):
         return "live"
 
     def ensure_window(self) -> AnnotateWindow | None:
-        w = self.window
+        settings = self.settings
         if self.annotate_window is None:
-            card = w.card
+            card = self.session.card
             if card is None:
-                w.show_banner(_tr("Load a model before annotating"))
+                self.banner.show_banner(_tr("Load a model before annotating"))
                 return None
-            name = str(w.settings.value(SETTING_NAME, ""))
-            aw = AnnotateWindow(card.classes, name, w)
+            name = str(settings.value(SETTING_NAME, ""))
+            aw = AnnotateWindow(card.classes, name, self._parent)
             aw.panel.annotator.editingFinished.connect(
-                lambda: w.settings.setValue(SETTING_NAME, aw.panel.annotator.text())
+                lambda: settings.setValue(SETTING_NAME, aw.panel.annotator.text())
             )
             aw.panel.datasetChanged.connect(
                 lambda: (
-                    w.settings.setValue(SETTING_FOLDER, str(aw.panel.store.folder))
+                    settings.setValue(SETTING_FOLDER, str(aw.panel.store.folder))
                     if aw.panel.store is not None
                     else None
                 )
@@ -193,7 +211,7 @@ class AnnotateControl(QObject):
                 aw.base_model = find_model(card.name)
             except Exception:  # noqa: BLE001 - a model opened from a folder has no name entry
                 aw.base_model = None
-            folder = str(w.settings.value(SETTING_FOLDER, ""))
+            folder = str(settings.value(SETTING_FOLDER, ""))
             if folder:
                 aw.panel.set_dataset(folder)
             self.annotate_window = aw
@@ -203,25 +221,14 @@ class AnnotateControl(QObject):
         return self.annotate_window
 
     def _installed(self, folder: str) -> None:
-        """A trained model was installed: the model picker lists it at once (the model in
-        use stays picked)."""
-        w = self.window
-        w.refresh_models()
-        picker = w.model_picker
-        idx = picker.findData(w.model_name)
-        if idx >= 0:
-            picker.blockSignals(True)
-            picker.setCurrentIndex(idx)
-            picker.blockSignals(False)
-        self.window.status_line.showMessage(
-            _tr("Installed %1: choose it in the model picker").replace("%1", Path(folder).name),
-            15000,
-        )
+        """A trained model was installed: the window lists it in the model picker at once
+        (the model in use stays picked) and says so."""
+        self.modelInstalled.emit(folder)
 
     def annotate_frame(self) -> None:
-        result = self.window.last_result
+        result = self.display.last_result
         if result is None:
-            self.window.show_banner(_tr("No frame to annotate yet"))
+            self.banner.show_banner(_tr("No frame to annotate yet"))
             return
         aw = self.ensure_window()
         if aw is None:
@@ -256,10 +263,10 @@ class AnnotateControl(QObject):
 
         review = self.review
         current = self.opened_path
-        candidates = [current, *recent_clips(self.window.settings)]
+        candidates = [current, *recent_clips(self.settings)]
         path = next((p for p in candidates if p and Path(p).name == source_name), None)
         if path is None:
-            self.window.show_banner(
+            self.banner.show_banner(
                 _tr("Source clip %1 is not among recent clips").replace("%1", source_name)
             )
             return

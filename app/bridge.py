@@ -1,4 +1,4 @@
-"""Connects the Qt-free pipeline to the GUI thread with signals; nothing here blocks."""
+"""Connects the Qt-free session to the GUI thread with signals; nothing here blocks."""
 
 from __future__ import annotations
 
@@ -8,15 +8,19 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from ..capture.workers import spawn
 from ..inference.backends import make_segmenter
-from ..inference.pipeline import Pipeline, Result
+from ..inference.events import ResultWaiting, SessionEvent
+from ..inference.pipeline import Result
+from ..inference.session import Session
 from ..models.loader import load_model
 from ..models.registry import find_model
 from .localize import translated_card
 
 
 class PipelineBridge(QObject):
-    """Re-emits pipeline events in the GUI thread: the one hand-off to the view for live
-    and review frames alike (both publish through :meth:`Pipeline.publish`).
+    """Re-emits the session's events in the GUI thread: the one hand-off to the view for
+    live and review frames alike (both publish through :meth:`Pipeline.publish`), and
+    ``event`` for the rest (the source's state, problems with their topic, Review's clip
+    and play state: ``inference/events.py``).
 
     The inference thread only signals "a result is waiting" when the output slot was empty,
     so at most one notification is ever queued; the GUI takes the newest result when it gets
@@ -24,17 +28,25 @@ class PipelineBridge(QObject):
     """
 
     resultReady = Signal(object)  # Result, delivered in the GUI thread  # noqa: N815
-    status = Signal(str, str)  # kind, message
+    event = Signal(object)  # a SessionEvent other than ResultWaiting, in the GUI thread
     modelReady = Signal(object, str)  # Segmenter | None, model name  # noqa: N815
     modelFailed = Signal(str, str)  # model name, message  # noqa: N815
     _notify = Signal()
 
-    def __init__(self, pipeline: Pipeline, parent: QObject | None = None) -> None:
+    def __init__(self, session: Session, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.pipeline = pipeline
-        pipeline.set_listeners(on_result=self._notify.emit, on_status=self.status.emit)
+        self.session = session
+        self.pipeline = session.pipeline
+        session.subscribe(self._on_event)
         self._notify.connect(self._take)
         self._model_job = 0
+
+    def _on_event(self, event: SessionEvent) -> None:
+        """On the thread that caused it: signals cross to the GUI thread (queued)."""
+        if isinstance(event, ResultWaiting):
+            self._notify.emit()
+        else:
+            self.event.emit(event)
 
     @Slot()
     def _take(self) -> None:

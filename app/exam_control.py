@@ -2,8 +2,8 @@
 pipeline (a frame hook keeps the last seconds; each shown result feeds the view suggestion),
 the export (a worker thread) and the PACS send queue (its own worker).
 
-The window constructs one ``ExamController(window)``; it adds its dock and menu and watches
-the window's close to stop its workers. The GUI thread never waits on disk or network.
+The window constructs one ``ExamController(session, modes, settings, window)``; it makes its
+dock and menu (the window places them) and watches the window's close to stop its workers. The GUI thread never waits on disk or network.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QComboBox, QDockWidget, QLineEdit, QMenu
+from PySide6.QtWidgets import QApplication, QComboBox, QDockWidget, QLineEdit, QMenu, QWidget
 
 from ..capture.frame_ring import FrameRing
 from ..capture.workers import spawn
@@ -24,8 +24,10 @@ from ..inference.exam_export import ExamExport, export_exam
 from ..inference.exam_report import ModelInfo
 from ..inference.pacs import PacsError, SendQueue, SendWorker, find_worklist, parse_destination
 from ..inference.pipeline import Result
+from ..inference.session import Session
 from .exam_panel import ExamPanel, view_labels
 from .pacs_settings import PacsDialog, pacs_values
+from .ports import ModePort
 
 
 def _tr(text: str) -> str:
@@ -49,10 +51,15 @@ class ExamController(QObject):
     sendChanged = Signal(int, int, str)  # waiting, sent, error ("" for none)
     worklistFound = Signal(object)  # list[Identity] or an error line
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window = window
-        self.settings = window.settings
+    def __init__(
+        self, session: Session, modes: ModePort, settings: QSettings, parent: QWidget
+    ) -> None:
+        """``parent``: the window the dock, actions and key filter belong to."""
+        super().__init__(parent)
+        self.session = session
+        self.modes = modes
+        self.parent_widget = parent
+        self.settings = settings
         self.exam: Exam | None = None
         self.current: str | None = None  # the view whose finding the panel shows
         self.ring = FrameRing(seconds=3.0, max_fps=15.0, max_side=384)
@@ -68,7 +75,7 @@ class ExamController(QObject):
         self._sender: SendWorker | None = None
 
         self.panel = ExamPanel()
-        self.dock = QDockWidget(_tr("eFAST exam"), window)
+        self.dock = QDockWidget(_tr("eFAST exam"), parent)
         self.dock.setObjectName("exam-dock")
         self.dock.setWidget(self.panel)
         p = self.panel
@@ -84,16 +91,16 @@ class ExamController(QObject):
         p.worklist_box.activated.connect(self._worklist_picked)
         p.deidentified.toggled.connect(self._deidentified_toggled)
 
-        self.confirm_action = QAction(_tr("Confirm the suggested view"), window)
+        self.confirm_action = QAction(_tr("Confirm the suggested view"), parent)
         self.confirm_action.setShortcuts(
             [QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)]
         )
         self.confirm_action.triggered.connect(self.confirm)
-        self.settings_action = QAction(_tr("PACS settings…"), window)
+        self.settings_action = QAction(_tr("PACS settings…"), parent)
         self.settings_action.triggered.connect(self.open_settings)
-        self.menu = QMenu(_tr("E&xam"), window)
+        self.menu = QMenu(_tr("E&xam"), parent)
         self.menu.setObjectName("exam-menu")
-        new_action = QAction(_tr("New exam"), window)
+        new_action = QAction(_tr("New exam"), parent)
         new_action.triggered.connect(self.new_exam)
         self.menu.addAction(new_action)
         self.menu.addAction(self.settings_action)
@@ -107,12 +114,9 @@ class ExamController(QObject):
         self._timer.setInterval(500)
         self._timer.timeout.connect(self._tick)
 
-        window.pipeline.add_sink(self.hook)
-        window.bridge.resultReady.connect(self.on_result)
-        for mode, action in window.mode_actions.items():
-            action.toggled.connect(lambda on, m=mode: on and self.mode_changed(m))
-        window.installEventFilter(self)
-        self.panel.deidentified.setChecked(window.mode == "teaching")
+        session.pipeline.add_sink(self.hook)
+        parent.installEventFilter(self)
+        self.panel.deidentified.setChecked(modes.mode == "teaching")
         self._refresh()  # the window places the dock; set_mode shows or hides it
 
     # ---- the window's mode and close --------------------------------------------------
@@ -124,7 +128,7 @@ class ExamController(QObject):
             self.panel.deidentified.setChecked(mode == "teaching")
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
-        if obj is self.window and event.type() == QEvent.Type.Close:
+        if obj is self.parent_widget and event.type() == QEvent.Type.Close:
             self.close()
         return False
 
@@ -257,7 +261,7 @@ class ExamController(QObject):
         self.exam, self.current = None, None  # the export owns it now; a click starts anew
         self._refresh()
         self.panel.status.setText(_tr("Writing the report and the DICOM objects…"))
-        model = ModelInfo.from_card(self.window.card)
+        model = ModelInfo.from_card(self.session.card)
         deid = self.panel.deidentified.isChecked()
         identity = Identity() if deid else self.identity()
         root = self.folder()
@@ -331,7 +335,7 @@ class ExamController(QObject):
 
     # ---- settings and worklist ----------------------------------------------------------
     def open_settings(self) -> None:
-        dlg = PacsDialog(self.settings, self.window)
+        dlg = PacsDialog(self.settings, self.parent_widget)
         self.dialog = dlg
         dlg.open()
 

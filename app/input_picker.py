@@ -1,11 +1,12 @@
 """The input picker: simulated scanner, capture cards (re-enumerated in the background), a
 video file or a stream URL, plus what a live capture card needs in the window.
 
-:class:`InputPicker`, made by the window with its review controller:
+:class:`InputPicker`, made by the window with the session, its review controller and the
+ports (banner, status, display):
 
-* fills ``window.source_picker`` - "Simulated scanner", one entry per capture device
-  (``DeviceInfo.label``; item data ``device:<VID:PID or name>``), "Open video file…" and
-  "Stream URL…" - and re-enumerates the devices every few seconds on a background thread
+* fills the source combo box (``MainWindow.source_picker``) - "Simulated scanner", one
+  entry per capture device (``DeviceInfo.label``; item data ``device:<VID:PID or name>``),
+  "Open video file…" and "Stream URL…" - and re-enumerates the devices every few seconds on a background thread
   (enumeration can block for seconds on some drivers; it never runs in the GUI thread);
 * sends recorded files to Review: "Open video file…" asks Review's one file dialog
   (``openFileRequested``) and a file's entry reopens it there, as File → Open clip does;
@@ -35,8 +36,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
-from PySide6.QtWidgets import QInputDialog, QLineEdit
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal, Slot
+from PySide6.QtWidgets import QComboBox, QInputDialog, QLineEdit, QWidget
 
 from ..capture.capture_card import LIVE, LOST, DeviceSource
 from ..capture.clip import is_url
@@ -45,9 +46,12 @@ from ..capture.roi import Roi
 from ..capture.roi_stage import RoiStage, SourceRoiFilter, format_roi, parse_roi
 from ..capture.source import FrameSource, SeekableSource, as_seekable
 from ..capture.workers import spawn
+from ..inference.session import Session
+from .ports import BannerPort, DisplayPort, StatusPort
 from .roi_editor import RoiEditor, roi_action
 
 if TYPE_CHECKING:
+    from .bridge import PipelineBridge
     from .review import ReviewController
 
 log = logging.getLogger(__name__)
@@ -103,16 +107,27 @@ class InputPicker(QObject):
 
     def __init__(
         self,
-        window,
+        session: Session,
+        bridge: PipelineBridge,
         review: ReviewController,
+        combo: QComboBox,
+        settings: QSettings,
+        ports: tuple[BannerPort, StatusPort, DisplayPort],
+        open_input: Callable[[str | FrameSource], None],
+        parent: QWidget | None = None,
         enumerate_fn: Callable[[], Iterable[DeviceInfo]] | None = None,
         interval: float = 3.0,
     ) -> None:
-        super().__init__(window)
-        self.window = window
+        """``open_input(spec or source)`` switches the input (live here, a recording in
+        Review); ``parent``: the dialogs' parent, whose closing ends the enumeration."""
+        super().__init__(parent)
+        self._parent = parent
+        self.session = session
+        self.banner, self.status, self.display = ports
+        self._open_input = open_input
         self.review = review
-        self.combo = window.source_picker
-        self.settings = window.settings
+        self.combo = combo
+        self.settings = settings
         self.interval = float(interval)
         self._enumerate = enumerate_fn or list_devices
         self.devices: list[DeviceInfo] = []
@@ -121,7 +136,7 @@ class InputPicker(QObject):
         self._extra_items: list[str] = []  # files and URLs opened this session
         self._hooked: weakref.WeakSet = weakref.WeakSet()
         self._stop = threading.Event()
-        self.roi_action = roi_action(window, self)
+        self.roi_action = roi_action(self, self.banner, parent)
         self.roi_editor: RoiEditor | None = None
 
         # ROIs saved per device, read once here so the capture thread never touches QSettings
@@ -135,17 +150,20 @@ class InputPicker(QObject):
         finally:
             self.settings.endGroup()
 
-        # the pipeline's source is the one producing frames (window.source changes first)
-        self.roi_filter = SourceRoiFilter(lambda: window.pipeline.source, self._make_stage)
-        window.pipeline.set_roi(self.roi_filter)
+        # the pipeline's source is the one producing frames (the shown source changes first);
+        # the session's ROI choice: this filter live, the region saved for a file in Review
+        pipeline = session.pipeline
+        self.roi_filter = SourceRoiFilter(lambda: pipeline.source, self._make_stage)
+        session.set_roi(self.roi_filter, self.saved_roi_for_path)
 
         self._build_items()
         self.combo.activated.connect(self._picked)
         self.devicesFound.connect(self._update_devices, Qt.ConnectionType.QueuedConnection)
         self.deviceState.connect(self._on_device_state, Qt.ConnectionType.QueuedConnection)
         self.roiNotice.connect(self.show_roi_notice, Qt.ConnectionType.QueuedConnection)
-        window.bridge.status.connect(self._on_pipeline_status)
-        window.installEventFilter(self)
+        bridge.event.connect(self._on_session_event)
+        if parent is not None:
+            parent.installEventFilter(self)
         self.adopt(self.current_source())
 
         self._thread = spawn(self._enumerate_loop, name="sonolive-device-enum")
@@ -212,7 +230,7 @@ class InputPicker(QObject):
         self._stop.set()
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
-        if obj is self.window and event.type() == QEvent.Type.Close:
+        if obj is self._parent and event.type() == QEvent.Type.Close:
             self.stop()
         return False
 
@@ -225,7 +243,7 @@ class InputPicker(QObject):
             self.openFileRequested.emit()
         elif data == OPEN_URL:
             url, ok = QInputDialog.getText(
-                self.window,
+                self._parent,
                 self.tr("Stream URL"),
                 self.tr("rtsp:// or http(s):// address of the stream:"),
                 QLineEdit.EchoMode.Normal,
@@ -236,7 +254,7 @@ class InputPicker(QObject):
                 self.select(url)
             else:
                 if ok and url:
-                    self.window.show_banner(
+                    self.banner.show_banner(
                         self.tr(
                             "Not a stream address: %1 (use rtsp://, http:// or https://)"
                         ).replace("%1", url)
@@ -251,17 +269,16 @@ class InputPicker(QObject):
         A recorded file (clip, DICOM cine, image folder) opens in Review, as from File → Open
         clip (``set_source`` sends it there): the source shown does not change here, and the
         entry follows once Review has opened it (:meth:`sync`)."""
-        w = self.window
         if spec.startswith("device:"):
             target = spec.split(":", 1)[1].strip()
             src = DeviceSource(target)
             self.hook(src)
             self.roi_filter.prepare(src, self._make_stage(src))
-            w.view.show_no_signal(self.tr("Connecting to %1…").replace("%1", target))
-            w.set_source(src)
+            self.display.show_no_signal(self.tr("Connecting to %1…").replace("%1", target))
+            self._open_input(src)
         else:
             before = self.current_source()
-            w.set_source(spec)
+            self._open_input(spec)
             if self.current_source() is before:  # it did not open; the banner says why
                 self._show_current()
                 return
@@ -313,8 +330,9 @@ class InputPicker(QObject):
         self._update_action()
 
     # ------------------------------------------------------------------ sources
-    def current_source(self):
-        return self.window.source
+    def current_source(self) -> FrameSource | None:
+        """The source shown (live, or the clip in Review)."""
+        return self.display.source
 
     @staticmethod
     def _is_simulated(src: object) -> bool:
@@ -336,9 +354,9 @@ class InputPicker(QObject):
         """The region is missing or uncertain (``msg``), or fine again (empty): the banner
         says so and offers Adjust ROI…."""
         if msg:
-            self.window.show_banner(msg, "roi", self.roi_action)
+            self.banner.show_banner(msg, "roi", self.roi_action)
         else:
-            self.window.hide_banner("roi")
+            self.banner.hide_banner("roi")
 
     def _tell_notice(self, msg: str) -> None:  # capture thread
         try:
@@ -390,8 +408,8 @@ class InputPicker(QObject):
 
         src.on_state(on_state)
 
-    @Slot(str, str)
-    def _on_pipeline_status(self, kind: str, msg: str) -> None:
+    @Slot(object)
+    def _on_session_event(self, _event: object) -> None:
         src = self.current_source()
         if src is not None and src not in self._hooked:
             self.adopt(src)
@@ -400,24 +418,23 @@ class InputPicker(QObject):
     def _on_device_state(self, src: DeviceSource, state: str, reason: str) -> None:
         if src is not self.current_source() or src.state != state:
             return  # an older source, or a state already superseded
-        w = self.window
         if state == LOST:
-            w.view.show_no_signal(
-                self.tr("No signal: %1").replace("%1", src.name) + "\n" + (reason or "")
+            self.display.show_no_signal(
+                self.tr("No signal: %1").replace("%1", src.name), reason or ""
             )
-            w.status_line.source_label.setText(
+            self.status.set_source_text(
                 self.tr("No signal: %1 — %2").replace("%1", src.name).replace("%2", reason)
             )
         elif state == LIVE:
-            w.status_line.source_label.setText(src.describe())
+            self.status.set_source_text(src.describe())
         else:
-            w.status_line.source_label.setText(self.tr("Connecting to %1…").replace("%1", src.name))
+            self.status.set_source_text(self.tr("Connecting to %1…").replace("%1", src.name))
 
     # ------------------------------------------------------------------ ROI persistence
     def save_roi(self, src: object, roi: Roi | None) -> None:
         """Remember ``roi`` for ``src`` (``None`` forgets it) in QSettings ``roi/<key>``."""
         if roi is not None:
-            self.window.hide_banner("roi")  # the person has set the region
+            self.banner.hide_banner("roi")  # the person has set the region
         key = source_key(src)
         if key is None:
             return

@@ -15,7 +15,7 @@ import re
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QLabel
 
-from ..inference.ood import GateWords
+from ..inference.gate_marks import GateWords
 from ..models.card import ModelCard
 
 # (pattern of describe(), translatable template): %1, %2, ... are the groups in order

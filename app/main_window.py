@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
@@ -20,9 +21,10 @@ from PySide6.QtWidgets import (
 
 from ..capture.open_source import is_recording, open_source
 from ..capture.source import FrameSource, SourceError
-from ..inference.cam_control import CamControl
+from ..inference.events import Problem, SessionEvent, SourceState, SourceStatus, Topic
 from ..inference.overlay import OverlayStyle
-from ..inference.pipeline import Pipeline, Result
+from ..inference.pipeline import Result
+from ..inference.session import Session
 from ..models.registry import DEFAULT_MODEL, list_models
 from .annotate_window import AnnotateControl
 from .bridge import PipelineBridge
@@ -108,14 +110,15 @@ class MainWindow(QMainWindow):
         self.status_line = StatusLine()
         self.setStatusBar(self.status_line)
 
-        # ---- pipeline -------------------------------------------------------------
-        self.pipeline = Pipeline(None, None, style, gate_words=translated_gate_words())
-        self.bridge = PipelineBridge(self.pipeline, self)
+        # ---- the session (Qt-free): pipeline, Review's player, CAM, the ROI choice --------
+        self.session = Session(style, device=device, gate_words=translated_gate_words())
+        self.pipeline = self.session.pipeline
+        self.cam = self.session.cam
+        self.bridge = PipelineBridge(self.session, self)
         self.bridge.resultReady.connect(self.on_result)
-        self.bridge.status.connect(self.on_status)
+        self.bridge.event.connect(self.on_event)
         self.bridge.modelReady.connect(self.on_model_ready)
         self.bridge.modelFailed.connect(self.on_model_failed)
-        self.cam = CamControl(self.pipeline, device)
 
         # ---- panels ---------------------------------------------------------------
         self.overlay_panel = OverlayPanel(style)
@@ -157,20 +160,43 @@ class MainWindow(QMainWindow):
 
         # ---- controllers: each owns its actions; menus.compose_menus places them -----------
         self.review = ReviewController(self.bridge, self)
-        self.input_picker = InputPicker(self, self.review)
-        self.review_windowing = ReviewWindowing(self, self.review, self.input_picker)
+        self.input_picker = InputPicker(
+            self.session,
+            self.bridge,
+            self.review,
+            self.source_picker,
+            self.settings,
+            (self, self, self),
+            self.set_source,
+            self,
+        )
+        self.review_windowing = ReviewWindowing(
+            self.review, self.input_picker, self.settings, (self, self, self), self
+        )
+        # a model or style change shows the current Review frame again, recomputed
+        self.overlay_panel.styleChanged.connect(lambda *_: self.review.refresh())
+        self.bridge.modelReady.connect(lambda *_: self.review.refresh())
         self.review_panel = self.review_windowing.panel
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.review_windowing.dock)
         self.docks["review"] = self.review_windowing.dock
-        self.recording = RecordingController(self, self.review)
+        self.recording = RecordingController(
+            self.session, self.review, self, self, self.settings, self
+        )
         self.pipeline.add_sink(self.recording.hook)
-        self.snapshots = SnapshotController(self)
-        self.model_importer = ModelImporter(self)
-        self.ood = OodControl(self, self.review)
+        self.snapshots = SnapshotController(self.session, self, self, self, self.settings, self)
+        self.model_importer = ModelImporter(self, self._model_imported, self)
+        self.ood = OodControl(self.session, self.review, self, self, self)
         self.bridge.modelReady.connect(self.ood.reset)
-        self.annotate = AnnotateControl(self, self.review)
-        self.quiz = QuizControl(self)
-        self.exam = ExamController(self)  # the eFAST checklist dock, in Bedside and Teaching
+        self.annotate = AnnotateControl(
+            self.session, self.review, (self, self), self.settings, self
+        )
+        self.quiz = QuizControl(self.session, (self, self, self), self)
+        self.annotate.modelInstalled.connect(self._model_installed)
+        # the eFAST checklist dock, in Bedside and Teaching
+        self.exam = ExamController(self.session, self, self.settings, self)
+        self.bridge.resultReady.connect(self.exam.on_result)
+        for mode, action in self.mode_actions.items():
+            action.toggled.connect(lambda on, m=mode: on and self.exam.mode_changed(m))
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.exam.dock)
         compose_menus(self)
         self.set_mode(self.mode)
@@ -249,6 +275,20 @@ class MainWindow(QMainWindow):
                 self.model_picker.model().item(idx).setEnabled(False)
         self.model_picker.blockSignals(False)
 
+    def _model_installed(self, folder: str) -> None:
+        """A model trained in the annotate window was installed: list it at once (the model
+        in use stays picked) and say where to find it."""
+        self.refresh_models()
+        idx = self.model_picker.findData(self.model_name)
+        if idx >= 0:
+            self.model_picker.blockSignals(True)
+            self.model_picker.setCurrentIndex(idx)
+            self.model_picker.blockSignals(False)
+        self.show_message(
+            self.tr("Installed %1: choose it in the model picker").replace("%1", Path(folder).name),
+            15000,
+        )
+
     def select_model(self, name: str | None) -> None:
         """Load a model in the background; frames keep flowing meanwhile."""
         self.model_name = name
@@ -270,6 +310,11 @@ class MainWindow(QMainWindow):
         self.bridge.load_model_async(
             name, self.device, self.backend, trust_code=self.trust_code, accel=self.accel
         )
+
+    def _model_imported(self, name: str) -> None:
+        """A model was added (File → Open model…): list it and use it."""
+        self.refresh_models()
+        self.select_model(name)
 
     def _model_picked(self, idx: int) -> None:
         self.select_model(self.model_picker.itemData(idx))
@@ -332,7 +377,7 @@ class MainWindow(QMainWindow):
             return
         self.hide_banner("source")
         self.source = src
-        self.status_line.source_label.setText(src.describe())
+        self.set_source_text(src.describe())
         self.pipeline.set_source(src)
         self.ood.reset()
         self.pipeline.start()
@@ -355,20 +400,45 @@ class MainWindow(QMainWindow):
             self.legend.update_confidence({} if hidden else result.seg.confidence)
         self.ood.show(result)
 
-    @Slot(str, str)
-    def on_status(self, kind: str, msg: str) -> None:
-        if kind == "lost":
-            self.view.show_no_signal(self.tr("No signal") + "\n" + msg)
-            if self.presenter is not None:
-                self.presenter.view.show_no_signal(self.tr("No signal"))
-            self.status_line.source_label.setText(msg)
-        elif kind == "live":
-            self.status_line.source_label.setText(msg)
-        elif kind in ("error", "warning"):
-            topic = "model" if msg.startswith(("Segmentation", "The GPU")) else "source"
-            self.show_banner(msg, topic)
-        elif kind == "end":
-            self.status_line.source_label.setText(self.tr("End of clip: %1").replace("%1", msg))
+    @Slot(object)
+    def on_event(self, event: SessionEvent) -> None:
+        """The session's events: the source's state on the picture and the status line, a
+        problem on its topic's banner line (Review's clip events go to its controller)."""
+        if isinstance(event, SourceState):
+            if event.status is SourceStatus.LOST:
+                self.show_no_signal(self.tr("No signal"), event.text)
+                self.set_source_text(event.text)
+            elif event.status is SourceStatus.LIVE:
+                self.set_source_text(event.text)
+            else:
+                self.set_source_text(self.tr("End of clip: %1").replace("%1", event.text))
+        elif isinstance(event, Problem) and event.topic is Topic.ROI:
+            self.input_picker.show_roi_notice(event.message)  # with its Adjust ROI… button
+        elif isinstance(event, Problem):
+            self.show_banner(event.message, event.topic.value)
+
+    # ---- the display and status ports (app/ports.py) -------------------------------------
+    def show_no_signal(self, headline: str, detail: str = "") -> None:
+        """The one way "no signal" (or "connecting…") reaches the screen: the main view
+        with its reason, the presenter's view with the headline."""
+        self.view.show_no_signal(headline + ("\n" + detail if detail else ""))
+        if self.presenter is not None:
+            self.presenter.view.show_no_signal(headline)
+
+    def set_source_text(self, text: str) -> None:
+        """What the status line says about the source."""
+        self.status_line.source_label.setText(text)
+
+    def show_message(self, text: str, ms: int = 0) -> None:
+        """A passing note in the status line."""
+        self.status_line.showMessage(text, ms)
+
+    def show_note(self, text: str, path: str = "", ms: int = 4000) -> None:
+        self.status_line.show_note(text, path, ms)
+
+    def current_array(self) -> np.ndarray | None:
+        """The picture on screen, as shown (side by side included)."""
+        return self.view.current_array()
 
     @Slot(object)
     def on_style(self, style: OverlayStyle) -> None:
@@ -490,8 +560,7 @@ class MainWindow(QMainWindow):
             self.recording.wait_closed(3.0)
         self._save_mode_from_panels()
         self.snapshots.close()
-        self.cam.configure(False)
-        self.pipeline.stop()
+        self.session.close()
         if self.presenter is not None:
             self.presenter.close()
         super().closeEvent(e)

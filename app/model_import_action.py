@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from ..capture.workers import spawn
+from .ports import BannerPort
 
 
 class ModelImporter(QObject):
@@ -20,19 +22,26 @@ class ModelImporter(QObject):
     failed = Signal(str)  # plain message
     needsTrust = Signal(str, str)  # folder, why  # noqa: N815
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window = window
-        self.action = QAction(self.tr("Open model…"), window)
+    def __init__(
+        self,
+        banner: BannerPort,
+        use_model: Callable[[str], None],
+        parent: QWidget | None = None,
+    ) -> None:
+        """``use_model(name)``: list the added model and switch to it (the model picker's
+        job); ``parent``: the dialogs' parent."""
+        super().__init__(parent)
+        self._parent = parent
+        self.action = QAction(self.tr("Open model…"), self)
         self.action.triggered.connect(self.ask)
-        self.imported.connect(self._use)
-        self.failed.connect(window.show_banner)
+        self.imported.connect(use_model)
+        self.failed.connect(lambda msg: banner.show_banner(msg))
         self.needsTrust.connect(self._ask_trust)
         self.trust_box: QMessageBox | None = None
 
     def ask(self) -> None:
         folder = QFileDialog.getExistingDirectory(
-            self.window, self.tr("Open a model folder (model.json or model.yaml + weights)")
+            self._parent, self.tr("Open a model folder (model.json or model.yaml + weights)")
         )
         if folder:
             self.open_folder(Path(folder))
@@ -71,7 +80,7 @@ class ModelImporter(QObject):
                 "your files. Add it only if you trust where it came from."
             ).replace("%1", folder),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            self.window,
+            self._parent,
         )
         box.setDetailedText(why)
         box.button(QMessageBox.StandardButton.Yes).setText(self.tr("Trust and add"))
@@ -91,7 +100,3 @@ class ModelImporter(QObject):
                     "The model in %1 was not added: it contains code you did not trust."
                 ).replace("%1", folder)
             )
-
-    def _use(self, name: str) -> None:
-        self.window.refresh_models()
-        self.window.select_model(name)

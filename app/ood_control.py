@@ -23,6 +23,8 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QProgressBar
 
 from ..inference.pipeline import Result
+from ..inference.session import Session
+from .ports import DisplayPort, StatusPort
 
 if TYPE_CHECKING:
     from .review import ReviewController
@@ -69,11 +71,20 @@ class OodControl(QObject):
     """The "Show anyway" action and the two gauges (the window places them in the mode bar,
     the status line and the legend); a new source or model resets it (:meth:`reset`)."""
 
-    def __init__(self, window, review: ReviewController) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(
+        self,
+        session: Session,
+        review: ReviewController,
+        status: StatusPort,
+        display: DisplayPort,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.pipeline = session.pipeline
         self.review = review
-        self.action = QAction(_tr("Show anyway"), window, checkable=True)
+        self.status = status
+        self.display = display
+        self.action = QAction(_tr("Show anyway"), self, checkable=True)
         self.action.setToolTip(
             _tr("Draw the overlay even on pictures unlike the model's training data (marked)")
         )
@@ -84,30 +95,29 @@ class OodControl(QObject):
         self.shown_note: str | None = None  # the "no statistics" note, said once per model
 
     def _toggled(self, on: bool) -> None:
-        w = self.window
-        w.pipeline.set_show_ood(bool(on))
+        self.pipeline.set_show_ood(bool(on))
         # the frame on screen follows at once, even when no new frame is coming
         if self.review.active:
             self.review.refresh()
-        elif w.last_result is not None:
-            w.pipeline.redo(w.last_result.frame)
+        elif (shown := self.display.last_result) is not None:
+            self.pipeline.redo(shown.frame)
 
     def reset(self, *_args) -> None:
         """A new source or model: "Show anyway" is off again."""
         self.action.blockSignals(True)
         self.action.setChecked(False)
         self.action.blockSignals(False)
-        self.window.pipeline.set_show_ood(False)
-        seg = self.window.pipeline.segmenter
+        self.pipeline.set_show_ood(False)
+        seg = self.pipeline.segmenter
         note = seg.reference_note if seg is not None else None
         if note and note != self.shown_note:
             self.shown_note = note
-            self.window.status_line.showMessage(note, 15000)
+            self.status.show_message(note, 15000)
 
     def show(self, result: Result) -> None:
         """Update the gauges from a shown frame."""
         seg = result.seg
-        model = self.window.pipeline.segmenter
+        model = self.pipeline.segmenter
         ref = model.reference if model is not None else None
         if seg is None or seg.ood_score is None or ref is None:
             why = (model.reference_note if model is not None else None) or ""
@@ -129,7 +139,7 @@ class OodControl(QObject):
             why += " · " + (_tr("shown anyway") if result.ood_shown_anyway else _tr("hidden"))
         for g in (self.gauge, self.legend_gauge):
             g.set_state(value, bool(seg.in_distribution), why)
-        if self.action.isChecked() != self.window.pipeline.show_ood:  # reset by the pipeline
+        if self.action.isChecked() != self.pipeline.show_ood:  # reset by the pipeline
             self.action.blockSignals(True)
-            self.action.setChecked(self.window.pipeline.show_ood)
+            self.action.setChecked(self.pipeline.show_ood)
             self.action.blockSignals(False)

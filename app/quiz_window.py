@@ -27,9 +27,11 @@ from PySide6.QtWidgets import (
 
 from ..capture.workers import spawn
 from ..inference.quiz import QuizItem, QuizRecord, QuizSession, overlap_picture
+from ..inference.session import Session
 from ..models.card import ClassInfo
 from .annotate_canvas import AnnotateCanvas
 from .annotate_panel import tool_buttons
+from .ports import BannerPort, DisplayPort, ModePort
 
 
 def _pixmap(rgb: np.ndarray) -> QPixmap:
@@ -307,36 +309,44 @@ class QuizControl(QObject):
     """The quiz actions (the window places them in the Dataset menu): a quiz from a dataset
     folder, or from the frame on screen (added to the open quiz when one is showing)."""
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(
+        self,
+        session: Session,
+        ports: tuple[BannerPort, DisplayPort, ModePort],
+        parent: QWidget | None = None,
+    ) -> None:
+        """``parent``: the quiz window's and the dialogs' parent."""
+        super().__init__(parent)
+        self._parent = parent
+        self.session = session
+        self.banner, self.display, self.modes = ports
         tr = QCoreApplication.translate
-        self.from_folder_action = QAction(tr("MainWindow", "Quiz from a dataset folder…"), window)
+        self.from_folder_action = QAction(tr("MainWindow", "Quiz from a dataset folder…"), self)
         self.from_frame_action = QAction(
-            tr("MainWindow", "Quiz on this frame, or add it to the open quiz"), window
+            tr("MainWindow", "Quiz on this frame, or add it to the open quiz"), self
         )
         self.quiz_window: QuizWindow | None = None
         self.loader = _Loader(self)
         self.loader.done.connect(
-            lambda items, err: window.show_banner(err) if err else self.open_quiz(items)
+            lambda items, err: self.banner.show_banner(err) if err else self.open_quiz(items)
         )
         self.from_folder_action.triggered.connect(self.pick_folder)
         self.from_frame_action.triggered.connect(self.from_frame)
 
     def open_quiz(self, items: list[QuizItem]) -> None:
-        w = self.window
         tr = QCoreApplication.translate
-        if w.card is None or not items:
-            w.show_banner(tr("MainWindow", "Nothing to quiz on"))
+        card = self.session.card
+        if card is None or not items:
+            self.banner.show_banner(tr("MainWindow", "Nothing to quiz on"))
             return
-        if w.mode != "teaching":
-            w.set_mode("teaching")
-        self.quiz_window = QuizWindow(QuizSession(items), w.card.classes, w)
+        if self.modes.mode != "teaching":
+            self.modes.set_mode("teaching")
+        self.quiz_window = QuizWindow(QuizSession(items), card.classes, self._parent)
         self.quiz_window.show()
 
     def pick_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(
-            self.window,
+            self._parent,
             QCoreApplication.translate("MainWindow", "Dataset folder for the quiz"),
             str(Path.home()),
             options=QFileDialog.Option.DontUseNativeDialog,
@@ -346,16 +356,15 @@ class QuizControl(QObject):
 
     def from_frame(self) -> None:
         """Freeze the frame on screen into a quiz item: the model's largest organ."""
-        w = self.window
         tr = QCoreApplication.translate
-        res, card = w.last_result, w.card
+        res, card = self.display.last_result, self.session.card
         if res is None or res.seg is None or card is None:
-            w.show_banner(tr("MainWindow", "No model mask for this frame"))
+            self.banner.show_banner(tr("MainWindow", "No model mask for this frame"))
             return
         labels = res.seg.labels
         counts = np.bincount(labels.ravel(), minlength=card.num_classes)[1:]
         if counts.max() == 0:
-            w.show_banner(tr("MainWindow", "The model found no organ to trace here"))
+            self.banner.show_banner(tr("MainWindow", "The model found no organ to trace here"))
             return
         k = int(counts.argmax()) + 1
         c = card.classes[k]

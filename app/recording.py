@@ -18,14 +18,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QLabel, QMenu
+from PySide6.QtWidgets import QLabel, QMenu, QWidget
 
 from ..capture.recorder import RECORD_CONTENTS, Recorder
 from ..capture.workers import spawn
 from ..inference.pipeline import Result
+from ..inference.session import Session
 from .folder_choice import folder_action
+from .ports import BannerPort, DisplayPort
 
 if TYPE_CHECKING:
     from .review import ReviewController
@@ -82,11 +84,22 @@ class RecordingController(QObject):
     stopped = Signal(str, int)  # path, frames written (after the file is closed)
     failed = Signal(str)  # from the recorder's thread: queued to the GUI
 
-    def __init__(self, window, review: ReviewController) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(
+        self,
+        session: Session,
+        review: ReviewController,
+        banner: BannerPort,
+        display: DisplayPort,
+        settings: QSettings,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.pipeline = session.pipeline
         self.review = review
-        self.settings = window.settings
+        self.banner = banner
+        self.display = display
+        self._parent = parent  # the dialogs' parent (the folder chooser)
+        self.settings = settings
         self.recorder: Recorder | None = None
         self.last_recorder: Recorder | None = None
         self.t_start = 0.0
@@ -116,7 +129,7 @@ class RecordingController(QObject):
     def _fps(self) -> float:
         if self.review.active and self.review.fps:
             return float(self.review.fps)
-        src = self.window.pipeline.source or self.window.source
+        src = self.pipeline.source or self.display.source
         fps = float(src.fps or 0) if src is not None else 0.0
         return fps if 0 < fps <= 240 else 30.0
 
@@ -141,13 +154,13 @@ class RecordingController(QObject):
                 on_error=self.failed.emit,  # recorder thread -> queued signal
             )
         except Exception as e:  # noqa: BLE001 - no encoder, bad folder, ...
-            self.window.show_banner(_tr("Recording could not start: %1").replace("%1", str(e)))
+            self.banner.show_banner(_tr("Recording could not start: %1").replace("%1", str(e)))
             return None
         with self._lock:
             self.recorder = rec
         self.t_start = time.perf_counter()
         if rec.codec_note:
-            self.window.show_banner(rec.codec_note)
+            self.banner.show_banner(rec.codec_note)
         self.started.emit(str(rec.path))
         return rec
 
@@ -180,7 +193,7 @@ class RecordingController(QObject):
             rec.write(result.frame.pixels, result.image)
 
     def _on_failed(self, msg: str) -> None:
-        self.window.show_banner(msg)
+        self.banner.show_banner(msg)
         if self.action.isChecked():
             self.action.setChecked(False)  # -> stop()
         else:
@@ -188,8 +201,8 @@ class RecordingController(QObject):
 
     # -- the action, the menu and the REC label --
     def _build_controls(self) -> None:
-        w = self.window
-        self.action = QAction(_tr("Record"), w, checkable=True)
+        w = self._parent
+        self.action = QAction(_tr("Record"), self, checkable=True)
         self.action.setShortcut(QKeySequence("R"))
         self.action.setToolTip(_tr("Start or stop recording (R)"))
         self.action.toggled.connect(self._toggled)

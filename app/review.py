@@ -31,8 +31,9 @@ from ..capture.open_source import DICOM_EXTENSIONS
 from ..capture.roi import Roi
 from ..capture.roi_stage import RoiStage
 from ..capture.source import SeekableSource
+from ..inference.events import ClipCount, ClipOpened, PlayState, Problem, SessionEvent
 from ..inference.pipeline import Result
-from ..inference.player import ClipPlayer, PlayerEvents
+from ..inference.player import ClipPlayer
 from .bridge import PipelineBridge
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)
@@ -75,31 +76,26 @@ class ReviewController(QObject):
     warning = Signal(str)
     opened = Signal(str, str, int, float)
     _state = Signal(bool)
-    _count = Signal(int)
 
-    def __init__(
-        self,
-        bridge: PipelineBridge,
-        parent: QObject | None = None,
-        *,
-        cache_items: int = 240,
-        cache_bytes: int = 512 * 2**20,
-    ) -> None:
+    def __init__(self, bridge: PipelineBridge, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        events = PlayerEvents(
-            opened=self.opened.emit,
-            state=self._state.emit,
-            error=self.error.emit,
-            warning=self.warning.emit,
-            count=self._count.emit,
-        )
-        self.player = ClipPlayer(
-            bridge.pipeline, events, cache_items=cache_items, cache_bytes=cache_bytes
-        )
+        self.player: ClipPlayer = bridge.session.player  # the session owns it
         self.playing = False
         bridge.resultReady.connect(self._deliver)
+        bridge.event.connect(self._on_event)
         self._state.connect(self._set_playing, Qt.ConnectionType.QueuedConnection)
-        self._count.connect(self._true_count, Qt.ConnectionType.QueuedConnection)
+
+    @Slot(object)
+    def _on_event(self, event: SessionEvent) -> None:
+        """The player's events, from the session (in the GUI thread)."""
+        if isinstance(event, ClipOpened):
+            self.opened.emit(event.path, event.description, event.frames, event.fps)
+        elif isinstance(event, PlayState):
+            self._state.emit(event.playing)
+        elif isinstance(event, ClipCount):
+            self._true_count(event.frames)
+        elif isinstance(event, Problem) and event.origin == "review":
+            (self.warning if event.warning else self.error).emit(event.message)
 
     # ---- the player's state, as the GUI reads it ---------------------------------------------
     @property

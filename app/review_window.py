@@ -11,11 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QMenu
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMenu, QWidget
 
-from ..capture.roi_follow import is_roi_notice
+from .ports import BannerPort, ModePort, StatusPort
 from .review import CLIP_EXTENSIONS, ReviewController, ReviewPanel
 
 if TYPE_CHECKING:
@@ -52,27 +52,37 @@ class ReviewWindowing(QObject):
     """The Review dock and panel, the clip-opening actions, drag and drop and the transport
     keys (Space, Left, Right, Shift+Left, Shift+Right; enabled while the dock is visible).
 
-    Review's frames reach ``window.on_result`` through the window's one bridge, as live
-    frames do; an opened clip switches the window to Review.
+    Review's frames reach the window through its one bridge, as live frames do; an opened
+    clip switches the window to Review (``modes``). ``parent`` is the widget that accepts
+    dropped clips and parents the dialogs; its closing ends Review's worker.
     """
 
-    def __init__(self, window, review: ReviewController, picker: InputPicker) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(
+        self,
+        review: ReviewController,
+        picker: InputPicker,
+        settings: QSettings,
+        ports: tuple[BannerPort, StatusPort, ModePort],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._parent = parent
         self.review = review
         self.picker = picker
+        self.settings = settings
+        self.banner, self.status, self.modes = ports
         self.panel = ReviewPanel(review)
-        self.dock = QDockWidget(_tr("Review"), window)
+        self.dock = QDockWidget(_tr("Review"), parent)
         self.dock.setObjectName("review-dock")
         self.dock.setWidget(self.panel)
         self.dock.setVisible(False)
 
-        self.open_action = QAction(_tr("Open clip…"), window)
+        self.open_action = QAction(_tr("Open clip…"), self)
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)
         self.open_action.triggered.connect(self.pick_clip)
-        self.folder_action = QAction(_tr("Open image folder…"), window)
+        self.folder_action = QAction(_tr("Open image folder…"), self)
         self.folder_action.triggered.connect(self.pick_folder)
-        self.recent_menu = QMenu(_tr("Recent clips"), window)
+        self.recent_menu = QMenu(_tr("Recent clips"), parent)
         self.recent_menu.setObjectName("recent-clips-menu")
 
         self.transport: dict[str, QAction] = {}
@@ -83,7 +93,7 @@ class ReviewWindowing(QObject):
             ("back-1s", QKeySequence("Shift+Left"), lambda: review.jump(-1)),
             ("forward-1s", QKeySequence("Shift+Right"), lambda: review.jump(1)),
         ):
-            a = QAction(name, window)
+            a = QAction(name, self)
             a.setShortcut(QKeySequence(key))
             a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             a.triggered.connect(slot)
@@ -91,21 +101,13 @@ class ReviewWindowing(QObject):
             self.transport[name] = a
         self.dock.visibilityChanged.connect(self._dock_visible)
 
-        review.error.connect(lambda msg: window.show_banner(msg, "source"))
-        review.warning.connect(
-            lambda msg: (
-                picker.show_roi_notice(msg) if is_roi_notice(msg) else window.show_banner(msg)
-            )
-        )
+        # Review's errors and warnings reach the banner as every session problem does
         review.opened.connect(self._on_opened)
-        review.roi_lookup = picker.saved_roi_for_path
         picker.roiChanged.connect(review.refresh)
         picker.openFileRequested.connect(self.pick_clip)  # the picker's "Open video file…"
-        # a model or style change shows the current frame again, recomputed
-        window.overlay_panel.styleChanged.connect(lambda *_: review.refresh())
-        window.bridge.modelReady.connect(lambda *_: review.refresh())
-        window.setAcceptDrops(True)
-        window.installEventFilter(self)
+        if parent is not None:
+            parent.setAcceptDrops(True)
+            parent.installEventFilter(self)
         self.rebuild_recent()
 
     # ---- opening --------------------------------------------------------------------------
@@ -113,11 +115,11 @@ class ReviewWindowing(QObject):
         self.review.open(path)
 
     def pick_clip(self) -> None:
-        start = recent_clips(self.window.settings)
+        start = recent_clips(self.settings)
         folder = str(Path(start[0]).parent) if start else str(Path.home())
         exts = " ".join(f"*{e}" for e in sorted(CLIP_EXTENSIONS))
         path, _ = QFileDialog.getOpenFileName(
-            self.window,
+            self._parent,
             _tr("Open clip"),
             folder,
             _tr("Clips (%1);;All files (*)").replace("%1", exts),
@@ -128,7 +130,7 @@ class ReviewWindowing(QObject):
 
     def pick_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(
-            self.window,
+            self._parent,
             _tr("Open a folder of still images"),
             str(Path.home()),
             options=QFileDialog.Option.DontUseNativeDialog,
@@ -139,7 +141,7 @@ class ReviewWindowing(QObject):
     def rebuild_recent(self) -> None:
         menu = self.recent_menu
         menu.clear()
-        items = recent_clips(self.window.settings)
+        items = recent_clips(self.settings)
         for p in items:
             a = menu.addAction(Path(p).name)
             a.setToolTip(p)
@@ -148,19 +150,18 @@ class ReviewWindowing(QObject):
         menu.setEnabled(bool(items))
 
     def _on_opened(self, path: str, desc: str, _count: int, _fps: float) -> None:
-        w = self.window
-        add_recent_clip(w.settings, path)
-        if w.mode != "review":
-            w.set_mode("review")  # review's overlay style and panels
+        add_recent_clip(self.settings, path)
+        if self.modes.mode != "review":
+            self.modes.set_mode("review")  # review's overlay style and panels
             self.review.refresh()  # the first frame may have been composed in the old style
         self.dock.setVisible(True)
         self.dock.raise_()
         self.rebuild_recent()
-        w.hide_banner("source")  # a model error stays: the clip does not fix it
-        w.status_line.source_label.setText(desc)
+        self.banner.hide_banner("source")  # a model error stays: the clip does not fix it
+        self.status.set_source_text(desc)
         src = self.review.source
         if src is not None:
-            w.show_source(src)  # the simulated-data mark follows the source shown
+            self.modes.show_source(src)  # the simulated-data mark follows the source shown
             self.picker.sync()  # "Adjust ROI…" works for the clip
 
     def _dock_visible(self, on: bool) -> None:

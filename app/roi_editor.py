@@ -9,6 +9,8 @@ key>``); *Detect again* forgets it and starts the automatic detection over.
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QCoreApplication, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QPainter, QPen
 from PySide6.QtWidgets import (
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from ..capture.roi import Roi
 from ..capture.roi_stage import RoiStage
+from .ports import BannerPort
 from .video_view import to_qimage
 
 GRAB_PX = 10  # how close (widget pixels) the pointer must be to grab an edge
@@ -249,17 +252,19 @@ class RoiEditor(QDialog):
         self.done(self.DETECT_AGAIN)
 
 
-def open_roi_editor(window, picker) -> RoiEditor | None:
-    """Open the editor (window-modal, non-blocking) for the running source's ROI stage; the
-    picker holds it as ``picker.roi_editor`` while it is open."""
+def open_roi_editor(
+    picker: Any, banner: BannerPort, parent: QWidget | None = None
+) -> RoiEditor | None:
+    """Open the editor (modal to ``parent``, non-blocking) for the running source's ROI stage;
+    the picker holds it as ``picker.roi_editor`` while it is open."""
     stage = picker.stage
     if stage is None:
-        window.show_banner(
+        banner.show_banner(
             QCoreApplication.translate("MainWindow", "The simulated scanner needs no ROI.")
         )
         return None
     if stage.last_full is None or stage.frame_size is None:
-        window.show_banner(
+        banner.show_banner(
             QCoreApplication.translate(
                 "MainWindow", "No picture from this input yet: try again in a moment."
             )
@@ -267,7 +272,7 @@ def open_roi_editor(window, picker) -> RoiEditor | None:
         return None
     if picker.roi_editor is not None:
         picker.roi_editor.close()
-    dlg = RoiEditor(stage, picker, picker.current_source(), window)
+    dlg = RoiEditor(stage, picker, picker.current_source(), parent)
     dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
     def closed(*_args) -> None:
@@ -280,16 +285,16 @@ def open_roi_editor(window, picker) -> RoiEditor | None:
     return dlg
 
 
-def roi_action(window, picker) -> QAction:
+def roi_action(picker: Any, banner: BannerPort, parent: QWidget | None = None) -> QAction:
     """The "Adjust ROI…" action (the window places it in the main toolbar)."""
-    act = QAction(QCoreApplication.translate("MainWindow", "Adjust ROI…"), window)
+    act = QAction(QCoreApplication.translate("MainWindow", "Adjust ROI…"), picker)
     act.setObjectName("adjust-roi")
     act.setToolTip(
         QCoreApplication.translate(
             "MainWindow", "Choose the part of the scanner's picture that is segmented and recorded"
         )
     )
-    act.triggered.connect(lambda _=False: open_roi_editor(window, picker))
+    act.triggered.connect(lambda _=False: open_roi_editor(picker, banner, parent))
     return act
 
 

@@ -19,14 +19,18 @@ from typing import Any
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QWidget
 
 from .. import __version__
 from ..capture.recorder import burn_watermark
 from ..inference.pipeline import Result
 from ..inference.report import frame_report
+from ..inference.segmenter import Segmenter
+from ..inference.session import Session
 from .folder_choice import folder_action
+from .ports import BannerPort, DisplayPort, StatusPort
 
 
 @dataclass
@@ -36,23 +40,26 @@ class SnapshotData:
     stem: str = "snapshot"
 
 
-def _model_version(window, name: str) -> str | None:
-    seg = window.pipeline.segmenter if window is not None else None
+def _model_version(seg: Segmenter | None, name: str) -> str | None:
     card = seg.card if seg is not None else None
     if card is not None and (not name or card.name == name):
         return str(card.version)
     return None
 
 
-def capture_snapshot(window_or_result) -> SnapshotData:
-    """Collect a snapshot from a window (what its view shows) or from a Result."""
-    if isinstance(window_or_result, Result):
-        window, result = None, window_or_result
+def capture_snapshot(
+    shown: DisplayPort | Result, segmenter: Segmenter | None = None
+) -> SnapshotData:
+    """Collect a snapshot from the display (what it shows) or from a Result; ``segmenter``:
+    the model in use, for its version."""
+    display: DisplayPort | None
+    if isinstance(shown, Result):
+        display, result = None, shown
         image = result.image
     else:
-        window = window_or_result
-        result = window.last_result
-        image = window.view.current_array()
+        display = shown
+        result = display.last_result
+        image = display.current_array()
         if image is None and result is not None:
             image = result.image
     if image is None:
@@ -69,9 +76,9 @@ def capture_snapshot(window_or_result) -> SnapshotData:
     src_name = ""
     if frame is not None and frame.source:
         src_name = frame.source
-    elif window is not None and window.source is not None:
+    elif display is not None and display.source is not None:
         try:
-            src_name = window.source.describe()
+            src_name = display.source.describe()
         except Exception:  # noqa: BLE001
             src_name = ""
     now = datetime.now(timezone.utc).astimezone()
@@ -81,7 +88,7 @@ def capture_snapshot(window_or_result) -> SnapshotData:
         "time_s": round(float(frame.timestamp), 6) if frame is not None else None,
         "roi": list(frame.roi) if frame is not None and frame.roi is not None else None,
         "model": model or None,
-        "model_version": _model_version(window, model) if model else None,
+        "model_version": _model_version(segmenter, model) if model else None,
         "classes_present": rep["classes_present"],
         "areas_px": rep["areas_px"],
         "areas_pct": rep["areas_pct"],
@@ -134,20 +141,31 @@ class SnapshotController(QObject):
     saved = Signal(str, str)  # png, json
     failed = Signal(str)
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(
+        self,
+        session: Session,
+        display: DisplayPort,
+        banner: BannerPort,
+        status: StatusPort,
+        settings: QSettings,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.pipeline = session.pipeline
+        self.display = display
+        self.status = status
+        self.settings = settings
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sonolive-snapshot")
         self.saved.connect(self._on_saved, Qt.ConnectionType.QueuedConnection)
-        self.failed.connect(window.show_banner, Qt.ConnectionType.QueuedConnection)
+        self.failed.connect(lambda msg: banner.show_banner(msg), Qt.ConnectionType.QueuedConnection)
         tr = QCoreApplication.translate
-        self.action = QAction(tr("MainWindow", "Snapshot"), window)
+        self.action = QAction(tr("MainWindow", "Snapshot"), self)
         self.action.setShortcuts([QKeySequence("S"), QKeySequence("Ctrl+S")])
         self.action.setToolTip(tr("MainWindow", "Save the picture on screen with its figures (S)"))
         self.action.triggered.connect(lambda: self.take())
         self.folder_action = folder_action(
-            window,
-            window.settings,
+            parent,
+            settings,
             "snapshot/folder",
             tr("MainWindow", "Snapshot folder…"),
             self.folder,
@@ -159,13 +177,13 @@ class SnapshotController(QObject):
         self.pool.shutdown(wait=False)
 
     def folder(self) -> Path:
-        v = self.window.settings.value("snapshot/folder", "")
+        v = self.settings.value("snapshot/folder", "")
         return Path(str(v)) if v else default_snapshot_folder()
 
     def take(self):
         """Snapshot now: copy on the GUI thread, write on the pool; returns the Future."""
         try:
-            data = capture_snapshot(self.window)
+            data = capture_snapshot(self.display, self.pipeline.segmenter)
         except Exception as e:  # noqa: BLE001
             self.failed.emit(
                 QCoreApplication.translate("MainWindow", "Snapshot failed: %1").replace(
@@ -196,6 +214,6 @@ class SnapshotController(QObject):
     def _on_saved(self, png: str, _js: str) -> None:
         try:
             said = QCoreApplication.translate("MainWindow", "Snapshot saved: %1")
-            self.window.status_line.show_note(said.replace("%1", ""), png)
+            self.status.show_note(said.replace("%1", ""), png)
         except Exception:  # noqa: BLE001
             pass

@@ -89,9 +89,11 @@ __all__ = [
     "VIEWS",
     "VIEW_CLASSES",
     "SEGMENT_S",
+    "PhantomSampler",
     "PhantomScanner",
     "PhantomSource",
     "colorize_mask",
+    "phantom_samples",
 ]
 
 PHANTOM_CLASSES: tuple[str, ...] = (
@@ -291,15 +293,31 @@ class PhantomScanner:
         return img, mask
 
 
+class PhantomSampler:
+    """Independent random (image, class mask) pairs: the one sampler, with one seeding rule,
+    that training, evaluation, calibration and ``phantom export --random`` draw from, so a
+    seed gives the same frames in each."""
+
+    def __init__(self, seed: int, size: int = 512) -> None:
+        self.scanner = PhantomScanner(seed=seed, size=size)
+        self._rng = np.random.default_rng(seed)
+
+    def next(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.scanner.sample(self._rng)
+
+    @property
+    def view(self) -> str | None:
+        """The view of the last frame drawn."""
+        return self.scanner.current_view
+
+
 def phantom_samples(
     seed: int, frames: int, size: int = 512
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """``frames`` independent random (image, class mask) pairs from ``seed``: the one sampler
-    that training, evaluation and calibration draw their simulated data from."""
-    rng = np.random.default_rng(seed)
-    sc = PhantomScanner(seed=seed, size=size)
+    """``frames`` pairs from :class:`PhantomSampler` (``seed``, ``size``)."""
+    sampler = PhantomSampler(seed, size)
     for _ in range(frames):
-        yield sc.sample(rng)
+        yield sampler.next()
 
 
 class PhantomSource(FrameSource):

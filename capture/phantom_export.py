@@ -1,4 +1,5 @@
-"""``sonolive phantom export``: write simulated frames, exact masks and an MP4 clip to disk.
+"""Simulated frames, exact masks and an MP4 clip to disk (``sonolive phantom export``, whose
+command line lives in ``app/commands/phantom.py``), and the views gallery.
 
 Layout of the output folder::
 
@@ -11,16 +12,21 @@ Layout of the output folder::
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from .mp4_writer import Mp4Writer
-from .phantom import PHANTOM_CLASSES, PHANTOM_COLORS, VIEWS, PhantomScanner, colorize_mask
+from .phantom import (
+    PHANTOM_CLASSES,
+    PHANTOM_COLORS,
+    VIEWS,
+    PhantomSampler,
+    PhantomScanner,
+    colorize_mask,
+)
 
 
 def export_phantom(
@@ -32,22 +38,23 @@ def export_phantom(
     clip: bool = True,
     random_frames: bool = False,
 ) -> Path:
-    """Render ``frames`` frames (scan script at ``fps``, or independent ``sample()`` frames when
-    ``random_frames``) and write images, masks, ``classes.json`` and optionally ``clip.mp4``.
-    Returns ``out_dir``."""
+    """Render ``frames`` frames (scan script at ``fps``, or, when ``random_frames``, the
+    independent frames :class:`~.phantom.PhantomSampler` draws for ``seed``: the same ones
+    training, evaluation and calibration use) and write images, masks, ``classes.json`` and
+    optionally ``clip.mp4``. Returns ``out_dir``."""
     if frames < 1:
         raise ValueError("frames must be at least 1")
     out_dir = Path(out_dir)
     (out_dir / "images").mkdir(parents=True, exist_ok=True)
     (out_dir / "masks").mkdir(parents=True, exist_ok=True)
-    scanner = PhantomScanner(seed=seed, size=size)
-    rng = np.random.default_rng([int(seed), 0xE4])
+    sampler = PhantomSampler(seed, size)
+    scanner = sampler.scanner
     writer = Mp4Writer(out_dir / "clip.mp4", fps, crf=20) if clip else None
     views: list[str | None] = []
     try:
         for n in range(frames):
             if random_frames:
-                img, mask = scanner.sample(rng)
+                img, mask = sampler.next()
             else:
                 img, mask = scanner.render(n / fps)
             views.append(scanner.current_view)
@@ -90,60 +97,3 @@ def make_gallery(path: Path, seed: int = 0, size: int = 512, t: float = 3.0) -> 
     path.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(path), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 9])
     return path
-
-
-def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add ``phantom export`` (and ``phantom gallery``) to the main CLI's subparsers."""
-    p = subparsers.add_parser("phantom", help="simulated scanner tools")
-    sub = p.add_subparsers(dest="phantom_cmd", metavar="{export,gallery}")
-    sub.required = True
-    e = sub.add_parser("export", help="write simulated frames, masks and a clip to disk")
-    e.add_argument("--out", required=True, type=Path, help="output folder")
-    e.add_argument("--seed", type=int, default=0)
-    e.add_argument("--frames", type=int, default=300)
-    e.add_argument("--size", type=int, default=512)
-    e.add_argument("--fps", type=float, default=30.0)
-    e.add_argument(
-        "--random", action="store_true", help="independent random frames instead of the script"
-    )
-    e.add_argument("--no-clip", action="store_true", help="skip clip.mp4")
-    e.set_defaults(func=run, phantom_cmd="export")
-    g = sub.add_parser("gallery", help="save a 2x4 PNG of the four views and their masks")
-    g.add_argument("--out", required=True, type=Path, help="PNG path")
-    g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--size", type=int, default=512)
-    g.set_defaults(func=run, phantom_cmd="gallery")
-    return p
-
-
-def run(args: argparse.Namespace) -> int:
-    """Dispatch ``phantom`` subcommands; returns a process exit code."""
-    try:
-        if getattr(args, "phantom_cmd", "export") == "gallery":
-            print(make_gallery(args.out, seed=args.seed, size=args.size))
-            return 0
-        out = export_phantom(
-            args.out,
-            seed=args.seed,
-            frames=args.frames,
-            size=args.size,
-            fps=args.fps,
-            clip=not args.no_clip,
-            random_frames=args.random,
-        )
-    except (OSError, ValueError) as exc:
-        print(f"phantom export failed: {exc}", file=sys.stderr)
-        return 1
-    print(out)
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="sonolive")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

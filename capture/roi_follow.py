@@ -179,11 +179,6 @@ class RoiFollower:
         return outside or bw * bh < 0.5 * rw * rh
 
 
-def is_roi_notice(msg: str) -> bool:
-    """``msg`` says that the region is missing or uncertain."""
-    return msg in (NO_REGION, UNCERTAIN)
-
-
 def _inside(a: Roi, b: Roi, slack: float = 0.02) -> bool:
     """``a`` lies within ``b`` (give or take ``slack`` of ``b``'s size)."""
     mx, my = slack * b[2], slack * b[3]
@@ -195,4 +190,4 @@ def _inside(a: Roi, b: Roi, slack: float = 0.02) -> bool:
     )
 
 
-__all__ = ["NO_REGION", "UNCERTAIN", "RoiFollower", "is_roi_notice"]
+__all__ = ["NO_REGION", "UNCERTAIN", "RoiFollower"]

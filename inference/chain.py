@@ -26,10 +26,11 @@ import cv2
 import numpy as np
 
 from ..capture.frame import Frame
-from .ood import ENGLISH, GateWords, OodGate, draw_gate_line, draw_lines, draw_mark, gate_lines
+from .gate_marks import ENGLISH, GateWords, draw_gate_line, draw_lines, draw_mark, gate_lines
+from .ood import OodGate
 from .overlay import Overlay, OverlayStyle
 from .segmenter import Segmentation, Segmenter
-from .stats import Timings
+from .stats import LatencyStats, Timings
 from .temporal import TemporalFilter
 
 STAGE_NAMES = ("roi", "prepare", "segment", "gate", "compose")
@@ -75,6 +76,36 @@ class Job:
         """A job for ``frame`` entering the pipeline now (its added latency counts from here)."""
         tm = Timings(capture=frame.capture_ms, t_enter=time.perf_counter())
         return cls(frame=frame, timings=tm, decide_now=decide_now, smooth=smooth)
+
+
+@dataclass
+class Result:
+    """One composed frame on its way to the view."""
+
+    frame: Frame
+    image: np.ndarray
+    seg: Segmentation | None
+    model_name: str = ""
+    cam_class: str | None = None
+    cam_age: int | None = None  # frames between the CAM's frame and this one
+    t_composed: float = 0.0
+    #: who published it: "live" (the capture run) or "review" (the clip player)
+    origin: str = "live"
+    #: review results: which clip the player had open (its count of opened clips), so that
+    #: a frame of the previous clip, still in flight, is never taken for the new one's
+    clip: int = 0
+    ood_hidden: bool = False  # the picture has been unlike the training data for a while
+    ood_shown_anyway: bool = False  # ... and the user asked to see the overlay all the same
+    timings: Timings = field(default_factory=Timings)
+
+    def finish_handoff(self, stats: LatencyStats | None = None) -> None:
+        """Call when the view has the frame: closes the timing record."""
+        now = time.perf_counter()
+        t = self.timings
+        t.handoff = (now - self.t_composed) * 1000
+        t.total = t.capture + (now - t.t_enter) * 1000
+        if stats is not None:
+            stats.add(t)
 
 
 @dataclass
@@ -296,6 +327,7 @@ def _ms(t0: float) -> float:
 
 __all__ = [
     "STAGE_NAMES",
+    "Result",
     "ChainSettings",
     "ComposeStage",
     "GateStage",

@@ -17,52 +17,22 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-
-import numpy as np
 
 from ..capture.frame import Frame
 from ..capture.slot import LatestSlot
 from ..capture.source import EndOfStream, FrameSource, SourceError
 from ..capture.workers import spawn
-from .chain import ChainSettings, HeatFn, Job, RoiFn, StageChain
-from .ood import ENGLISH, GateWords, OodGate
+from .chain import ChainSettings, HeatFn, Job, Result, RoiFn, StageChain
+from .events import Problem, SessionEvent, SourceState, SourceStatus, Topic
+from .gate_marks import ENGLISH, GateWords
+from .ood import OodGate
 from .overlay import Overlay, OverlayStyle
-from .segmenter import Segmentation, Segmenter
-from .stats import LatencyStats, Timings
+from .segmenter import Segmenter
+from .stats import LatencyStats
 from .temporal import TemporalFilter
 
 StatusCallback = Callable[[str, str], None]  # (kind, plain-words message)
-
-
-@dataclass
-class Result:
-    """One composed frame on its way to the view."""
-
-    frame: Frame
-    image: np.ndarray
-    seg: Segmentation | None
-    model_name: str = ""
-    cam_class: str | None = None
-    cam_age: int | None = None  # frames between the CAM's frame and this one
-    t_composed: float = 0.0
-    #: who published it: "live" (the capture run) or "review" (the clip player)
-    origin: str = "live"
-    #: review results: which clip the player had open (its count of opened clips), so that
-    #: a frame of the previous clip, still in flight, is never taken for the new one's
-    clip: int = 0
-    ood_hidden: bool = False  # the picture has been unlike the training data for a while
-    ood_shown_anyway: bool = False  # ... and the user asked to see the overlay all the same
-    timings: Timings = field(default_factory=Timings)
-
-    def finish_handoff(self, stats: LatencyStats | None = None) -> None:
-        """Call when the view has the frame: closes the timing record."""
-        now = time.perf_counter()
-        t = self.timings
-        t.handoff = (now - self.t_composed) * 1000
-        t.total = t.capture + (now - t.t_enter) * 1000
-        if stats is not None:
-            stats.add(t)
+EventCallback = Callable[[SessionEvent], None]  # the same, typed (see events.py)
 
 
 class Pipeline:
@@ -103,6 +73,7 @@ class Pipeline:
         self.chain = StageChain(self._settings, self._inference_failed)
         self._on_status: StatusCallback = on_status or (lambda kind, msg: None)
         self._on_result: Callable[[], None] = on_result or (lambda: None)  # "a result waits"
+        self._on_event: EventCallback | None = None
         self.frames_in: LatestSlot[Job] = LatestSlot()
         self.results: LatestSlot[Result] = LatestSlot()
         self.stats = LatencyStats(keep_all=keep_all_stats)
@@ -174,12 +145,17 @@ class Pipeline:
         self,
         on_result: Callable[[], None] | None = None,
         on_status: StatusCallback | None = None,
+        on_event: EventCallback | None = None,
     ) -> None:
-        """Who hears "a result is waiting" and the status messages (the GUI bridge)."""
+        """Who hears "a result is waiting" and the status: as ``(kind, message)``
+        (``on_status``: batch, bench) or as typed events with a topic (``on_event``: the
+        session)."""
         if on_result is not None:
             self._on_result = on_result
         if on_status is not None:
             self._on_status = on_status
+        if on_event is not None:
+            self._on_event = on_event
 
     def set_roi(self, roi: RoiFn | None) -> None:
         """The live source's ROI choice (run on the capture thread; None: whole frames)."""
@@ -374,7 +350,7 @@ class Pipeline:
                 if result is not None and gen == self._source_gen:
                     self.publish(result)  # else the input was switched meanwhile
             except Exception as e:  # noqa: BLE001 - the loop must outlive any one frame
-                self._status("error", f"A frame could not be processed: {e}")
+                self._status("error", f"A frame could not be processed: {e}", Topic.MODEL)
             finally:
                 self.jobs_done += 1
 
@@ -395,7 +371,7 @@ class Pipeline:
             try:
                 hook(result)
             except Exception as e:  # noqa: BLE001
-                self._status("error", f"{getattr(hook, '__name__', 'hook')}: {e}")
+                self._status("error", f"{getattr(hook, '__name__', 'hook')}: {e}", Topic.OUTPUT)
 
     def process(
         self,
@@ -470,6 +446,7 @@ class Pipeline:
                     "The GPU ran out of memory; segmentation continues on the CPU."
                     if kind == "oom"
                     else "The GPU stopped working; segmentation continues on the CPU.",
+                    Topic.MODEL,
                 )
                 return cpu
             except Exception as e2:  # noqa: BLE001
@@ -477,12 +454,28 @@ class Pipeline:
         if self.last_error != msg:
             self.last_error = msg
             self._status(
-                "error", f"Segmentation failed, showing the picture without overlay: {msg}"
+                "error",
+                f"Segmentation failed, showing the picture without overlay: {msg}",
+                Topic.MODEL,
             )
         return None
 
-    def _status(self, kind: str, msg: str) -> None:
+    def _status(self, kind: str, msg: str, topic: Topic = Topic.SOURCE) -> None:
+        """Tell the listeners: "live", "lost" and "end" are the source's state; "error" and
+        "warning" are problems of ``topic``."""
         try:
             self._on_status(kind, msg)
+        except Exception:  # noqa: BLE001
+            pass
+        listener = self._on_event
+        if listener is None:
+            return
+        event: SessionEvent
+        if kind in ("live", "lost", "end"):
+            event = SourceState(SourceStatus(kind), msg)
+        else:
+            event = Problem(topic, msg, warning=kind == "warning")
+        try:
+            listener(event)
         except Exception:  # noqa: BLE001
             pass

@@ -352,7 +352,7 @@ class ClipPlayer:
         if stage is not None and src is not None and stage.state == DETECTING:
             stage.detect_from(src)
             if stage.notice:
-                self._emit(self.events.warning, stage.notice)
+                self._emit(self.events.roi, stage.notice)
 
     # -- frames --
     def _cache_key(self, index: int) -> tuple:

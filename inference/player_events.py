@@ -27,6 +27,8 @@ class PlayerEvents:
     warning: Callable[[str], None] = _ignore
     #: the true frame count, when fewer frames decode than the file's header said
     count: Callable[[int], None] = _ignore
+    #: the ROI stage's notice: no region, or an uncertain one ("" once it is found)
+    roi: Callable[[str], None] = _ignore
 
 
 def close_quietly(src: FrameSource | None) -> None:

@@ -9,6 +9,7 @@ import time
 import cv2
 import numpy as np
 import pytest
+from sonolive.app.commands.phantom import register, run
 from sonolive.capture import phantom
 from sonolive.capture.frame import Frame
 from sonolive.capture.phantom import (
@@ -21,7 +22,7 @@ from sonolive.capture.phantom import (
     PhantomSource,
     colorize_mask,
 )
-from sonolive.capture.phantom_export import export_phantom, register, run
+from sonolive.capture.phantom_export import export_phantom
 from sonolive.capture.phantom_physics import sector_geometry
 
 FLUID = PHANTOM_CLASSES.index("fluid")
@@ -288,3 +289,18 @@ def test_phantom_export_command_line(tmp_path):
     assert rc == 0
     assert len(list((tmp_path / "images").glob("*.png"))) == 6
     assert len(list((tmp_path / "masks").glob("*.png"))) == 6
+
+
+def test_one_seed_gives_the_same_frames_in_export_and_in_training(tmp_path):
+    """``phantom export --random --seed S`` writes exactly the frames training, evaluation
+    and calibration draw for seed S (one sampler, one seeding rule)."""
+    from sonolive.capture.phantom import phantom_samples
+
+    out = export_phantom(tmp_path / "x", seed=7, frames=3, size=96, clip=False, random_frames=True)
+    drawn = list(phantom_samples(7, 3, 96))
+    for n, (img, mask) in enumerate(drawn):
+        written = cv2.imread(str(out / "images" / f"{n:05d}.png"), cv2.IMREAD_GRAYSCALE)
+        written_mask = cv2.imread(str(out / "masks" / f"{n:05d}.png"), cv2.IMREAD_GRAYSCALE)
+        assert np.array_equal(written, img) and np.array_equal(written_mask, mask)
+    other = next(phantom_samples(8, 1, 96))[0]
+    assert not np.array_equal(other, drawn[0][0])  # another seed, other frames

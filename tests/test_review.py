@@ -260,7 +260,8 @@ def test_dicom_cine_review_and_snapshot(qtbot, settings, tmp_path):
 
     # snapshot: the PNG is the view's picture, the JSON carries the frame's figures
     r = win.last_result
-    png, js = write_snapshot(capture_snapshot(win), tmp_path / "snaps")
+    shot = capture_snapshot(win, win.pipeline.segmenter)  # the window is the display port
+    png, js = write_snapshot(shot, tmp_path / "snaps")
     img = cv2.cvtColor(cv2.imread(str(png)), cv2.COLOR_BGR2RGB)
     shown = win.view.current_array()
     marked = np.array(shown, copy=True)
