@@ -117,7 +117,8 @@ class AnnotatePanel(QWidget):
             b = QPushButton(f"{i} {c.display}", self)
             b.setCheckable(True)
             col = QColor(*c.color)
-            fg = "black" if col.lightness() > 128 else "white"
+            luma = 0.299 * col.red() + 0.587 * col.green() + 0.114 * col.blue()
+            fg = "black" if luma > 140 else "white"  # yellow gets black text, not white
             b.setStyleSheet(
                 f"QPushButton {{ background: {col.name()}; color: {fg}; }}"
                 "QPushButton:checked { border: 3px solid white; }"

@@ -206,7 +206,9 @@ class TrainDialog(QDialog):
             chunk = chunk.strip()
             if not chunk:
                 continue
-            if self.stage == "train" and "|" in chunk:
+            if "|" in chunk and _PROGRESS.search(chunk.split("|")[-1]):  # a progress bar
+                if self.stage != "train":
+                    continue  # eval's own bar: the dialog's bar says enough
                 m = _PROGRESS.search(chunk.split("|")[-1])
                 if m and int(m.group(2)) > 0:
                     lo, hi = STAGE_SHARE["train"]

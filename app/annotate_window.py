@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..capture.capture_card import DeviceSource
 from ..capture.source import SeekableSource
@@ -30,6 +37,25 @@ if TYPE_CHECKING:
 
 SETTING_FOLDER = "annotate/dataset"
 SETTING_NAME = "annotate/annotator"
+
+
+class FolderDialog(QFileDialog):
+    """A folder picker that makes a typed new folder (a new dataset) instead of answering
+    "Directory not found"."""
+
+    def accept(self) -> None:
+        edit = self.findChild(QLineEdit, "fileNameEdit")
+        name = edit.text().strip() if edit is not None else ""
+        if name:
+            target = Path(name).expanduser()
+            if not target.is_absolute():
+                target = Path(self.directory().absolutePath()) / target
+            if not target.exists() and target.parent.is_dir():
+                try:
+                    target.mkdir()
+                except OSError:
+                    pass  # the dialog says why it cannot be chosen
+        super().accept()
 
 
 class AnnotateWindow(QWidget):
@@ -92,7 +118,7 @@ class AnnotateWindow(QWidget):
         ``then_save``, the frame on the canvas is saved once a folder is chosen."""
         self._save_after_pick = then_save
         if self.folder_dialog is None:
-            d = QFileDialog(self, self.tr("Dataset folder (new or made by SonoLive)"))
+            d = FolderDialog(self, self.tr("Dataset folder (new or made by SonoLive)"))
             d.setFileMode(QFileDialog.FileMode.Directory)
             d.setOption(QFileDialog.Option.ShowDirsOnly, True)
             d.setOption(QFileDialog.Option.DontUseNativeDialog, True)

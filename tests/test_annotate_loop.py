@@ -61,8 +61,7 @@ def test_annotate_three_frames_train_install_and_run(qtbot, tmp_path, settings):
     from sonolive.app.main_window import MainWindow
     from sonolive.capture.replay import ReplaySource
 
-    ds = tmp_path / "ward-3"
-    ds.mkdir()
+    ds = tmp_path / "ward-3"  # a new folder, typed into the folder picker
     win = MainWindow(
         source=ReplaySource([np.zeros((64, 64, 3), np.uint8)], fps=30, name="live"),
         model="nerve-vessel",
@@ -135,6 +134,7 @@ def test_annotate_three_frames_train_install_and_run(qtbot, tmp_path, settings):
     assert done.args == ["done"], log
     assert "batch size 4 -> 1" in log  # three frames train: the batch fits the data
     assert "Held-out: nerve Dice" in log
+    assert "frame/s]" not in log and "step/s]" not in log  # progress bars feed the bar only
     assert any(0 < v < 100 for v in seen) and dlg.bar.value() == 100
     new_name = dlg.card.name
     assert new_name == "nerve-vessel-ward-3" and "5 steps" in dlg.card.training_data

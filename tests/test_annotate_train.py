@@ -101,3 +101,33 @@ def test_annotate_window_train_button_starts_from_current_model(qtbot, tmp_path)
     assert stages["eval"][stages["eval"].index("--data") + 1] == str(ds / "split" / "val")
     aw.shutdown()
     assert not dlg.isVisible()
+
+
+def test_train_dialog_refuses_too_few_frames_and_says_the_minimum(qtbot, tmp_path):
+    """Two frames of one clip: the dialog names the rule and this dataset's counts, and
+    Start stays off; the estimate follows the step count."""
+    from sonolive.app.annotate_window import AnnotateWindow
+    from sonolive.models.card import ModelCard
+    from sonolive.models.registry import find_model
+
+    ds = tmp_path / "small"
+    _make(ds, {"a.mp4": 2})
+    folder = find_model("nerve-vessel")
+    aw = AnnotateWindow(ModelCard.load(folder).classes, "me")
+    qtbot.addWidget(aw)
+    aw.base_model = folder
+    aw.show()
+    with qtbot.waitSignal(aw.datasets.listed, timeout=10000):
+        aw.panel.set_dataset(ds)
+    aw.train_button.click()
+    dlg = aw.train_dialog
+    text = dlg.minimum.text()
+    assert "at least 3 annotated frames from at least 2 different clips" in text
+    assert "This dataset: 2 frames from 1 sources." in text
+    assert not dlg.start_button.isEnabled()
+    dlg.start_button.click()
+    assert dlg.state == "idle" and dlg.proc is None
+    long = dlg.estimate.text()
+    dlg.steps.setValue(10)
+    assert dlg.estimate.text() != long and "about" in dlg.estimate.text()
+    aw.shutdown()
