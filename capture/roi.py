@@ -265,7 +265,9 @@ class RoiDetector:
         """Live samples in parts larger than a line of text (0.3% of the grid)."""
         live = self.moving(last)
         assert live is not None
-        num, labels, stats, _ = cv2.connectedComponentsWithStats(live.astype(np.uint8), 8)
+        num, labels, stats, _ = cv2.connectedComponentsWithStats(
+            live.astype(np.uint8), connectivity=8
+        )
         big = np.zeros(num, bool)
         big[1:] = stats[1:, cv2.CC_STAT_AREA] >= 0.003 * live.size
         return big[labels]

@@ -60,7 +60,7 @@ def _hull(parts: list[np.ndarray], shape: tuple[int, int]) -> np.ndarray:
 def large_parts(mask: np.ndarray, min_area: float, share: float = 0.1) -> list[np.ndarray]:
     """The ``(x, y)`` points of each 8-connected part of ``mask`` at least ``share`` of the
     largest and ``min_area`` of the grid; none when the largest is below ``min_area``."""
-    num, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), 8)
+    num, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     if num <= 1:
         return []
     areas = stats[1:, cv2.CC_STAT_AREA]

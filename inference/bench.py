@@ -71,7 +71,6 @@ def run_pipeline_bench(
         temporal=temporal,
     )
     pipe.add_sink(count_made)
-    warm: dict[str, Any] = {}  # the warm-up's figures, for a source that ends right after it
 
     def drained() -> bool:
         """The source has ended, every frame it gave was processed or dropped, and every

@@ -45,8 +45,8 @@ def deep_features_of(
         deep.append(None if d is None else d.detach().cpu().numpy().reshape(-1).astype(np.float64))
     if not rows:
         return np.zeros((0, 0)), None
-    has = all(d is not None for d in deep)
-    return np.stack(rows), np.stack(deep) if has else None
+    got = [d for d in deep if d is not None]
+    return np.stack(rows), np.stack(got) if len(got) == len(deep) else None
 
 
 def phantom_pictures(seed: int, frames: int, size: int = 512) -> Iterator[np.ndarray]:

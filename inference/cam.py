@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -113,7 +114,7 @@ class CamEngine:
         self.extractor = METHODS[self.method](self.net, target_layer=self.layer, **kw)
         #: the tail from the target layer (live methods on the built-in U-Net), else None
         self.tail: UNetTail | None = None
-        self.tail_extractor = None
+        self.tail_extractor: Any | None = None  # a torchcam extractor (untyped package)
         if self.method in LIVE_METHODS and unet_depth(self.net) is not None:
             self.tail = UNetTail(self.net, self.layer)
             self.tail_extractor = METHODS[self.method](self.tail, target_layer="target")
@@ -137,7 +138,7 @@ class CamEngine:
         ``taps``: the mask path's block outputs for this very frame (:mod:`.cam_taps`)."""
         h, w = rgb.shape[:2]
         with torch.enable_grad():
-            if taps is not None and self.tail is not None:
+            if taps is not None and self.tail is not None and self.tail_extractor is not None:
                 self.tail.skips = {k: _plain(v) for k, v in taps.items() if k != self.layer}
                 a = _plain(taps[self.layer]).requires_grad_(True)
                 out = self.tail(a)

@@ -23,6 +23,7 @@ import os
 import threading
 import warnings
 from collections.abc import Callable
+from typing import cast
 
 import torch
 from torch import nn
@@ -33,11 +34,17 @@ from ..capture.frame import Frame
 Taps = dict[str, torch.Tensor]
 
 
+#: the containers a U-Net's ``downs``/``ups`` may be (indexed by position in the tail)
+_Blocks = (nn.ModuleList, nn.Sequential)
+
+
 def unet_depth(net: nn.Module) -> int | None:
     """The U-Net's depth, or None when ``net`` is not the built-in U-Net layout."""
     names = dict(net.named_children())
     downs, ups = names.get("downs"), names.get("ups")
-    if "inc" not in names or "head" not in names or downs is None or ups is None:
+    if "inc" not in names or "head" not in names:
+        return None
+    if not isinstance(downs, _Blocks) or not isinstance(ups, _Blocks):
         return None
     if len(downs) != len(ups) or len(downs) == 0:
         return None
@@ -74,6 +81,10 @@ class UNetTail(nn.Module):
 
     def forward(self, a: torch.Tensor) -> torch.Tensor:
         net, d = self.net, self.depth
+        # unet_depth checked the layout: downs and ups are lists of blocks, head a block
+        downs = cast("nn.ModuleList | nn.Sequential", net.downs)
+        ups = cast("nn.ModuleList | nn.Sequential", net.ups)
+        head = cast(nn.Module, net.head)
         kind, _, i = self.layer.partition(".")
         x = self.target(a)
         if kind in ("inc", "downs"):
@@ -81,7 +92,7 @@ class UNetTail(nn.Module):
             before = ["inc", *[f"downs.{j}" for j in range(k)]] if k >= 0 else []
             skips = [*[self.skips[n] for n in before], x]
             for j in range(k + 1, d):
-                skips.append(net.downs[j](F.max_pool2d(skips[-1], 2)))
+                skips.append(downs[j](F.max_pool2d(skips[-1], 2)))
             x = skips.pop()
             first = 0
         else:
@@ -90,8 +101,8 @@ class UNetTail(nn.Module):
             skips = [self.skips[n] for n in enc[: d - 1 - k]]
             first = k + 1
         for j in range(first, d):
-            x = net.ups[j](x, skips.pop())
-        return net.head(x)
+            x = ups[j](x, skips.pop())
+        return head(x)
 
 
 class TapRecorder:
@@ -181,7 +192,7 @@ def tapped_onnx(loaded_net: nn.Module, card, blocks: list[str]) -> bytes:  # noq
         torch.onnx.export(
             _ExportTaps(net, blocks),
             (torch.zeros(1, card.channels, h, w),),
-            buf,
+            buf,  # type: ignore[arg-type]  # the exporter writes to any file object
             dynamo=False,
             input_names=["input"],
             output_names=["output", *[f"tap_{b.replace('.', '_')}" for b in blocks]],

@@ -63,7 +63,8 @@ def _key_frame(path: str, index: int, roi: list[int] | None, size: tuple[int, in
     finally:
         src.close()
     if roi is not None and (f.width, f.height) != (roi[2], roi[3]):
-        f = crop(f, roi)
+        x, y, w, h = roi  # a report's ROI: a JSON list
+        f = crop(f, (x, y, w, h))
     return fit(f, size) if size else f
 
 

@@ -29,6 +29,7 @@ from pydicom.encaps import encapsulate
 from pydicom.sequence import Sequence
 from pydicom.uid import (
     PYDICOM_IMPLEMENTATION_UID,
+    UID,
     ExplicitVRLittleEndian,
     JPEGBaseline8Bit,
     generate_uid,
@@ -138,7 +139,7 @@ def _base(
     return ds
 
 
-def _finish(ds: Dataset, transfer_syntax: str = ExplicitVRLittleEndian) -> Dataset:
+def _finish(ds: Dataset, transfer_syntax: UID = ExplicitVRLittleEndian) -> Dataset:
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = ds.SOPClassUID
     meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID

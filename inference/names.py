@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .cv_compare import compare_scalar
 from .text import text_box
 
 #: a new organ must hold the centre this long (s) before the name changes, and the name
@@ -87,7 +88,7 @@ def sector_centre(pixels: np.ndarray, stride: int) -> tuple[int, int]:
     (the picture's middle when nothing is lit)."""
     small = pixels[::stride, ::stride]
     grey = small[..., 1] if small.ndim == 3 else small
-    lit = cv2.compare(grey, 12, cv2.CMP_GT)
+    lit = compare_scalar(grey, 12, cv2.CMP_GT)
     m = cv2.moments(lit, binaryImage=True)
     h, w = grey.shape[:2]
     if m["m00"] < 0.02 * h * w:
@@ -129,11 +130,11 @@ def fit_anchor(
     """A pixel of ``cls`` where a ``box`` (w, h, in the map's pixels) centred on it covers
     no other class and stays inside the map: the deepest one, or the nearest to ``near``.
     None when there is none."""
-    organ = cv2.compare(small, cls, cv2.CMP_EQ)
+    organ = compare_scalar(small, cls, cv2.CMP_EQ)
     if not organ.any():
         return None
     bw, bh = max(1, box[0]) + 2, max(1, box[1]) + 2  # a map pixel of margin each side
-    others = cv2.bitwise_and(cv2.compare(small, 0, cv2.CMP_GT), cv2.bitwise_not(organ))
+    others = cv2.bitwise_and(compare_scalar(small, 0, cv2.CMP_GT), cv2.bitwise_not(organ))
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (bw | 1, bh | 1))
     blocked = cv2.dilate(others, kernel)
     ok = cv2.bitwise_and(organ, cv2.bitwise_not(blocked))

@@ -23,9 +23,13 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from ..models.unet import UNet
 
 #: the attribute a tapped network carries its tap in (one tap per network, however many
 #: segmenters share it)
@@ -35,7 +39,7 @@ _ATTR = "_sonolive_feature_tap"
 class FeatureTap:
     """Channel means of a U-Net's bottleneck and first decoder block, per forward pass."""
 
-    def __init__(self, net: nn.Module) -> None:
+    def __init__(self, net: UNet) -> None:
         depth = len(net.downs)
         self.layers = [f"downs.{depth - 1}", "ups.0"]
         blocks = [net.downs[depth - 1], net.ups[0]]
@@ -80,15 +84,11 @@ def _out_channels(block: nn.Module) -> int:
     return int(convs[-1].out_channels)
 
 
-def _is_unet(net: nn.Module) -> bool:
-    from ..models.unet import UNet
-
-    return isinstance(net, UNet)
-
-
 def tap_for(net: nn.Module) -> FeatureTap | None:
     """The network's tap (made once, then shared), or None when its inside is hidden."""
-    if not _is_unet(net):
+    from ..models.unet import UNet
+
+    if not isinstance(net, UNet):
         return None
     tap = getattr(net, _ATTR, None)
     if tap is None:
@@ -102,9 +102,14 @@ class WithFeatures(nn.Module):
     Runtime gives the pooled features too."""
 
     def __init__(self, net: nn.Module) -> None:
+        from ..models.unet import UNet
+
         super().__init__()
-        self.net = net
-        self.layers = tap_for(net).layers
+        tap = tap_for(net)
+        if tap is None or not isinstance(net, UNet):
+            raise TypeError(f"only SonoLive's U-Net has pooled features, not {type(net).__name__}")
+        self.net: UNet = net
+        self.layers = tap.layers
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         skips = [self.net.inc(x)]

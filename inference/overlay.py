@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from ..models.card import ModelCard
+from .cv_compare import compare_scalar
 from .names import Label, NameHold, centre_organ, place_names, sector_centre
 from .text import can_draw, draw_text
 
@@ -84,7 +85,7 @@ def heat_layers(heat: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple | None]
                 return layers
     h8 = np.clip(heat * 255, 0, 255).astype(np.uint8)
     hm = cv2.LUT(cv2.merge([h8, h8, h8]), _HEAT_LUT3)
-    hot = cv2.compare(h8, HEAT_FLOOR, cv2.CMP_GT)
+    hot = compare_scalar(h8, HEAT_FLOOR, cv2.CMP_GT)
     x, y, bw, bh = cv2.boundingRect(hot)
     layers = (hm, hot, (x, y, bw, bh) if bw and bh else None)
     with _heat_lock:
@@ -203,7 +204,7 @@ class Overlay:
                     colour = cv2.LUT(cv2.merge([labels, labels, labels]), self._lut3)
                 cv2.copyTo(colour, edge, dst)
             for k in self.prominent:  # free fluid: filled and rimmed in every mode
-                fl = cv2.compare(labels, k, cv2.CMP_EQ)
+                fl = compare_scalar(labels, k, cv2.CMP_EQ)
                 if not cv2.countNonZero(fl):
                     continue
                 solid = np.empty_like(dst)
@@ -225,6 +226,5 @@ class Overlay:
 
 
 def _above(img: np.ndarray, value: int) -> np.ndarray:
-    """255 where ``img`` > ``value``, else 0 (OpenCV's compare with a scalar, which its
-    type stubs do not list)."""
-    return cv2.compare(img, value, cv2.CMP_GT)  # type: ignore[call-overload]
+    """255 where ``img`` > ``value``, else 0."""
+    return compare_scalar(img, value, cv2.CMP_GT)

@@ -86,14 +86,18 @@ def _associate(dest: Destination, calling: str, contexts: list, timeout: float =
         return assoc
     if assoc.is_rejected and assoc.acceptor.primitive is not None:
         p = assoc.acceptor.primitive
-        why = _REJECT.get((int(p.result_source), int(p.diagnostic)), "no reason given")
+        src, diag = p.result_source, p.diagnostic
+        why = "no reason given"
+        if src is not None and diag is not None:  # a rejection carries both
+            why = _REJECT.get((int(src), int(diag)), why)
         raise PacsError(f"{dest} refused the association: {why}")
     raise PacsError(f"no answer from {dest} (connection refused, wrong port or host down)")
 
 
 def echo(dest: Destination, calling: str = DEFAULT_CALLING_AET, timeout: float = 10.0) -> None:
     """C-ECHO: returns when ``dest`` answers, else raises :class:`PacsError`."""
-    from pynetdicom.sop_class import Verification
+    # pynetdicom makes its SOP class names at import time: not visible to type checkers
+    from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
 
     assoc = _associate(dest, calling, [(Verification,)], timeout)
     try:
@@ -136,13 +140,13 @@ def store(
     """C-STORE every file over one association: ``[(path, None or the reason it failed)]``.
 
     Raises :class:`PacsError` when no association is made (nothing was sent)."""
-    paths = [Path(p) for p in paths]
-    if not paths:
+    files = [Path(p) for p in paths]
+    if not files:
         return []
-    assoc = _associate(dest, calling, _contexts(paths), timeout)
+    assoc = _associate(dest, calling, _contexts(files), timeout)
     out: list[tuple[Path, str | None]] = []
     try:
-        for p in paths:
+        for p in files:
             try:
                 status = assoc.send_c_store(dcmread(p))
             except Exception as e:  # noqa: BLE001 - no accepted context, bad file
@@ -160,7 +164,7 @@ def store(
     finally:
         if assoc.is_established:
             assoc.release()
-    out += [(p, "the association ended early") for p in paths[len(out) :]]
+    out += [(p, "the association ended early") for p in files[len(out) :]]
     return out
 
 
@@ -174,7 +178,8 @@ def find_worklist(
     timeout: float = 10.0,
 ) -> list[Identity]:
     """C-FIND on the Modality Worklist: the scheduled exams as :class:`Identity` entries."""
-    from pynetdicom.sop_class import ModalityWorklistInformationFind
+    # pynetdicom makes its SOP class names at import time: not visible to type checkers
+    from pynetdicom.sop_class import ModalityWorklistInformationFind  # type: ignore[attr-defined]
 
     q = Dataset()
     q.PatientName = patient_name or "*"
@@ -236,13 +241,13 @@ class SendQueue:
         self, paths: Iterable[str | Path], dest: Destination, calling: str = DEFAULT_CALLING_AET
     ) -> list[Path]:
         """Copy the files in (each checked to be DICOM first); returns the queued copies."""
-        paths = [Path(p) for p in paths]
-        for p in paths:
+        files = [Path(p) for p in paths]
+        for p in files:
             read_dicom(p)
         check_aet(calling)
         self.folder.mkdir(parents=True, exist_ok=True)
         out = []
-        for p in paths:
+        for p in files:
             key = f"{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:12]}"
             tmp = self.folder / f".{key}.partial"
             shutil.copyfile(p, tmp)

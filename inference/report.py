@@ -119,10 +119,10 @@ class ReportSummary:
             t.area_pct += report["areas_pct"][name]
             t.confidence += report["confidence"][name]
 
-    def per_class(self) -> dict[str, dict[str, float | int]]:
+    def per_class(self) -> dict[str, dict[str, float | int | None]]:
         """For every class: frames present among the counted frames, and mean area and
-        confidence over those frames."""
-        out: dict[str, dict[str, float | int]] = {}
+        confidence over those frames (confidence None when the class was never present)."""
+        out: dict[str, dict[str, float | int | None]] = {}
         counted = self.counted_frames
         for name in self.class_names:
             t = self.totals.get(name, _ClassTotals())

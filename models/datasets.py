@@ -48,7 +48,7 @@ def read_class_list(folder: Path) -> list[str] | None:
             or not all(isinstance(n, str) and n.strip() for n in names)
         ):
             raise DataError(f"{p}: must list class names (background first)")
-        return names
+        return [n for n in names if isinstance(n, str)]  # all of them (checked above)
     return None
 
 

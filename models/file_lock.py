@@ -10,6 +10,7 @@ ends, however it ends, so a crash never leaves a folder locked.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 LOCK_NAME = ".sonolive.lock"
@@ -55,7 +56,8 @@ class FolderLock:
         self.release()
 
 
-try:
+# sys.platform (not a try/except ImportError) so that type checkers see one branch
+if sys.platform != "win32":
     import fcntl
 
     _ON_FOLDER = True
@@ -69,7 +71,7 @@ try:
     def _unlock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
-except ImportError:  # Windows
+else:  # Windows
     import msvcrt
 
     _ON_FOLDER = False
