@@ -132,7 +132,7 @@ def main() -> None:
             sets = {
                 "own held-out (usgra-seg val)": usgra("val"),
                 "near-foreign: real lung, linear window": [linear_window(f) for f in lungs],
-                "... grey levels matched to training images": _matched(lungs),
+                "near-foreign, grey levels matched to training images": _matched(lungs),
                 "phantom FAST frames": list(phantom_pictures(9000, 100)),
             }
         else:
