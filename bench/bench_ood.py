@@ -28,7 +28,7 @@ from sonolive.inference.calibrate import deep_features_of, folder_pictures, phan
 from sonolive.inference.ood import feature_names, fit_reference
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from real_data import linear_window, pocus_frames, shared_data  # noqa: E402
+from real_data import linear_window, match_grey_levels, pocus_frames, shared_data  # noqa: E402
 
 SHARED = shared_data() or Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 DATA = SHARED / "usgra-seg"
@@ -76,6 +76,16 @@ def usgra(split: str) -> list[np.ndarray]:
     return [p for i, p in enumerate(folder_pictures(DATA, split)) if i % 2 == 0]  # no mirrors
 
 
+def _matched(lungs: list[np.ndarray]) -> list[np.ndarray]:
+    """Linear windows of the lung frames, each with the grey levels of a random usgra-seg
+    training image (fixed seed)."""
+    train = [p for i, p in enumerate(folder_pictures(DATA, "train")) if i % 2 == 0]
+    rng = np.random.default_rng(0)
+    return [
+        match_grey_levels(linear_window(f), train[int(rng.integers(len(train)))]) for f in lungs
+    ]
+
+
 def _fractions(ref, feats: dict, part: str) -> dict[str, float]:
     """Share judged in-distribution per set, by the whole score or one part of it."""
     out = {}
@@ -101,6 +111,7 @@ def main() -> None:
     ap.add_argument("--every", type=int, default=10, help="every Nth frame of a lung clip")
     ap.add_argument("--per-clip", type=int, default=15, help="at most this many per clip")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--models", default="fast-lite,nerve-vessel", help="comma list")
     ap.add_argument("--cards-from", type=Path, default=None, help="only update the cards")
     args = ap.parse_args()
     if args.cards_from:
@@ -112,7 +123,9 @@ def main() -> None:
     }
     lungs = pocus_frames(SHARED, args.every, args.per_clip)
     results: dict = {}
-    for name in ("fast-lite", "nerve-vessel"):
+    if args.json and args.json.is_file():  # a run on some models keeps the others' figures
+        results = json.loads(args.json.read_text())
+    for name in args.models.split(","):
         seg = make_segmenter(name, device="cpu", backend="torch")
         ref = seg.reference
         if name == "nerve-vessel":
@@ -120,6 +133,7 @@ def main() -> None:
             sets = {
                 "own held-out (usgra-seg val)": usgra("val"),
                 "near-foreign: real lung, linear window": [linear_window(f) for f in lungs],
+                "near-foreign, grey levels matched to training images": _matched(lungs),
                 "phantom FAST frames": list(phantom_pictures(9000, 100)),
             }
         else:

@@ -69,3 +69,19 @@ def linear_window(rgb: np.ndarray) -> np.ndarray:
 def pocus_frames(root: Path, every: int = 10, most: int = 15) -> list[np.ndarray]:
     """Frames of every shared real lung recording (convex probe), whole."""
     return [f for clip in pocus_clips(root) for f in clip_frames(clip, every, most)]
+
+
+def match_grey_levels(picture: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """``picture`` in grey, its grey levels mapped so their histogram is ``like``'s
+    (histogram matching): the same brightness, contrast and dark share as a training image,
+    with the picture's own structures. The hardest near-foreign case for picture statistics."""
+    import cv2
+
+    g = picture.mean(2).astype(np.uint8) if picture.ndim == 3 else picture
+    ref = like.mean(2) if like.ndim == 3 else like
+    ref = cv2.resize(ref.astype(np.uint8), (g.shape[1], g.shape[0]))
+    order = np.sort(g.ravel())
+    q = np.searchsorted(order, g.ravel(), side="left") / max(1, order.size - 1)
+    levels = np.sort(ref.ravel())
+    idx = np.clip((q * (levels.size - 1)).astype(int), 0, levels.size - 1)
+    return levels[idx].reshape(g.shape)
