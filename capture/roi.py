@@ -170,7 +170,7 @@ class RoiDetector:
         # quality, a panel that moved); an opening drops lone flickering samples
         # (compression noise at chrome edges) and one-sample bridges to a blob beside the
         # picture; the hull restores a fan's tips
-        live = ((r > self.noise) & (flat_share(self._recent[-1]) < 0.6)).astype(np.uint8)
+        live = ((r > self.noise) & (flat_share(self._recent[-1]) < 0.8)).astype(np.uint8)
         return cv2.morphologyEx(live, cv2.MORPH_OPEN, _K3) > 0
 
     def _texture(self) -> np.ndarray:
@@ -222,16 +222,19 @@ class RoiDetector:
         assert rng is not None
         cur = self._recent[-1]
         fg = self._foreground()
-        flat = flat_share(cur) >= 0.5
+        share = flat_share(cur)
+        flat = share >= 0.5  # for chrome: a bar, a menu, text on a flat ground
         hi = self._window(last)[0]  # type: ignore[index]
         # image black on a screen that is not black: a dark or empty stretch of the picture
         dark = (hi <= 12) & (np.abs(hi.astype(np.int16) - self._background()) > self.background_tol)
         # picture-like: changing a little, or neither background nor flat (a dim or still
         # stretch of the picture), and no sharp edge near (a text stroke, a bar's border)
-        like = ((((rng > max(2, self.noise // 2)) | fg) & ~flat) | dark) & ~crisp(cur)
+        # (a smooth dim stretch of the picture is fairly flat too: only the flattest stop it)
+        like = ((((rng > max(2, self.noise // 2)) | fg) & (share < 0.8)) | dark) & ~crisp(cur)
         grown = reach(m > 0, like)
         x, y, w, h = cv2.boundingRect(grown.astype(np.uint8))
         gx0, gy0, gx1, gy1 = x, y, x + w, y + h
+        gy1 = self._deeper(hi, gx0, gy0, gx1, gy1)
         H, W = self._shape
         # chrome: not the background, flat around and by a sharp edge (a bar, a menu, text
         # on a flat ground, a clock); a fragment of the picture beyond the hull, or a dim
@@ -248,6 +251,19 @@ class RoiDetector:
         x1 = min(W, int(round(gx1 * s - s / 2)))
         y1 = min(H, int(round(gy1 * s - s / 2)))
         return (x0, y0, max(1, x1 - x0), max(1, y1 - y0))
+
+    def _deeper(self, hi: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> int:
+        """The region's new bottom: when the picture fades into the dark at its deep end (it
+        may go on below, too dark to see yet), the region goes down over the empty rows under
+        it - dark, with no sharp edge near (text, a bar's border) - to the next thing there.
+        A black margin costs little; a lost part of the picture costs the finding."""
+        if y1 - y0 < 4 or float(hi[y1 - 3 : y1, x0:x1].mean()) > 60:
+            return y1  # a bright deep end: the picture ends there
+        dark = hi[:, x0:x1] <= 40
+        edge = crisp(hi)[:, x0:x1].any(1)  # text or a bar's border anywhere on the line
+        while y1 < hi.shape[0] and not edge[y1] and dark[y1].mean() >= 0.85:
+            y1 += 1
+        return y1
 
     def _background(self) -> int:
         """The screen's background grey: the most common sample of the latest frame."""
