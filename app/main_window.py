@@ -91,16 +91,14 @@ class MainWindow(QMainWindow):
         )
         self.banner.setVisible(False)
         self.messages: dict[str, str] = {}  # banner lines by topic: source, model, other
-        # a button beside the banner for the first line that offers an action ("Adjust ROI…")
-        self.banner_button = QToolButton()
+        self.banner_button = QToolButton()  # the first line's action, e.g. "Adjust ROI…"
         self.banner_button.setVisible(False)
         self._banner_actions: dict[str, QAction] = {}
         central = QWidget()
         lay = QVBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()  # the banner, and beside it its action's button
         row.setSpacing(0)
         row.addWidget(self.banner, 1)
         row.addWidget(self.banner_button)

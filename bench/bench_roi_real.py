@@ -24,7 +24,8 @@ from sonolive.capture.roi_follow import RoiFollower  # noqa: E402
 
 
 def regions(frames, fps: float) -> list:
-    """The region of every frame, as ``process`` gets it (:func:`initial_roi` then follow)."""
+    """The region of every frame, as ``process`` gets it (the first second read ahead, then
+    followed: :func:`sonolive.inference.batch.roi_stage_for`)."""
     scout = RoiFollower(fps)
     for f in frames[: scout.detect_frames]:
         scout.update(f)

@@ -3,17 +3,21 @@
 :class:`RoiFollower` is the one policy shared by the live ROI stage and ``sonolive
 process``. It feeds every frame to a :class:`~.roi.RoiDetector` and:
 
-* **locks** a region once ``detect_s`` of input was seen (the union of what moved, grown to
-  the image area's edges), then **holds** it: a clip's export keeps its region;
+* **locks** a region once ``detect_s`` of input was seen (:meth:`RoiDetector.roi`), then
+  **holds** it: a clip's export keeps its region;
 * **follows** a depth, zoom or preset change: after each chunk (half a second) it compares
   the bounding box of what moved with the region. When the movement reaches outside the
   region, or leaves most of it unused, for ``follow_s`` or longer, it detects again from
-  those chunks only and switches when the new region differs (IoU below ``min_iou``);
+  those chunks only and switches when the new region differs (IoU below ``min_iou``); a
+  smaller region is taken only when what it leaves out became the screen's background (a
+  dark or still stretch of the same picture is not a layout change);
 * **keeps the last good region** through a screen where nothing moves (a menu, a frozen
-  frame, a black signal). When there never was one, the whole frame is used and
-  :attr:`notice` says so once.
+  frame, a black signal). When there never was one, or the one found is *uncertain* (found
+  by speckle while nothing moved), :attr:`notice` says so and :meth:`keep` tells where a
+  frame keeps its pixels (the rest - still text, a clock - is blanked by the stage). A
+  region that moves in later replaces an uncertain one at the next chunk.
 
-The per-frame cost is the detector's update (a strided grey sample and one ``absdiff``);
+The per-frame cost is the detector's update (a strided grey sample, a running max and min);
 the follow check runs once per chunk on the sub-sampled grid.
 """
 

@@ -163,6 +163,7 @@ class RealScreen:
         self.content_fps, self.display_hz = content_fps, display_hz
         self.lines, self.depth, self.freeze = lines, depth, freeze
         self.background = background
+        self._ground: np.ndarray | None = None
 
     def _lines(self, i: int) -> int:
         return self.depth[1] if self.depth and i >= self.depth[0] else self.lines
@@ -231,8 +232,9 @@ class RealScreen:
 
     def frame(self, i: int) -> np.ndarray:
         """Display frame ``i`` (RGB)."""
-        f = np.empty((H, W, 3), np.uint8)
-        f[:] = self.background
+        if self._ground is None:  # filling a 1080p frame with a colour is slow: once
+            self._ground = np.full((H, W, 3), self.background, np.uint8)
+        f = self._ground.copy()
         x, y, w, h = self._rect(i)
         pic = cv2.resize(self.clip[self._content(i)], (w, h), interpolation=cv2.INTER_LINEAR)
         f[y : y + h, x : x + w] = pic

@@ -15,6 +15,7 @@ def test_bench_json_has_the_roi_stage(tmp_path, capsys):
     roi = res["roi"]
     assert roi["size"] == "1920x1080" and roi["frames"] == 20
     assert 0 < roi["p50"] <= roi["p95"] <= roi["p99"]
+    assert 0 < roi["cpu"]["p50"] <= roi["cpu"]["p95"] <= roi["cpu"]["p99"]  # the thread's own
     # it timed the real stage on a scanner screen: the region is the image, not the screen
     x, y, w, h = roi["roi"]
     assert 0 < w < 1920 and 0 < h < 1080
