@@ -36,6 +36,8 @@ import cv2
 import numpy as np
 import torch
 
+from ..models.weights_io import LoadedModel
+
 REFERENCE_FILE = "reference.json"
 FORMAT_VERSION = 1
 
@@ -343,14 +345,14 @@ def fraction_in_distribution(flags: Iterable[bool | None]) -> float | None:
     return round(sum(vals) / len(vals), 4) if vals else None
 
 
-def reference_for(model: Any) -> tuple[ReferenceStats | None, str | None]:
+def reference_for(model: LoadedModel) -> tuple[ReferenceStats | None, str | None]:
     """Reference statistics for a :class:`~sonolive.models.loader.LoadedModel`, and a note.
 
     Never raises: a model without statistics, or with unusable ones, runs ungated, and the
     note (one plain line, shown once) says so.
     """
     card = model.card
-    folder = getattr(model, "path", None)
+    folder = model.path
     if folder is None:
         return None, f"{card.name}: no reference statistics; the overlay is not gated"
     wpath = Path(folder) / card.weights
