@@ -7,7 +7,6 @@ back as queued signals, so the GUI thread never waits on disk.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..capture.workers import SerialWorker
 from ..models.card import ClassInfo
 from ..models.dataset_store import DatasetStore, Sample
 from .annotate_canvas import AnnotateCanvas
@@ -90,7 +90,7 @@ class AnnotatePanel(QWidget):
         self.store: DatasetStore | None = None
         self.prefilled = False
         self._prefill_mask: np.ndarray | None = None
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="annotate-io")
+        self._pool = SerialWorker("annotate-io")
         self._done.connect(self._finish, Qt.ConnectionType.QueuedConnection)
 
         self.canvas = AnnotateCanvas(classes, self)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import QWidget
 
 from .. import __version__
 from ..capture.recorder import burn_watermark
+from ..capture.workers import SerialWorker
 from ..inference.pipeline import Result
 from ..inference.report import frame_report
 from ..inference.segmenter import Segmenter
@@ -155,7 +155,7 @@ class SnapshotController(QObject):
         self.display = display
         self.status = status
         self.settings = settings
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sonolive-snapshot")
+        self.pool = SerialWorker("sonolive-snapshot")
         self.saved.connect(self._on_saved, Qt.ConnectionType.QueuedConnection)
         self.failed.connect(lambda msg: banner.show_banner(msg), Qt.ConnectionType.QueuedConnection)
         tr = QCoreApplication.translate

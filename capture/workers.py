@@ -12,9 +12,11 @@ joins the group first.
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from typing import Any
 
 
@@ -85,4 +87,56 @@ def spawn(
     return WORKERS.spawn(target, name=name, args=args, daemon=daemon, start=start)
 
 
-__all__ = ["WORKERS", "WorkerGroup", "spawn"]
+class SerialWorker:
+    """Jobs run one after another on one worker thread of the group (a snapshot writer, the
+    annotation saver): ``submit`` returns a Future, as a one-thread executor's does, but the
+    thread belongs to :data:`WORKERS`, so shutdown joins it like any other."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._jobs: queue.SimpleQueue[tuple[Future, Callable[[], Any]] | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def submit(self, fn: Callable[[], Any]) -> Future:
+        """Run ``fn()`` after the jobs already queued; its result or error goes to the Future."""
+        fut: Future = Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError(f"{self._name} is shut down")
+            self._jobs.put((fut, fn))
+            if self._thread is None:  # started on first use
+                self._thread = spawn(self._run, name=self._name)
+        return fut
+
+    def shutdown(self, wait: bool = False) -> None:
+        """Finish the queued jobs (none is dropped), then end; ``wait``: until it has ended."""
+        with self._lock:
+            self._closed = True
+            self._jobs.put(None)
+            t = self._thread
+        if wait and t is not None and t is not threading.current_thread():
+            t.join()
+
+    @property
+    def alive(self) -> bool:
+        """Its thread is running (started and not yet ended)."""
+        t = self._thread
+        return t is not None and t.is_alive()
+
+    def _run(self) -> None:
+        while True:
+            item = self._jobs.get()
+            if item is None:
+                return
+            fut, fn = item
+            if not fut.set_running_or_notify_cancel():
+                continue
+            try:
+                fut.set_result(fn())
+            except BaseException as e:  # noqa: BLE001 - handed to the Future's owner
+                fut.set_exception(e)
+
+
+__all__ = ["WORKERS", "SerialWorker", "WorkerGroup", "spawn"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 import cv2
 import numpy as np
@@ -19,6 +19,7 @@ import torch
 from torch.nn import functional as F
 
 from ..capture.frame import Frame
+from ..models.card import ModelCard
 from .segmentation import LazySegmentation, Segmentation
 from .stats import Timings
 
@@ -30,13 +31,55 @@ if TYPE_CHECKING:
 Smoother = Callable[[torch.Tensor, torch.Tensor, str], torch.Tensor]
 
 
+class RouteOwner(Protocol):
+    """What the device route reads of its :class:`~.segmenter.Segmenter`: the members both
+    routes share (declared here so that this module need not import the segmenter)."""
+
+    card: ModelCard
+    device: torch.device
+    dtype: torch.dtype
+    channels_last: bool
+    mean: torch.Tensor
+    std: torch.Tensor
+    grey: torch.Tensor
+
+    @property
+    def on_cuda(self) -> bool: ...
+
+    def infer(self, x: torch.Tensor) -> torch.Tensor: ...
+
+    def ood_inputs(
+        self, x: torch.Tensor, out: torch.Tensor, force: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor] | None: ...
+
+    def clean(
+        self, x: torch.Tensor, out: torch.Tensor, smoother: Smoother | None
+    ) -> torch.Tensor: ...
+
+    def class_stats(self, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]: ...
+
+    @staticmethod
+    def labels_full(out: torch.Tensor, frame_hw: tuple[int, int]) -> torch.Tensor: ...
+
+    def class_figures(
+        self,
+        labels: np.ndarray | None,
+        sums: np.ndarray,
+        counts: np.ndarray,
+        areas_full: np.ndarray | None = None,
+    ) -> tuple[dict[str, float], dict[str, int]]: ...
+
+    def judge(
+        self, seg: Segmentation, staged: tuple[torch.Tensor, torch.Tensor] | None
+    ) -> Segmentation: ...
+
+
 class DeviceRoute:
     """One segmenter's device-route state; not thread-safe (the segmenter's thread owns it)."""
 
-    def __init__(self, seg: Any) -> None:
+    def __init__(self, seg: RouteOwner) -> None:
         """``seg``: the :class:`~.segmenter.Segmenter` it belongs to; the route reads only
-        its public members (card, device, dtype, network and the stages both routes share),
-        and is typed loosely so that this module need not import it."""
+        the members :class:`RouteOwner` declares."""
         self.seg = seg
         self._pinned: torch.Tensor | None = None
         self._pinned_free: torch.cuda.Event | None = None  # the upload from _pinned finished

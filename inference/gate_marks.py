@@ -8,11 +8,11 @@ language when a font can draw it, :mod:`.text`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import cv2
 import numpy as np
 
+from ..models.card import ModelCard
 from .text import HERSHEY, ascii_fold, can_draw, draw_text_px, put_halo_text, text_width
 
 
@@ -33,7 +33,7 @@ class GateWords:
 ENGLISH = GateWords()
 
 
-def training_words(card: Any, words: GateWords = ENGLISH) -> str:
+def training_words(card: ModelCard, words: GateWords = ENGLISH) -> str:
     """The model's training data in a few words, for the on-screen line."""
     text = (card.training_data or "").strip()
     if text.upper().startswith("SIMULATED"):
@@ -49,7 +49,7 @@ def _drawable(lines: list[str]) -> bool:
     return all(can_draw(t) for t in lines)
 
 
-def gate_lines(card: Any, words: GateWords = ENGLISH) -> list[str]:
+def gate_lines(card: ModelCard, words: GateWords = ENGLISH) -> list[str]:
     """What replaces the overlay on a picture unlike the training data; in English when no
     font can draw the translation."""
     lines = [words.hidden, words.trained_on.replace("%1", training_words(card, words))]
@@ -93,7 +93,7 @@ def _draw_font_lines(image: np.ndarray, lines: list[str], y_frac: float) -> np.n
     return image
 
 
-def draw_gate_line(rgb: np.ndarray, card: Any, words: GateWords = ENGLISH) -> np.ndarray:
+def draw_gate_line(rgb: np.ndarray, card: ModelCard, words: GateWords = ENGLISH) -> np.ndarray:
     """A copy of the plain picture with :func:`gate_lines` near its bottom edge."""
     return draw_lines(np.ascontiguousarray(rgb).copy(), gate_lines(card, words))
 

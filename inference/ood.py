@@ -27,12 +27,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
 import torch
 
+from ..models.weights_io import LoadedModel
 from .ood_reference import (  # noqa: F401 - the check's public names, in one place
     FORMAT_VERSION,
     REFERENCE_FILE,
@@ -162,7 +162,7 @@ def fraction_in_distribution(flags: Iterable[bool | None]) -> float | None:
 
 
 def reference_for(
-    model: Any, features_hidden: str | None = None
+    model: LoadedModel, features_hidden: str | None = None
 ) -> tuple[ReferenceStats | None, str | None]:
     """Reference statistics for a :class:`~sonolive.models.loader.LoadedModel`, and a note.
 
@@ -173,7 +173,7 @@ def reference_for(
     feature distance (it keeps working, on its old score).
     """
     card = model.card
-    folder = getattr(model, "path", None)
+    folder = model.path
     if folder is None:
         return None, f"{card.name}: no reference statistics; the overlay is not gated"
     try:

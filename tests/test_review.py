@@ -307,7 +307,7 @@ def test_dicom_cine_review_and_snapshot(qtbot, settings, tmp_path):
     # closing the window ends the snapshot writer (it kept the quit waiting 2 x 20 s)
     pool = win.snapshots.pool
     win.close()
-    qtbot.waitUntil(lambda: not any(t.is_alive() for t in pool._threads), timeout=5000)
+    qtbot.waitUntil(lambda: not pool.alive, timeout=5000)
 
 
 def test_record_review_frames_shown(qtbot, settings, clip, tmp_path):
