@@ -42,10 +42,10 @@ def screenshots(out: Path, model: str) -> None:
         if organ is not None:
             win.cam_panel.organ.setCurrentIndex(organ)
         wait(8000)
-        if mode == "teaching":  # the shot shows a map: wait until one is drawn (up to 60 s)
+        if mode == "teaching":  # the shot shows a map of (nearly) its own picture, up to 60 s
             for _ in range(300):
                 r = win.last_result
-                if r is not None and r.cam_class and r.cam_age is not None:
+                if r is not None and r.cam_class and r.cam_age is not None and r.cam_age <= 2:
                     break
                 wait(200)
         win.grab().save(str(out / name))
