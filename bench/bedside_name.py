@@ -7,7 +7,7 @@ per view: how often the name changes (changes per second, a change to or from no
 included), the share of frames with a name, the name most shown, and how many names were
 drawn with their anchor off their organ or with their text box over another class.
 
-python bench/bedside_name.py [--seconds 20] [--size 512] [--json OUT.json]
+python bench/bedside_name.py [--seconds 20] [--size 512] [--views ruq,luq] [--json OUT.json]
 """
 
 from __future__ import annotations
@@ -75,13 +75,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--size", type=int, default=512)
+    ap.add_argument("--views", default=None, help="comma list (default: every FAST view)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     from sonolive.capture.phantom import VIEWS
     from sonolive.inference.torch_device import configure_cpu_threads
 
     configure_cpu_threads()
-    rows = [run_view(v, args.seconds, args.size) for v in VIEWS]
+    views = args.views.split(",") if args.views else VIEWS
+    rows = [run_view(v, args.seconds, args.size) for v in views]
     for r in rows:
         print(
             f"{r['view']:<11} changes {r['changes']:>3} in {r['seconds']:.0f} s "

@@ -32,27 +32,40 @@ def screenshots(out: Path, model: str) -> None:
 
     samples = Path(__file__).resolve().parents[1] / "resources" / "samples" / "usgra-seg-sample"
     for source, shot_model, mode, name, organ in (
-        ("phantom", model, "teaching", "teaching_cam.png", None),
+        (frozen_ruq(), model, "teaching", "teaching_cam.png", None),
         ("phantom", model, "bedside", "bedside.png", None),
         (str(samples), "nerve-vessel", "teaching", "nerve_vessel.png", 1),  # CAM for the nerve
     ):
         win = MainWindow(source, shot_model, settings, "cpu", mode, "auto")
         win.resize(1400, 820)
         win.show()
-        if organ is not None:
-            win.cam_panel.organ.setCurrentIndex(organ)
         wait(8000)
-        if mode == "teaching":  # the shot shows a map: wait until one is drawn (up to 60 s)
-            for _ in range(300):
+        if organ is not None:  # a folder opens in Review, where CAM is off by default
+            win.cam_panel.enabled.setChecked(True)
+            win.cam_panel.organ.setCurrentIndex(organ)
+        if win.cam_panel.enabled.isChecked():  # the shot shows a map of its own picture
+            for _ in range(300):  # up to 60 s
                 r = win.last_result
-                if r is not None and r.cam_class and r.cam_age is not None:
+                if r is not None and r.cam_class and r.cam_age is not None and r.cam_age <= 2:
                     break
                 wait(200)
+            wait(600)  # the CAM panel's readout catches up
         win.grab().save(str(out / name))
         win.close()
         wait(300)
     (out / "figures-settings.ini").unlink(missing_ok=True)
     app.quit()
+
+
+def frozen_ruq():
+    """The simulated scanner frozen on a RUQ view with free fluid (a scanner's freeze
+    button): every frame is the same picture, so the map drawn is the picture's own."""
+    from sonolive.capture.phantom import PhantomScanner
+    from sonolive.capture.replay import ReplaySource
+
+    img, _ = PhantomScanner(seed=9100, size=512).render(3.0, view="ruq", fluid=True)
+    rgb = cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
+    return ReplaySource([rgb], fps=30, name="Simulated scanner (frozen)", simulated=True)
 
 
 def cam_layers(out: Path, model: str) -> None:

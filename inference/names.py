@@ -29,7 +29,7 @@ from .text import text_box
 #: never changes twice within it
 HOLD_S = 1.0
 #: the named organ keeps the name while it covers this share of the disc around the centre
-KEEP_SHARE = 0.2
+KEEP_SHARE = 0.12
 #: text scales tried, largest first, until the name fits on its organ
 SHRINK = (1.0, 0.75, 0.55)
 

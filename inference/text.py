@@ -57,9 +57,26 @@ def _hershey_scale(height: int, scale: float) -> float:
 
 def put_halo_text(img: np.ndarray, text: str, org: tuple[int, int], fs: float, th: int) -> None:
     """ASCII ``text`` with OpenCV's font at ``org`` (its baseline's left end): white over a
-    dark halo, readable on any picture."""
-    cv2.putText(img, text, org, HERSHEY, fs, (0, 0, 0), th + 3, cv2.LINE_AA)
-    cv2.putText(img, text, org, HERSHEY, fs, (255, 255, 255), th, cv2.LINE_AA)
+    dark halo, readable on any picture. The halo is the letters grown by a few pixels:
+    putText's own thickness stops growing past a couple of pixels in some OpenCV builds,
+    where a thick black pass left only a shadow on one side."""
+    (tw, tht), base = cv2.getTextSize(text, HERSHEY, fs, th)
+    ring = max(2, th)
+    h, w = img.shape[:2]
+    x0, y0 = max(0, org[0] - 2 * ring), max(0, org[1] - tht - 2 * ring)
+    x1, y1 = min(w, org[0] + tw + 2 * ring), min(h, org[1] + base + 2 * ring)
+    if x1 <= x0 or y1 <= y0:
+        return
+    box = img[y0:y1, x0:x1]
+    letters = np.zeros(box.shape[:2], np.uint8)
+    cv2.putText(letters, text, (org[0] - x0, org[1] - y0), HERSHEY, fs, 255, th, cv2.LINE_AA)
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ring + 1, 2 * ring + 1))
+    halo = cv2.dilate(letters, k)
+    a = halo.astype(np.float32) / 255.0
+    b = letters.astype(np.float32) / 255.0
+    if box.ndim == 3:
+        a, b = a[..., None], b[..., None]
+    box[:] = np.clip(box * (1.0 - a) * (1.0 - b) + 255.0 * b + 0.5, 0, 255).astype(np.uint8)
 
 
 @functools.lru_cache(maxsize=1)
@@ -182,8 +199,9 @@ def text_box(img_h: int, text: str, scale: float = 1.0) -> tuple[int, int]:
     path = None if text.isascii() else font_for(text)
     if path is None:
         th = max(1, int(round(fs * 1.6)))
-        (tw, tht), base = cv2.getTextSize(text, HERSHEY, fs, th + 3)
-        return tw + 4, tht + base + 4
+        (tw, tht), base = cv2.getTextSize(text, HERSHEY, fs, th)
+        ring = max(2, th)  # put_halo_text's halo
+        return tw + 2 * ring, tht + base + 2 * ring
     sprite = _sprite(text, max(6, max(10, int(round(fs * 30)))), path)
     return int(sprite.shape[1]), int(sprite.shape[0])
 
