@@ -4,7 +4,7 @@
 an image folder) and one worker thread. Callers post commands (open, play/pause, seek, step,
 speed, loop, A–B, refresh) that never block. Finished :class:`Result` objects (``origin``
 "review") go out through :meth:`Pipeline.publish`, the live path's own hand-off: the
-frame hooks, the latest-wins output slot and ``pipeline.on_result``.
+sinks, the latest-wins output slot and the "a result is waiting" notification.
 
 * Seeks are latest-wins: one pending target, overwritten by each new request, so dragging
   a scrub bar never queues a backlog.
@@ -53,7 +53,7 @@ def _ignore(*_args: object) -> None:
 @dataclass
 class PlayerEvents:
     """What the player tells its owner (each called on the worker thread); its frames
-    arrive the way live frames do, through ``pipeline.on_result``."""
+    arrive the way live frames do, through the pipeline's hand-off (``Pipeline.publish``)."""
 
     #: (path, description, frame count, fps) after a successful open
     opened: Callable[[str, str, int, float], None] = _ignore
