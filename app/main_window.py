@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +11,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QHBoxLayout,
-    QLabel,
     QMainWindow,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +24,7 @@ from ..inference.pipeline import Result
 from ..inference.session import Session
 from ..models.registry import DEFAULT_MODEL, list_models
 from .annotate_window import AnnotateControl
+from .banner import Banner
 from .bridge import PipelineBridge
 from .cam_panel import CamPanel
 from .exam_control import ExamController
@@ -84,16 +82,8 @@ class MainWindow(QMainWindow):
 
         # ---- central picture ------------------------------------------------------
         self.view = VideoView()
-        self.banner = QLabel()
-        self.banner.setWordWrap(True)
-        self.banner.setStyleSheet(
-            "QLabel{background:#7a3b00;color:white;padding:6px;font-size:14px}"
-        )
-        self.banner.setVisible(False)
-        self.messages: dict[str, str] = {}  # banner lines by topic: source, model, other
-        self.banner_button = QToolButton()  # the first line's action, e.g. "Adjust ROI…"
-        self.banner_button.setVisible(False)
-        self._banner_actions: dict[str, QAction] = {}
+        self.banner = Banner()
+        self.messages = self.banner.messages  # banner lines by topic: source, model, other
         central = QWidget()
         lay = QVBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -101,7 +91,7 @@ class MainWindow(QMainWindow):
         row = QHBoxLayout()  # the banner, and beside it its action's button
         row.setSpacing(0)
         row.addWidget(self.banner, 1)
-        row.addWidget(self.banner_button)
+        row.addWidget(self.banner.button)
         lay.addLayout(row)
         lay.addWidget(self.view, 1)
         self.setCentralWidget(central)
@@ -158,16 +148,11 @@ class MainWindow(QMainWindow):
 
         # ---- controllers: each owns its actions; menus.compose_menus places them -----------
         self.review = ReviewController(self.bridge, self)
+        ports = (self, self, self)  # the window is the banner, status and display port
         self.input_picker = InputPicker(
-            self.session,
-            self.bridge,
-            self.review,
-            self.source_picker,
-            self.settings,
-            (self, self, self),
-            self.set_source,
-            self,
-        )
+            self.session, self.bridge, self.review, self.source_picker, self.settings, ports,
+            self.set_source, self,
+        )  # fmt: skip
         self.review_windowing = ReviewWindowing(
             self.review, self.input_picker, self.settings, (self, self, self), self
         )
@@ -177,17 +162,13 @@ class MainWindow(QMainWindow):
         self.review_panel = self.review_windowing.panel
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.review_windowing.dock)
         self.docks["review"] = self.review_windowing.dock
-        self.recording = RecordingController(
-            self.session, self.review, self, self, self.settings, self
-        )
+        self.recording = RecordingController(self.session, self.review, self, self, self.settings, self)  # fmt: skip
         self.pipeline.add_sink(self.recording.hook)
         self.snapshots = SnapshotController(self.session, self, self, self, self.settings, self)
         self.model_importer = ModelImporter(self, self._model_imported, self)
         self.ood = OodControl(self.session, self.review, self, self, self)
         self.bridge.modelReady.connect(self.ood.reset)
-        self.annotate = AnnotateControl(
-            self.session, self.review, (self, self), self.settings, self
-        )
+        self.annotate = AnnotateControl(self.session, self.review, (self, self), self.settings, self)  # fmt: skip
         self.quiz = QuizControl(self.session, (self, self, self), self)
         self.annotate.modelInstalled.connect(self._model_installed)
         # the eFAST checklist dock, in Bedside and Teaching
@@ -519,37 +500,12 @@ class MainWindow(QMainWindow):
         elif self.presenter is not None:
             self.presenter.close()
 
-    # ---- messages ----------------------------------------------------------------------
+    # ---- messages (the banner port) ---------------------------------------------------
     def show_banner(self, text: str, topic: str = "other", action: QAction | None = None) -> None:
-        """Show ``text`` as the banner line for ``topic`` ("source", "model", "roi" or
-        "other"), and print it on the terminal too; the other topics' lines stay. ``action``:
-        offered as a button beside the banner while the line is up."""
-        if self.messages.get(topic) != text:
-            print(f"SonoLive: {text}", file=sys.stderr, flush=True)
-        self.messages[topic] = text
-        if action is not None:
-            self._banner_actions[topic] = action
-        self._show_messages()
+        self.banner.show_banner(text, topic, action)
 
     def hide_banner(self, topic: str | None = None) -> None:
-        """Clear one topic's line (all of them when ``topic`` is None)."""
-        if topic is None:
-            self.messages.clear()
-            self._banner_actions.clear()
-        else:
-            self.messages.pop(topic, None)
-            self._banner_actions.pop(topic, None)
-        self._show_messages()
-
-    def _show_messages(self) -> None:
-        lines = [self.messages[k] for k in ("source", "model", "other") if k in self.messages]
-        lines += [v for k, v in self.messages.items() if k not in ("source", "model", "other")]
-        self.banner.setText("\n".join(lines))
-        self.banner.setVisible(bool(lines))
-        acts = [a for k, a in self._banner_actions.items() if k in self.messages]
-        if acts:
-            self.banner_button.setDefaultAction(acts[0])
-        self.banner_button.setVisible(bool(acts))
+        self.banner.hide_banner(topic)
 
     def closeEvent(self, e) -> None:  # noqa: N802 - Qt API
         self._timer.stop()

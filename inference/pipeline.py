@@ -1,7 +1,11 @@
 """The live path: a capture thread and an inference thread joined by a latest-wins slot.
 
-    source.read() ──▶ [LatestSlot] ──▶ segment ─▶ compose ──▶ publish ─▶ [LatestSlot] ──▶ view
-      capture thread     drops old       inference thread               drops old    GUI thread
+    source.read() ─▶ ROI ─▶ prepare ─▶ [LatestSlot] ─▶ segment ─▶ gate ─▶ compose ─▶ publish
+      capture thread (chain.enter)      drops old     inference thread (the chain's rest)
+    publish: sinks ─▶ [LatestSlot] ─▶ view (GUI thread); drops old
+
+The stages are the one :class:`~.chain.StageChain` (``inference/chain.py``); this module
+only runs them on the live threads (and lends them to Review and ``process``).
 
 Neither hand-over queues: when the network is slower than the source, the frame waiting in
 the slot is replaced and counted as dropped. The view side is notified only when the output
@@ -9,7 +13,7 @@ slot goes from empty to full, so the GUI event queue holds at most one pending f
 
 Review (:class:`~.player.ClipPlayer`) processes with :meth:`Pipeline.process` on its own
 worker and hands its frames over through the same :meth:`Pipeline.publish`, so the view,
-the frame hooks (the recorder), the drop count and the latency figures are one path.
+the sinks (the recorder), the drop count and the latency figures are one path.
 """
 
 from __future__ import annotations
@@ -355,7 +359,7 @@ class Pipeline:
                 self.jobs_done += 1
 
     def publish(self, result: Result) -> None:
-        """Hand a finished frame to the view: the frame hooks (the recorder, …) first, then
+        """Hand a finished frame to the view: the sinks (the recorder, …) first, then
         the latest-wins output slot, with ``on_result`` when the slot goes from empty to
         full. The live inference thread and the review player both publish here; while a
         live run is on, it owns the view and the recorder, and a review frame is dropped."""

@@ -4,7 +4,7 @@
 an image folder) and one worker thread. Callers post commands (open, play/pause, seek, step,
 speed, loop, A–B, refresh) that never block. Finished :class:`Result` objects (``origin``
 "review") go out through :meth:`Pipeline.publish`, the live path's own hand-off: the
-frame hooks, the latest-wins output slot and ``pipeline.on_result``.
+sinks, the latest-wins output slot and the "a result is waiting" notification.
 
 * Seeks are latest-wins: one pending target, overwritten by each new request, so dragging
   a scrub bar never queues a backlog.

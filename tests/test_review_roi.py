@@ -124,7 +124,7 @@ def test_a_live_card_with_no_region_blanks_the_text_and_the_banner_offers_adjust
     win.set_source(ReplaySource(frames, fps=30, name="card", simulated=False))
     qtbot.waitUntil(lambda: win.banner.isVisible(), timeout=10000)
     assert win.banner.text() == NO_REGION
-    button = win.banner_button
+    button = win.banner.button
     assert button.isVisible() and button.defaultAction() is win.input_picker.roi_action
     stage = win.input_picker.stage
     assert stage.state == FULL and stage.uncertain
@@ -167,7 +167,7 @@ def test_review_of_a_screen_without_a_region_saves_no_readable_text(qtbot, setti
     win = _window(qtbot, settings)
     _open(qtbot, win, path)
     qtbot.waitUntil(lambda: win.last_result is not None, timeout=20000)
-    qtbot.waitUntil(lambda: win.banner_button.isVisible(), timeout=10000)
+    qtbot.waitUntil(lambda: win.banner.button.isVisible(), timeout=10000)
     assert "no ultrasound region found" in win.banner.text()
     win.activateWindow()
     qtbot.keyClick(win, Qt.Key.Key_A)
