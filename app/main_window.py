@@ -22,7 +22,7 @@ from ..inference.events import Problem, SessionEvent, SourceState, SourceStatus,
 from ..inference.overlay import OverlayStyle
 from ..inference.pipeline import Result
 from ..inference.session import Session
-from ..models.registry import DEFAULT_MODEL, list_models
+from ..models.registry import DEFAULT_MODEL
 from .annotate_window import AnnotateControl
 from .banner import Banner
 from .bridge import PipelineBridge
@@ -33,6 +33,7 @@ from .legend_panel import LegendPanel
 from .localize import translated_gate_words
 from .menus import compose_menus, main_toolbar, mode_bar
 from .model_import_action import ModelImporter
+from .model_picker import ModelPicker
 from .modes import MODES, ModeSettings, load_mode, save_mode
 from .ood_control import OodControl
 from .overlay_panel import OverlayPanel
@@ -131,9 +132,7 @@ class MainWindow(QMainWindow):
 
         # ---- toolbars -------------------------------------------------------------
         self.source_picker = QComboBox()  # filled by the input picker
-        self.model_picker = QComboBox()
-        self.model_picker.setMinimumWidth(140)
-        self.refresh_models()
+        self.model_picker = ModelPicker()
         self.model_picker.currentIndexChanged.connect(self._model_picked)
         self.main_toolbar = main_toolbar(self)
         bar = mode_bar(self)
@@ -174,8 +173,6 @@ class MainWindow(QMainWindow):
         # the eFAST checklist dock, in Bedside and Teaching
         self.exam = ExamController(self.session, self, self.settings, self)
         self.bridge.resultReady.connect(self.exam.on_result)
-        for mode, action in self.mode_actions.items():
-            action.toggled.connect(lambda on, m=mode: on and self.exam.mode_changed(m))
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.exam.dock)
         compose_menus(self)
         self.set_mode(self.mode)
@@ -201,6 +198,7 @@ class MainWindow(QMainWindow):
         self.pipeline.set_style(self.overlay_panel.style())  # "Show overlay" still applies
         self.pipeline.set_temporal(ms.temporal)
         self.docks["overlay"].setVisible(ms.chrome)
+        self.exam.mode_changed(mode)  # its dock: in Bedside and Teaching
         self.docks["legend"].setVisible(ms.legend)
         self.docks["cam"].setVisible(ms.chrome and mode != "bedside")
         self.main_toolbar.setVisible(ms.chrome)
@@ -243,39 +241,19 @@ class MainWindow(QMainWindow):
 
     # ---- models ----------------------------------------------------------------------
     def refresh_models(self) -> None:
-        self.model_picker.blockSignals(True)
-        self.model_picker.clear()
-        self.model_picker.addItem(self.tr("(no overlay)"), None)
-        for e in list_models():
-            self.model_picker.addItem(e.name, e.name if e.error is None else None)
-            if e.error:
-                idx = self.model_picker.count() - 1
-                self.model_picker.setItemData(idx, e.error, Qt.ItemDataRole.ToolTipRole)
-                self.model_picker.model().item(idx).setEnabled(False)
-        self.model_picker.blockSignals(False)
+        self.model_picker.refresh()
 
     def _model_installed(self, folder: str) -> None:
         """A model trained in the annotate window was installed: list it at once (the model
         in use stays picked) and say where to find it."""
-        self.refresh_models()
-        idx = self.model_picker.findData(self.model_name)
-        if idx >= 0:
-            self.model_picker.blockSignals(True)
-            self.model_picker.setCurrentIndex(idx)
-            self.model_picker.blockSignals(False)
-        self.show_message(
-            self.tr("Installed %1: choose it in the model picker").replace("%1", Path(folder).name),
-            15000,
-        )
+        self.model_picker.refresh()
+        name = Path(folder).name
+        self.show_message(self.tr("Installed %1: choose it in the model picker").replace("%1", name), 15000)  # fmt: skip
 
     def select_model(self, name: str | None) -> None:
         """Load a model in the background; frames keep flowing meanwhile."""
         self.model_name = name
-        idx = self.model_picker.findData(name)
-        if idx >= 0:
-            self.model_picker.blockSignals(True)
-            self.model_picker.setCurrentIndex(idx)
-            self.model_picker.blockSignals(False)
+        self.model_picker.show_name(name)
         if name is None:
             self.bridge.cancel_model_load()
             self.status_line.backend_label.setText(self.tr("no model"))
@@ -428,9 +406,7 @@ class MainWindow(QMainWindow):
         self.status_line.update_figures(self.pipeline.stats, self.pipeline.dropped)
         r = self.last_result
         if self.cam.worker is not None:
-            self.cam_panel.show_age(
-                r.cam_age if r else None, r.cam_class if r else None, self.cam.rate()
-            )
+            self.cam_panel.show_age(r and r.cam_age, r and r.cam_class, self.cam.rate())
             age = self.cam_panel.age
             if age.height() < age.heightForWidth(age.width()):
                 self.fit_docks()  # the readout wrapped onto another line
@@ -469,10 +445,9 @@ class MainWindow(QMainWindow):
     def fit_docks(self) -> None:
         """Widen and heighten the right-hand panels to what their contents need (a new card
         brings longer organ names; the CAM readout wraps), so that nothing is cut off."""
+        area = Qt.DockWidgetArea.RightDockWidgetArea
         right = [d for d in self.docks.values() if d.isVisible() and not d.isFloating()]
-        right = [
-            d for d in right if self.dockWidgetArea(d) == Qt.DockWidgetArea.RightDockWidgetArea
-        ]
+        right = [d for d in right if self.dockWidgetArea(d) == area]
         if not right:
             return
         need_w = max(d.widget().sizeHint().width() for d in right) + 8
