@@ -51,7 +51,9 @@ def pipeline():
 def _scan(pipeline, view: str, frames: int = 4, seed: int = 1):
     """A few phantom frames of one view through the real pipeline: the ring of the last
     pictures, the last result, and the suggestion."""
-    src = PhantomSource(seed=seed, size=192, paced=False, view=view, fluid=view == "ruq")
+    # 256 px: the scale the model was trained and calibrated at (at 192 px the phantom's
+    # speckle is coarser than anything it saw, and the training-data check rightly says so)
+    src = PhantomSource(seed=seed, size=256, paced=False, view=view, fluid=view == "ruq")
     src.open()
     ring = FrameRing(seconds=3.0, max_fps=30.0, max_side=160)
     sugg = ViewSuggester(window=frames, quorum=0.5)
