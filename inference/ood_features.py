@@ -99,7 +99,7 @@ def tap_for(net: nn.Module) -> FeatureTap | None:
 
 class WithFeatures(nn.Module):
     """A U-Net returning ``(output, features)``: what SonoLive exports to ONNX, so that ONNX
-    Runtime gives the pooled features too."""
+    Runtime gives the pooled features too (the tap's hooks run inside the traced forward)."""
 
     def __init__(self, net: nn.Module) -> None:
         from ..models.unet import UNet
@@ -109,19 +109,12 @@ class WithFeatures(nn.Module):
         if tap is None or not isinstance(net, UNet):
             raise TypeError(f"only SonoLive's U-Net has pooled features, not {type(net).__name__}")
         self.net: UNet = net
-        self.layers = tap.layers
+        self.tap: FeatureTap = tap
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        skips = [self.net.inc(x)]
-        for down in self.net.downs:
-            skips.append(down(torch.nn.functional.max_pool2d(skips[-1], 2)))
-        y = skips.pop()
-        feats = [y.mean((2, 3))]
-        for i, up in enumerate(self.net.ups):
-            y = up(y, skips.pop())
-            if i == 0:
-                feats.append(y.mean((2, 3)))
-        return self.net.head(y), torch.cat(feats, 1)
+        y = self.net(x)
+        feats, _ms = self.tap.take()
+        return y, feats
 
 
 class Features:
