@@ -1,7 +1,7 @@
 """Names that come from Qt-free code, shown in the user's language.
 
 Organ names come from the model card, source names from ``FrameSource.describe()`` and the
-training-data check's lines from ``inference/ood.py``; all are English there. The app
+training-data check's lines from ``inference/gate/ood.py``; all are English there. The app
 translates them here (organs in the "LegendPanel" context, where legend_panel.py marks them;
 sources in "Sources"; the lines in "GateLines"), so capture/, models/ and inference/ stay
 free of Qt.
@@ -15,7 +15,7 @@ import re
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QLabel
 
-from ..inference.gate_marks import GateWords
+from ..inference.gate.marks import GateWords
 from ..models.card import ModelCard
 
 # (pattern of describe(), translatable template): %1, %2, ... are the groups in order

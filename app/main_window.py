@@ -23,13 +23,12 @@ from ..inference.overlay import OverlayStyle
 from ..inference.pipeline import Result
 from ..inference.session import Session
 from ..models.registry import DEFAULT_MODEL
-from .annotate_window import AnnotateControl
+from .annotate.window import AnnotateControl
 from .banner import Banner
 from .bridge import PipelineBridge
-from .cam_panel import CamPanel
-from .exam_control import ExamController
-from .input_picker import InputPicker
-from .legend_panel import LegendPanel
+from .exam.controller import ExamController
+from .export.recording import RecordingController
+from .export.snapshot import SnapshotController
 from .localize import translated_gate_words
 from .menus import compose_menus, main_toolbar, mode_bar
 from .model_import_action import ModelImporter
@@ -37,13 +36,14 @@ from .model_picker import ModelPicker
 from .modes import MODES, ModeSettings, load_mode, save_mode
 from .ood_control import OodControl
 from .overlay_panel import OverlayPanel
-from .presenter import PresenterWindow
-from .quiz_window import QuizControl
-from .recording import RecordingController
-from .review import ReviewController
-from .review_window import ReviewWindowing
-from .snapshot import SnapshotController
+from .quiz.window import QuizControl
+from .review.controller import ReviewController
+from .review.windowing import ReviewWindowing
+from .source.picker import InputPicker
 from .status_line import StatusLine
+from .teaching.cam_panel import CamPanel
+from .teaching.legend_panel import LegendPanel
+from .teaching.presenter import PresenterWindow
 from .video_view import VideoView
 
 
@@ -280,7 +280,7 @@ class MainWindow(QMainWindow):
         self.card = card
         self.legend.set_card(card)
         self.cam.set_model(loaded)
-        from ..inference.cam import candidate_layers
+        from ..inference.cam.engine import candidate_layers
 
         self.cam_panel.set_card(card, candidate_layers(loaded.net) if loaded is not None else [])
         self._cam_changed()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QComboBox, QWidget
 
 from ..models.registry import list_models
@@ -21,7 +21,7 @@ class ModelPicker(QComboBox):
         shown = self.currentData()
         self.blockSignals(True)
         self.clear()
-        self.addItem(self.tr("(no overlay)"), None)
+        self.addItem(QCoreApplication.translate("MainWindow", "(no overlay)"), None)
         for e in list_models():
             self.addItem(e.name, e.name if e.error is None else None)
             if e.error:

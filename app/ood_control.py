@@ -27,7 +27,7 @@ from ..inference.session import Session
 from .ports import DisplayPort, StatusPort
 
 if TYPE_CHECKING:
-    from .review import ReviewController
+    from .review.controller import ReviewController
 
 
 def _tr(text: str) -> str:

@@ -42,11 +42,11 @@ def main() -> None:
     a = ap.parse_args()
     from PIL import Image
     from PySide6.QtWidgets import QApplication
-    from sonolive.app.annotate_panel import FrameContext
-    from sonolive.app.annotate_window import AnnotateWindow
-    from sonolive.app.quiz_window import QuizWindow
+    from sonolive.app.annotate.panel import FrameContext
+    from sonolive.app.annotate.window import AnnotateWindow
+    from sonolive.app.quiz.window import QuizWindow
     from sonolive.inference.backends import make_segmenter
-    from sonolive.inference.quiz import QuizItem, QuizSession
+    from sonolive.inference.tools.quiz import QuizItem, QuizSession
     from sonolive.models.dataset_store import DatasetStore, Sample
     from sonolive.models.datasets import read_mask
 

@@ -3,7 +3,7 @@
     python bench/annotate_strokes.py /work/shared/data/usgra-seg --json docs/annotate-strokes.json
 
 Frames: the 41 validation images of the nerve-vessel model's own split (seed 0, 20 %), which it
-never trained on. Method: inference/stroke_count.py (a simulated annotator, same for both).
+never trained on. Method: inference/tools/stroke_count.py (a simulated annotator, same for both).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from sonolive.inference.backends import make_segmenter
-from sonolive.inference.stroke_count import strokes_needed
+from sonolive.inference.tools.stroke_count import strokes_needed
 from sonolive.models.datasets import folder_pairs, load_pairs, split_pairs
 
 

@@ -24,8 +24,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 from sonolive.inference.backends import make_segmenter
-from sonolive.inference.calibrate import deep_features_of, folder_pictures, phantom_pictures
-from sonolive.inference.ood import feature_names, fit_reference
+from sonolive.inference.gate.calibrate import deep_features_of, folder_pictures, phantom_pictures
+from sonolive.inference.gate.ood import feature_names, fit_reference
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from real_data import linear_window, match_grey_levels, pocus_frames, shared_data  # noqa: E402

@@ -70,7 +70,7 @@ def frozen_ruq():
 
 def cam_layers(out: Path, model: str) -> None:
     from sonolive.capture.phantom import PhantomScanner
-    from sonolive.inference.cam import DEFAULT_METHOD, CamEngine, candidate_layers
+    from sonolive.inference.cam.engine import DEFAULT_METHOD, CamEngine, candidate_layers
     from sonolive.inference.overlay import HEAT_LUT
     from sonolive.models.loader import load_model
     from sonolive.models.registry import find_model

@@ -150,7 +150,7 @@ def export_onnx(net: torch.nn.Module, channels: int, size: tuple[int, int]) -> b
     the dynamo exporter would need ``onnxscript``.
     """
     from ..models.onnx_net import FEATURES_OUTPUT
-    from .ood_features import WithFeatures, tap_for
+    from .gate.features import WithFeatures, tap_for
 
     buf = io.BytesIO()
     x = torch.zeros(1, channels, *size)

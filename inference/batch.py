@@ -47,7 +47,7 @@ from ..capture.roi_stage import RoiStage, parse_roi
 from ..capture.source import EndOfStream, SourceError, as_seekable
 from ..capture.workers import spawn
 from .chain import Job
-from .ood import fraction_in_distribution
+from .gate.ood import fraction_in_distribution
 from .outputs import OutputFiles, json_bytes, prepare_folder, safe_stem, shown
 from .overlay import OverlayStyle
 from .pipeline import Pipeline

@@ -26,8 +26,8 @@ import cv2
 import numpy as np
 
 from ..capture.frame import Frame
-from .gate_marks import ENGLISH, GateWords, draw_gate_line, draw_lines, draw_mark, gate_lines
-from .ood import OodGate
+from .gate.marks import ENGLISH, GateWords, draw_gate_line, draw_lines, draw_mark, gate_lines
+from .gate.ood import OodGate
 from .overlay import Overlay, OverlayStyle
 from .segmenter import Segmentation, Segmenter
 from .stats import LatencyStats, Timings

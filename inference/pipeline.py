@@ -28,8 +28,8 @@ from ..capture.source import EndOfStream, FrameSource, SourceError
 from ..capture.workers import spawn
 from .chain import ChainSettings, HeatFn, Job, Result, RoiFn, StageChain
 from .events import Problem, SessionEvent, SourceState, SourceStatus, Topic
-from .gate_marks import ENGLISH, GateWords
-from .ood import OodGate
+from .gate.marks import ENGLISH, GateWords
+from .gate.ood import OodGate
 from .overlay import Overlay, OverlayStyle
 from .segmenter import Segmenter
 from .stats import LatencyStats

@@ -17,7 +17,7 @@ sinks, the latest-wins output slot and the "a result is waiting" notification.
   ``pipeline.skipped``, as the live path counts its drops.
 
 Events reach the caller through :class:`PlayerEvents` callbacks, called on the worker
-thread; ``app/review.py`` turns them into Qt signals.
+thread; ``app/review/controller.py`` turns them into Qt signals.
 """
 
 from __future__ import annotations

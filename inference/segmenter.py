@@ -157,8 +157,8 @@ class Segmenter:
         self._ood_host: torch.Tensor | None = None  # pinned host side of the check's inputs
         #: while CAM is on: takes each forward pass's activations for the frame (cam_taps)
         self.cam_tap: Callable[[Frame], None] | None = None
-        from .ood import reference_for
-        from .ood_features import Features, hidden_reason
+        from .gate.features import Features, hidden_reason
+        from .gate.ood import reference_for
 
         #: the pooled features the network hands over in its forward pass (.ood_features)
         self.ood_features = Features(self.net)
@@ -264,7 +264,7 @@ class Segmenter:
         if staged is None:
             self.ood_ms = self.ood_features_ms = 0.0
             return seg
-        from .ood import frame_features
+        from .gate.ood import frame_features
 
         ref = self.reference
         if ref is None:  # staged by force (calibration): there is nothing to judge against

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 
 from ..models.card import ModelCard
-from .cam_control import CamControl
+from .cam.control import CamControl
 from .chain import RoiFn
 from .events import (
     ClipCount,
@@ -25,7 +25,7 @@ from .events import (
     SessionEvent,
     Topic,
 )
-from .gate_marks import ENGLISH, GateWords
+from .gate.marks import ENGLISH, GateWords
 from .overlay import OverlayStyle
 from .pipeline import Pipeline
 from .player import ClipPlayer, PlayerEvents

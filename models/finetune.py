@@ -1,6 +1,6 @@
 """From an annotated dataset to a new model version: the commands, and the card at the end.
 
-The GUI (app/annotate_train.py) runs these commands one after the other in subprocesses; the
+The GUI (app/annotate/train_dialog.py) runs these commands one after the other in subprocesses; the
 same commands work from a shell. Plan:
 
 1. ``sonolive dataset info DIR``: stops on broken data (the message names the file);

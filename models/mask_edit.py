@@ -1,6 +1,6 @@
 """Qt-free editing of a class-index mask: brush strokes, lasso fills and an undo stack.
 
-The annotate tool (app/annotate_canvas.py) and the quiz draw through these functions, so what
+The annotate tool (app/annotate/canvas.py) and the quiz draw through these functions, so what
 the widget shows and what is saved are the same array, and the tests can compute the expected
 pixels with the same OpenCV calls.
 """

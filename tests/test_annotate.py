@@ -33,7 +33,7 @@ def frame_image():
 
 
 def _panel(qtbot, model, image, prediction=None):
-    from sonolive.app.annotate_panel import AnnotatePanel, FrameContext
+    from sonolive.app.annotate.panel import AnnotatePanel, FrameContext
 
     panel = AnnotatePanel(model.card.classes, annotator="Dr Test")
     qtbot.addWidget(panel)

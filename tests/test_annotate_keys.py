@@ -10,8 +10,8 @@ from test_annotate import _drag
 
 
 def _window(qtbot, annotator=""):
-    from sonolive.app.annotate_panel import FrameContext
-    from sonolive.app.annotate_window import AnnotateWindow
+    from sonolive.app.annotate.panel import FrameContext
+    from sonolive.app.annotate.window import AnnotateWindow
     from sonolive.models.card import ModelCard
     from sonolive.models.registry import find_model
 

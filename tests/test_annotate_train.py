@@ -11,7 +11,7 @@ from test_annotate_dataset import _make
 
 
 def _dialog(qtbot, tmp_path, ds, steps=20):
-    from sonolive.app.annotate_train import TrainDialog
+    from sonolive.app.annotate.train_dialog import TrainDialog
     from sonolive.models.finetune import FinetunePlan
     from sonolive.models.registry import find_model
 
@@ -77,7 +77,7 @@ def test_annotate_train_cancel_and_broken_data(qtbot, tmp_path):
 
 
 def test_annotate_window_train_button_starts_from_current_model(qtbot, tmp_path):
-    from sonolive.app.annotate_window import AnnotateWindow
+    from sonolive.app.annotate.window import AnnotateWindow
     from sonolive.models.card import ModelCard
     from sonolive.models.registry import find_model
 
@@ -106,7 +106,7 @@ def test_annotate_window_train_button_starts_from_current_model(qtbot, tmp_path)
 def test_train_dialog_refuses_too_few_frames_and_says_the_minimum(qtbot, tmp_path):
     """Two frames of one clip: the dialog names the rule and this dataset's counts, and
     Start stays off; the estimate follows the step count."""
-    from sonolive.app.annotate_window import AnnotateWindow
+    from sonolive.app.annotate.window import AnnotateWindow
     from sonolive.models.card import ModelCard
     from sonolive.models.registry import find_model
 

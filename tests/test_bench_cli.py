@@ -39,8 +39,8 @@ def test_bench_on_a_source_that_ends_with_the_warm_up_reports_the_warm_up(lite_m
     """Exactly as many frames as the warm-up, slowly enough that none is dropped: the
     figures are the warm-up's, never an empty measurement."""
     from sonolive.capture.replay import ReplaySource
-    from sonolive.inference.bench import run_pipeline_bench
     from sonolive.inference.segmenter import Segmenter
+    from sonolive.inference.tools.bench import run_pipeline_bench
 
     seg = Segmenter(lite_model, device=torch.device("cpu"))
     frames = [torch.randint(0, 255, (128, 128, 3), dtype=torch.uint8).numpy()] * 10
@@ -67,8 +67,8 @@ def test_bench_accel_records_what_ran(tmp_path, capsys):
 
 def test_bench_ends_when_drops_leave_too_few_frames(lite_model):
     from sonolive.capture.replay import ReplaySource
-    from sonolive.inference.bench import run_pipeline_bench
     from sonolive.inference.segmenter import Segmenter
+    from sonolive.inference.tools.bench import run_pipeline_bench
 
     seg = Segmenter(lite_model, device=torch.device("cpu"))
     frames = [torch.randint(0, 255, (256, 256, 3), dtype=torch.uint8).numpy()] * 40

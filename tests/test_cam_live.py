@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from sonolive.capture.frame import Frame
 from sonolive.capture.replay import ReplaySource
-from sonolive.inference.cam import CamEngine, CamWorker
-from sonolive.inference.cam_control import CamControl
-from sonolive.inference.cam_taps import MaskTap
+from sonolive.inference.cam.control import CamControl
+from sonolive.inference.cam.engine import CamEngine, CamWorker
+from sonolive.inference.cam.taps import MaskTap
 from sonolive.inference.pipeline import Pipeline
 from sonolive.inference.segmenter import Segmenter
 

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 from sonolive.capture.replay import ReplaySource
-from sonolive.inference.cam import LIVE_METHODS, CamEngine
+from sonolive.inference.cam.engine import LIVE_METHODS, CamEngine
 from sonolive.inference.overlay import Overlay, OverlayStyle
 from sonolive.inference.pipeline import Pipeline
 from sonolive.inference.segmenter import Segmenter
@@ -63,7 +63,7 @@ def _mask_fps(pipe: Pipeline, frames: int) -> float:
 def test_cam_runs_beside_the_masks(lite_model, phantom_frames):
     """Masks keep flowing while the CAM makes maps (how fast each runs is a benchmark's
     question: ``sonolive bench --cam``, not a timed assertion here)."""
-    from sonolive.inference.cam_control import CamControl
+    from sonolive.inference.cam.control import CamControl
 
     frames, truths = phantom_frames
     done = []
@@ -225,7 +225,7 @@ def test_the_last_frame_of_an_ended_clip_gets_its_own_map(lite_model, phantom_fr
     (so it is hidden); once the clip has ended, the last picture is composed again with its
     own map, once."""
     from sonolive.capture.replay import ReplaySource
-    from sonolive.inference.cam_control import CamControl
+    from sonolive.inference.cam.control import CamControl
     from sonolive.inference.pipeline import Pipeline
     from sonolive.inference.segmenter import Segmenter
 

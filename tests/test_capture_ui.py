@@ -18,7 +18,7 @@ import pytest
 from barcode import CORNER, read_barcode
 from fake_capture_card import FakeCaptureCard, encode_barcode_clip
 from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
-from sonolive.app.input_picker import OPEN_FILE, OPEN_URL, PHANTOM
+from sonolive.app.source.picker import OPEN_FILE, OPEN_URL, PHANTOM
 from sonolive.capture.capture_card import DeviceSource
 from sonolive.capture.device_enum import DeviceInfo
 from sonolive.capture.replay import ReplaySource

@@ -16,11 +16,10 @@ from orthanc_server import orthanc  # noqa: F401 - the fixture
 from pydicom import dcmread
 from sonolive.capture.frame_ring import FrameRing
 from sonolive.capture.phantom import PhantomSource
-from sonolive.inference.dicom_write import Identity
-from sonolive.inference.exam import VIEWS, Exam, ViewSuggester
-from sonolive.inference.exam_export import export_exam
-from sonolive.inference.exam_report import ModelInfo
-from sonolive.inference.pacs import (
+from sonolive.inference.exam.checklist import VIEWS, Exam, ViewSuggester
+from sonolive.inference.exam.dicom_write import Identity
+from sonolive.inference.exam.export import export_exam
+from sonolive.inference.exam.pacs import (
     Destination,
     PacsError,
     SendQueue,
@@ -30,6 +29,7 @@ from sonolive.inference.pacs import (
     parse_destination,
     store,
 )
+from sonolive.inference.exam.report import ModelInfo
 
 SOP = {
     "1.2.840.10008.5.1.4.1.1.7.4": "MultiframeTrueColorSCImage",

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sonolive.capture.frame_ring import FrameRing
-from sonolive.inference.exam import Exam, ViewSuggester, vote
-from sonolive.inference.pacs import parse_destination
+from sonolive.inference.exam.checklist import Exam, ViewSuggester, vote
+from sonolive.inference.exam.pacs import parse_destination
 from sonolive.inference.segmentation import Segmentation
 
 PIX = 100 * 100

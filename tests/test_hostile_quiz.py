@@ -14,7 +14,7 @@ HOSTILE = ["=1+2", "+SUM(A1)", "-2+3", "@cmd", "\tTAB", "\rCR", "＝HYPERLINK()"
 
 
 def _session(students):
-    from sonolive.inference.quiz import QuizItem, QuizSession
+    from sonolive.inference.tools.quiz import QuizItem, QuizSession
 
     ref = np.zeros((20, 20), bool)
     ref[5:15, 5:15] = True
@@ -54,7 +54,7 @@ def test_formula_names_are_text_and_the_chosen_name_is_kept(tmp_path):
 
 
 def test_a_dataset_whose_classes_lack_name_reports_to_the_window(qtbot, tmp_path):
-    from sonolive.app.quiz_window import _Loader
+    from sonolive.app.quiz.window import _Loader
     from test_annotate_dataset import _make
 
     ds = tmp_path / "ds"
@@ -82,7 +82,7 @@ def test_a_dataset_whose_classes_lack_name_reports_to_the_window(qtbot, tmp_path
     ],
 )
 def test_items_from_dataset_with_bad_classes_is_one_data_error(tmp_path, classes):
-    from sonolive.inference.quiz import items_from_dataset
+    from sonolive.inference.tools.quiz import items_from_dataset
     from sonolive.models.datasets import DataError
 
     (tmp_path / "dataset.json").write_text(

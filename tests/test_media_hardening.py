@@ -171,7 +171,7 @@ def test_gif_plays_in_process_and_as_a_source_with_every_frame(tmp_path, capsys)
 
 def test_gif_opens_in_review_with_its_frame_count(qtbot, settings, tmp_path):
     from sonolive.app.main_window import MainWindow
-    from sonolive.app.review import CLIP_EXTENSIONS
+    from sonolive.app.review.controller import CLIP_EXTENSIONS
     from sonolive.capture.replay import ReplaySource
 
     assert ".gif" in CLIP_EXTENSIONS  # offered by the Open clip dialog and drag-and-drop

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sonolive.inference.calibrate import as_rgb
-from sonolive.inference.ood import REFERENCE_FILE, OodGate, fraction_in_distribution
+from sonolive.inference.gate.calibrate import as_rgb
+from sonolive.inference.gate.ood import REFERENCE_FILE, OodGate, fraction_in_distribution
 from sonolive.inference.segmenter import Segmenter
 from sonolive.models.datasets import read_grey
 from sonolive.models.loader import load_model

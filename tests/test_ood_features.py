@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 from real_data import clip_frames, linear_window, pocus_clips, shared_data
-from sonolive.inference.calibrate import as_rgb, folder_pictures, phantom_pictures
-from sonolive.inference.ood import REFERENCE_FILE, SCORE_BOTH
+from sonolive.inference.gate.calibrate import as_rgb, folder_pictures, phantom_pictures
+from sonolive.inference.gate.ood import REFERENCE_FILE, SCORE_BOTH
 from sonolive.inference.segmenter import Segmenter
 from sonolive.models.loader import load_model
 from sonolive.models.registry import find_model
@@ -104,7 +104,7 @@ def test_nerve_vessel_passes_its_own_scans_and_flags_lung_under_the_same_window(
 
 
 def _stats(seg: Segmenter, pic: np.ndarray) -> np.ndarray:
-    from sonolive.inference.ood import frame_features
+    from sonolive.inference.gate.ood import frame_features
 
     x = seg.preprocess(as_rgb(pic))
     p, small, _ = seg.ood_inputs(x, seg.infer(x))

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sonolive.inference.ood import REFERENCE_FILE, reference_for
+from sonolive.inference.gate.ood import REFERENCE_FILE, reference_for
 from sonolive.inference.segmenter import Segmenter
 from sonolive.models.loader import load_model
 from sonolive.models.registry import find_model

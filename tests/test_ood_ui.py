@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 from sonolive.capture.mp4_writer import Mp4Writer
 from sonolive.capture.replay import ReplaySource
-from sonolive.inference.calibrate import as_rgb
-from sonolive.inference.gate_marks import draw_gate_line
+from sonolive.inference.gate.calibrate import as_rgb
+from sonolive.inference.gate.marks import draw_gate_line
 from sonolive.models.datasets import read_grey
 
 SAMPLES = Path(__file__).resolve().parents[1] / "resources" / "samples" / "usgra-seg-sample"

@@ -21,7 +21,7 @@ def classes():
 
 
 def _item(kind="dataset"):
-    from sonolive.inference.quiz import QuizItem
+    from sonolive.inference.tools.quiz import QuizItem
 
     img = np.full((100, 100, 3), 90, np.uint8)
     ref = np.zeros((100, 100), bool)
@@ -30,8 +30,8 @@ def _item(kind="dataset"):
 
 
 def test_quiz_session_dice_hand_computed(qtbot, tmp_path, classes):
-    from sonolive.app.quiz_window import QuizWindow
-    from sonolive.inference.quiz import AGREED, EXTRA, MISSED, QuizSession
+    from sonolive.app.quiz.window import QuizWindow
+    from sonolive.inference.tools.quiz import AGREED, EXTRA, MISSED, QuizSession
 
     session = QuizSession([_item("dataset"), _item("model")])
     win = QuizWindow(session, classes)
@@ -96,7 +96,7 @@ def test_quiz_session_dice_hand_computed(qtbot, tmp_path, classes):
 
 
 def test_quiz_items_from_a_dataset_folder(tmp_path):
-    from sonolive.inference.quiz import items_from_dataset
+    from sonolive.inference.tools.quiz import items_from_dataset
     from sonolive.models.datasets import DataError, read_mask
     from test_annotate_dataset import _make
 
@@ -110,8 +110,8 @@ def test_quiz_items_from_a_dataset_folder(tmp_path):
 
 
 def test_quiz_organ_chosen_from_a_dataset_frame(qtbot, tmp_path, classes):
-    from sonolive.app.quiz_window import QuizWindow
-    from sonolive.inference.quiz import QuizSession, items_from_dataset
+    from sonolive.app.quiz.window import QuizWindow
+    from sonolive.inference.tools.quiz import QuizSession, items_from_dataset
     from sonolive.models.datasets import read_mask
     from test_annotate_dataset import _make
 
@@ -137,8 +137,8 @@ def test_quiz_two_students_by_clicks_each_gets_only_their_own_trace(qtbot, tmp_p
     trace. Each row of the saved CSV is that student's own tracing; the projector's results
     window shows every column, Mean too."""
     from PySide6.QtWidgets import QAbstractItemView
-    from sonolive.app.quiz_window import QuizWindow
-    from sonolive.inference.quiz import QuizSession
+    from sonolive.app.quiz.window import QuizWindow
+    from sonolive.inference.tools.quiz import QuizSession
 
     session = QuizSession([_item("dataset")])
     win = QuizWindow(session, classes)

@@ -241,7 +241,7 @@ def test_corrupt_file_gives_message_then_good_file_opens(qtbot, settings, clip, 
 
 
 def test_dicom_cine_review_and_snapshot(qtbot, settings, tmp_path):
-    from sonolive.app.snapshot import capture_snapshot, write_snapshot
+    from sonolive.app.export.snapshot import capture_snapshot, write_snapshot
     from sonolive.capture.recorder import burn_watermark
 
     dcm = make_dicom(tmp_path / "cine.dcm", [make_frame(i) for i in range(8)], frame_time_ms=50)

@@ -91,8 +91,8 @@ def test_a_clip_opened_while_the_model_loads_shows_segmented_in_review(qtbot, se
 
 def test_the_input_picker_opens_files_in_review(qtbot, settings, tmp_path, monkeypatch):
     from sonolive.app import review_window
-    from sonolive.app.input_picker import OPEN_FILE, PHANTOM
     from sonolive.app.main_window import MainWindow
+    from sonolive.app.source.picker import OPEN_FILE, PHANTOM
 
     clip = encode_clip(tmp_path / "exam.mp4", 10)
     asked = []

@@ -127,7 +127,7 @@ def test_hysteresis_hides_a_speck_and_keeps_a_shrinking_class() -> None:
 
 
 def test_clip_eval_reports_flicker_presence_and_the_filter(lite) -> None:
-    from sonolive.inference.evaluate import evaluate_clip, format_clip_table
+    from sonolive.inference.tools.evaluate import evaluate_clip, format_clip_table
 
     samples = list(clip_samples(seed=9000, frames=8, size=128, views=2))
     res = evaluate_clip(lite, samples, smoother=TemporalFilter())

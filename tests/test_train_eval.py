@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 import pytest
 from sonolive.capture.phantom_export import export_phantom
-from sonolive.inference.evaluate import evaluate
 from sonolive.inference.segmenter import Segmenter
+from sonolive.inference.tools.evaluate import evaluate
 from sonolive.models.loader import load_model
 from sonolive.models.metrics import dice_per_class, iou_per_class
 from sonolive.models.train import TrainConfig, train

@@ -137,7 +137,7 @@ def _shown_texts(win) -> list[tuple[str, str]]:
         QProgressBar,
         QToolBar,
     )
-    from sonolive.app.review import format_position
+    from sonolive.app.review.controller import format_position
 
     out: list[tuple[str, str]] = [("window title", win.windowTitle())]
 

@@ -154,7 +154,7 @@ def test_training_data_lines_on_the_picture_are_in_the_users_language(fonts, zh_
     import numpy as np
     from sonolive.app.localize import translated_gate_words
     from sonolive.inference import text
-    from sonolive.inference.gate_marks import ENGLISH, draw_gate_line, gate_lines, mark_line
+    from sonolive.inference.gate.marks import ENGLISH, draw_gate_line, gate_lines, mark_line
     from sonolive.models.card import ModelCard
     from sonolive.models.registry import find_model
 
@@ -184,7 +184,7 @@ def test_training_data_lines_never_vanish_for_want_of_a_font(fonts):
 
     import numpy as np
     from sonolive.inference import text
-    from sonolive.inference.gate_marks import draw_gate_line, draw_mark, gate_lines
+    from sonolive.inference.gate.marks import draw_gate_line, draw_mark, gate_lines
     from sonolive.models.card import ModelCard
     from sonolive.models.registry import find_model
 

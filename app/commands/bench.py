@@ -79,7 +79,7 @@ def _check(specs: list[str], args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ...inference.bench import format_table, run_pipeline_bench, run_roi_bench
+    from ...inference.tools.bench import format_table, run_pipeline_bench, run_roi_bench
     from ...inference.torch_device import configure_cpu_threads
     from .errors import fail
 

@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ...inference.calibrate import calibrate, folder_pictures, phantom_pictures
+    from ...inference.gate.calibrate import calibrate, folder_pictures, phantom_pictures
     from ...models.datasets import DataError
 
     if not 0 < args.false_alarm_rate < 0.5:

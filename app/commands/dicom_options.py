@@ -29,7 +29,7 @@ def add_dicom(p: argparse.ArgumentParser) -> None:
 
 def identity_from(args: argparse.Namespace):
     """(Identity, deidentified) from the options; ValueError with a plain line when wrong."""
-    from ...inference.dicom_write import Identity
+    from ...inference.exam.dicom_write import Identity
 
     if args.birth_date and not re.fullmatch(r"\d{8}", args.birth_date):
         raise ValueError(f"--birth-date '{args.birth_date}' is not YYYYMMDD")

@@ -62,7 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ...capture.phantom import phantom_samples
-    from ...inference.evaluate import evaluate, format_table
+    from ...inference.tools.evaluate import evaluate, format_table
     from ...models.datasets import DataError, folder_pairs, load_pairs, split_three
 
     if args.clip and args.source != "phantom":
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         where = f"phantom seed {args.seed}, {args.frames} frames at {args.size}px"
     cam = None
     if args.cam:
-        from ...inference.cam import CamEngine
+        from ...inference.cam.engine import CamEngine
 
         cam = CamEngine(
             seg.torch_model, method=args.cam_method, layer=args.cam_layer, device=args.device
@@ -153,8 +153,8 @@ def _update_card(args: argparse.Namespace, res: dict, clip: bool = False) -> Non
 def _run_clip(args: argparse.Namespace, seg) -> int:
     from tqdm import tqdm
 
-    from ...inference.evaluate import evaluate_clip, format_clip_table
     from ...inference.temporal import TemporalFilter, clip_samples
+    from ...inference.tools.evaluate import evaluate_clip, format_clip_table
 
     if args.frames < 2 or args.views < 1:
         print("error: --clip needs at least 2 frames and 1 view", file=sys.stderr)

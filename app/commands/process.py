@@ -200,7 +200,7 @@ def _run(args: argparse.Namespace, stems: dict[str, str], index: list[dict]) -> 
         finally:
             bar.close()
         if identity is not None:
-            from ...inference.dicom_process import write_process_dicom
+            from ...inference.exam.dicom_process import write_process_dicom
 
             try:
                 dcm = write_process_dicom(s, args.out, seg, identity[0], deidentified=identity[1])

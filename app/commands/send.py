@@ -40,7 +40,7 @@ def _expand(items: list[str]) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ...inference.pacs import PacsError, SendQueue, check_aet, echo, parse_destination
+    from ...inference.exam.pacs import PacsError, SendQueue, check_aet, echo, parse_destination
     from .errors import fail
 
     try:

@@ -168,7 +168,7 @@ def _train_pictures(args: argparse.Namespace):
 def _reference_statistics(args: argparse.Namespace) -> None:
     """Write the training data's reference statistics next to the new weights (the app's
     "unlike the training data" check); a failure here never fails the training."""
-    from ...inference.calibrate import calibrate, phantom_pictures
+    from ...inference.gate.calibrate import calibrate, phantom_pictures
     from ...inference.segmenter import Segmenter
     from ...models.loader import load_model
 

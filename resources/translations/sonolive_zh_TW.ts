@@ -4,87 +4,87 @@
 <context>
     <name>AnnotatePanel</name>
     <message>
-        <location filename="../../app/annotate_panel.py" line="73"/>
+        <location filename="../../app/annotate/panel.py" line="73"/>
         <source>Brush (B)</source>
         <translation>筆刷（B）</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_panel.py" line="74"/>
+        <location filename="../../app/annotate/panel.py" line="74"/>
         <source>Eraser (E)</source>
         <translation>橡皮擦（E）</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_panel.py" line="75"/>
+        <location filename="../../app/annotate/panel.py" line="75"/>
         <source>Lasso (L)</source>
         <translation>套索（L）</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_panel.py" line="93"/>
+        <location filename="../../app/annotate/panel.py" line="93"/>
         <source>Opacity</source>
         <translation>不透明度</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_panel.py" line="95"/>
+        <location filename="../../app/annotate/panel.py" line="95"/>
         <source>Hide my labels (H)</source>
         <translation>隱藏我的標註（H）</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_panel.py" line="120"/>
+        <location filename="../../app/annotate/panel.py" line="120"/>
         <source>Fill from model (P)</source>
         <translation>以模型預測填入（P）</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_panel.py" line="122"/>
+        <location filename="../../app/annotate/panel.py" line="122"/>
         <source>Undo</source>
         <translation>復原</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_panel.py" line="124"/>
+        <location filename="../../app/annotate/panel.py" line="124"/>
         <source>Redo</source>
         <translation>重做</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_panel.py" line="127"/>
+        <location filename="../../app/annotate/panel.py" line="127"/>
         <source>Your name</source>
         <translation>您的姓名</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_panel.py" line="128"/>
+        <location filename="../../app/annotate/panel.py" line="128"/>
         <source>Save to dataset (Ctrl+S)</source>
         <translation>儲存至資料集（Ctrl+S）</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_panel.py" line="133"/>
+        <location filename="../../app/annotate/panel.py" line="133"/>
         <source>Annotator</source>
         <translation>標註者</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_panel.py" line="174"/>
+        <location filename="../../app/annotate/panel.py" line="174"/>
         <source>No model prediction for this frame</source>
         <translation>此幀沒有模型預測</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_panel.py" line="177"/>
+        <location filename="../../app/annotate/panel.py" line="177"/>
         <source>The model&apos;s mask does not match this frame&apos;s size</source>
         <translation>模型的遮罩與此幀的尺寸不符</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_panel.py" line="185"/>
+        <location filename="../../app/annotate/panel.py" line="185"/>
         <source>Pick a dataset folder first</source>
         <translation>請先選擇資料集資料夾</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_panel.py" line="235"/>
+        <location filename="../../app/annotate/panel.py" line="235"/>
         <source>Saved %1</source>
         <translation>已儲存 %1</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_panel.py" line="253"/>
+        <location filename="../../app/annotate/panel.py" line="253"/>
         <source>Editing %1</source>
         <translation>正在編輯 %1</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_panel.py" line="261"/>
+        <location filename="../../app/annotate/panel.py" line="261"/>
         <source>Brush %1 px</source>
         <translation>筆刷 %1 px</translation>
     </message>
@@ -108,27 +108,27 @@
 <context>
     <name>AnnotateWindow</name>
     <message>
-        <location filename="../../app/annotate_window.py" line="38"/>
+        <location filename="../../app/annotate/window.py" line="38"/>
         <source>Annotate — SonoLive (not for diagnostic use)</source>
         <translation>標註 — SonoLive（非診斷用途）</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_window.py" line="41"/>
+        <location filename="../../app/annotate/window.py" line="41"/>
         <source>Dataset folder…</source>
         <translation>資料集資料夾…</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_window.py" line="46"/>
+        <location filename="../../app/annotate/window.py" line="46"/>
         <source>Train from this dataset…</source>
         <translation>以此資料集訓練…</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_window.py" line="60"/>
+        <location filename="../../app/annotate/window.py" line="60"/>
         <source>Dataset folder (new or made by SonoLive)</source>
         <translation>資料集資料夾（新建或由 SonoLive 建立）</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_window.py" line="76"/>
+        <location filename="../../app/annotate/window.py" line="76"/>
         <source>Pick a dataset folder and a model first</source>
         <translation>請先選擇資料集資料夾與模型</translation>
     </message>
@@ -136,37 +136,37 @@
 <context>
     <name>CamPanel</name>
     <message>
-        <location filename="../../app/cam_panel.py" line="17"/>
+        <location filename="../../app/teaching/cam_panel.py" line="17"/>
         <source>Show CAM heatmap</source>
         <translation>顯示 CAM 熱圖</translation>
     </message>
     <message>
-        <location filename="../../app/cam_panel.py" line="24"/>
+        <location filename="../../app/teaching/cam_panel.py" line="24"/>
         <source>Organ</source>
         <translation>器官</translation>
     </message>
     <message>
-        <location filename="../../app/cam_panel.py" line="25"/>
+        <location filename="../../app/teaching/cam_panel.py" line="25"/>
         <source>Method</source>
         <translation>方法</translation>
     </message>
     <message>
-        <location filename="../../app/cam_panel.py" line="26"/>
+        <location filename="../../app/teaching/cam_panel.py" line="26"/>
         <source>Layer</source>
         <translation>層</translation>
     </message>
     <message>
-        <location filename="../../app/cam_panel.py" line="27"/>
+        <location filename="../../app/teaching/cam_panel.py" line="27"/>
         <source>Map age</source>
         <translation>熱圖延遲</translation>
     </message>
     <message>
-        <location filename="../../app/cam_panel.py" line="37"/>
+        <location filename="../../app/teaching/cam_panel.py" line="37"/>
         <source>auto (largest organ)</source>
         <translation>自動（最大器官）</translation>
     </message>
     <message>
-        <location filename="../../app/cam_panel.py" line="65"/>
+        <location filename="../../app/teaching/cam_panel.py" line="65"/>
         <source>%1: %2 frames old · %3 maps/s</source>
         <translation>%1：%2 幀前 · 每秒 %3 張</translation>
     </message>
@@ -174,32 +174,32 @@
 <context>
     <name>DatasetPanel</name>
     <message>
-        <location filename="../../app/annotate_dataset_panel.py" line="65"/>
+        <location filename="../../app/annotate/dataset_panel.py" line="65"/>
         <source>No dataset folder yet</source>
         <translation>尚未選擇資料集資料夾</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_dataset_panel.py" line="69"/>
+        <location filename="../../app/annotate/dataset_panel.py" line="69"/>
         <source>Reopen to edit</source>
         <translation>重新開啟以編輯</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_dataset_panel.py" line="70"/>
+        <location filename="../../app/annotate/dataset_panel.py" line="70"/>
         <source>Delete</source>
         <translation>刪除</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_dataset_panel.py" line="71"/>
+        <location filename="../../app/annotate/dataset_panel.py" line="71"/>
         <source>Go to source frame</source>
         <translation>前往來源幀</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_dataset_panel.py" line="103"/>
+        <location filename="../../app/annotate/dataset_panel.py" line="103"/>
         <source>%1: %2 frames</source>
         <translation>%1：%2 幀</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_dataset_panel.py" line="113"/>
+        <location filename="../../app/annotate/dataset_panel.py" line="113"/>
         <source>broken: see &apos;sonolive dataset info&apos;</source>
         <translation>已損壞：請執行 &apos;sonolive dataset info&apos; 查看</translation>
     </message>
@@ -207,58 +207,58 @@
 <context>
     <name>InputPicker</name>
     <message>
-        <location filename="../../app/input_picker.py" line="138"/>
+        <location filename="../../app/source/picker.py" line="138"/>
         <source>Simulated scanner</source>
         <translation>模擬掃描器</translation>
     </message>
     <message>
-        <location filename="../../app/input_picker.py" line="139"/>
+        <location filename="../../app/source/picker.py" line="139"/>
         <source>Open video file…</source>
         <translation>開啟影片檔…</translation>
     </message>
     <message>
-        <location filename="../../app/input_picker.py" line="140"/>
+        <location filename="../../app/source/picker.py" line="140"/>
         <source>Stream URL…</source>
         <translation>串流網址…</translation>
     </message>
     <message>
-        <location filename="../../app/input_picker.py" line="206"/>
+        <location filename="../../app/source/picker.py" line="206"/>
         <source>Open a video or DICOM cine</source>
         <translation>開啟影片或 DICOM 動態影像</translation>
     </message>
     <message>
-        <location filename="../../app/input_picker.py" line="208"/>
+        <location filename="../../app/source/picker.py" line="208"/>
         <source>Video or DICOM (*.mp4 *.mov *.avi *.mkv *.dcm *.dicom);;All files (*)</source>
         <translation>影片或 DICOM (*.mp4 *.mov *.avi *.mkv *.dcm *.dicom);;所有檔案 (*)</translation>
     </message>
     <message>
-        <location filename="../../app/input_picker.py" line="217"/>
+        <location filename="../../app/source/picker.py" line="217"/>
         <source>Stream URL</source>
         <translation>串流網址</translation>
     </message>
     <message>
-        <location filename="../../app/input_picker.py" line="218"/>
+        <location filename="../../app/source/picker.py" line="218"/>
         <source>rtsp:// or http(s):// address of the stream:</source>
         <translation>串流的 rtsp:// 或 http(s):// 位址：</translation>
     </message>
     <message>
-        <location filename="../../app/input_picker.py" line="229"/>
+        <location filename="../../app/source/picker.py" line="229"/>
         <source>Not a stream address: %1 (use rtsp://, http:// or https://)</source>
         <translation>不是串流位址：%1（請使用 rtsp://、http:// 或 https://）</translation>
     </message>
     <message>
-        <location filename="../../app/input_picker.py" line="244"/>
-        <location filename="../../app/input_picker.py" line="357"/>
+        <location filename="../../app/source/picker.py" line="244"/>
+        <location filename="../../app/source/picker.py" line="357"/>
         <source>Connecting to %1…</source>
         <translation>正在連接 %1…</translation>
     </message>
     <message>
-        <location filename="../../app/input_picker.py" line="349"/>
+        <location filename="../../app/source/picker.py" line="349"/>
         <source>No signal: %1</source>
         <translation>無訊號：%1</translation>
     </message>
     <message>
-        <location filename="../../app/input_picker.py" line="352"/>
+        <location filename="../../app/source/picker.py" line="352"/>
         <source>No signal: %1 — %2</source>
         <translation>無訊號：%1 — %2</translation>
     </message>
@@ -266,47 +266,47 @@
 <context>
     <name>LegendPanel</name>
     <message>
-        <location filename="../../app/legend_panel.py" line="14"/>
+        <location filename="../../app/teaching/legend_panel.py" line="14"/>
         <source>Liver</source>
         <translation>肝臟</translation>
     </message>
     <message>
-        <location filename="../../app/legend_panel.py" line="15"/>
+        <location filename="../../app/teaching/legend_panel.py" line="15"/>
         <source>Kidney</source>
         <translation>腎臟</translation>
     </message>
     <message>
-        <location filename="../../app/legend_panel.py" line="16"/>
+        <location filename="../../app/teaching/legend_panel.py" line="16"/>
         <source>Spleen</source>
         <translation>脾臟</translation>
     </message>
     <message>
-        <location filename="../../app/legend_panel.py" line="17"/>
+        <location filename="../../app/teaching/legend_panel.py" line="17"/>
         <source>Bladder</source>
         <translation>膀胱</translation>
     </message>
     <message>
-        <location filename="../../app/legend_panel.py" line="18"/>
+        <location filename="../../app/teaching/legend_panel.py" line="18"/>
         <source>Heart</source>
         <translation>心臟</translation>
     </message>
     <message>
-        <location filename="../../app/legend_panel.py" line="19"/>
+        <location filename="../../app/teaching/legend_panel.py" line="19"/>
         <source>Free fluid</source>
         <translation>游離液體</translation>
     </message>
     <message>
-        <location filename="../../app/legend_panel.py" line="20"/>
+        <location filename="../../app/teaching/legend_panel.py" line="20"/>
         <source>Nerve</source>
         <translation>神經</translation>
     </message>
     <message>
-        <location filename="../../app/legend_panel.py" line="21"/>
+        <location filename="../../app/teaching/legend_panel.py" line="21"/>
         <source>Vessel</source>
         <translation>血管</translation>
     </message>
     <message>
-        <location filename="../../app/legend_panel.py" line="29"/>
+        <location filename="../../app/teaching/legend_panel.py" line="29"/>
         <source>Legend</source>
         <translation>圖例</translation>
     </message>
@@ -314,22 +314,22 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../app/annotate_window.py" line="97"/>
+        <location filename="../../app/annotate/window.py" line="97"/>
         <source>Annotate this frame</source>
         <translation>標註此幀</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_window.py" line="123"/>
+        <location filename="../../app/annotate/window.py" line="123"/>
         <source>Load a model before annotating</source>
         <translation>請先載入模型再進行標註</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_window.py" line="156"/>
+        <location filename="../../app/annotate/window.py" line="156"/>
         <source>No frame to annotate yet</source>
         <translation>尚無可標註的幀</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_window.py" line="195"/>
+        <location filename="../../app/annotate/window.py" line="195"/>
         <source>Source clip %1 is not among recent clips</source>
         <translation>來源影片 %1 不在最近的影片中</translation>
     </message>
@@ -390,7 +390,7 @@
     </message>
     <message>
         <location filename="../../app/main_window.py" line="145"/>
-        <location filename="../../app/review.py" line="733"/>
+        <location filename="../../app/review/controller.py" line="733"/>
         <source>Review</source>
         <translation>回顧</translation>
     </message>
@@ -524,77 +524,77 @@
         <translation>已隱藏</translation>
     </message>
     <message>
-        <location filename="../../app/quiz_window.py" line="256"/>
+        <location filename="../../app/quiz/window.py" line="256"/>
         <source>Quiz from a dataset folder…</source>
         <translation>從資料集資料夾出題…</translation>
     </message>
     <message>
-        <location filename="../../app/quiz_window.py" line="258"/>
+        <location filename="../../app/quiz/window.py" line="258"/>
         <source>Quiz on this frame, or add it to the open quiz</source>
         <translation>以此幀出題，或加入開啟中的測驗</translation>
     </message>
     <message>
-        <location filename="../../app/quiz_window.py" line="272"/>
+        <location filename="../../app/quiz/window.py" line="272"/>
         <source>Nothing to quiz on</source>
         <translation>沒有可出題的內容</translation>
     </message>
     <message>
-        <location filename="../../app/quiz_window.py" line="282"/>
+        <location filename="../../app/quiz/window.py" line="282"/>
         <source>Dataset folder for the quiz</source>
         <translation>測驗用的資料集資料夾</translation>
     </message>
     <message>
-        <location filename="../../app/quiz_window.py" line="295"/>
+        <location filename="../../app/quiz/window.py" line="295"/>
         <source>No model mask for this frame</source>
         <translation>此幀沒有模型遮罩</translation>
     </message>
     <message>
-        <location filename="../../app/quiz_window.py" line="300"/>
+        <location filename="../../app/quiz/window.py" line="300"/>
         <source>The model found no organ to trace here</source>
         <translation>模型在此畫面中找不到可描繪的器官</translation>
     </message>
     <message>
-        <location filename="../../app/recording.py" line="142"/>
+        <location filename="../../app/export/recording.py" line="142"/>
         <source>Recording could not start: %1</source>
         <translation>無法開始錄影：%1</translation>
     </message>
     <message>
-        <location filename="../../app/recording.py" line="190"/>
+        <location filename="../../app/export/recording.py" line="190"/>
         <source>Record</source>
         <translation>錄影</translation>
     </message>
     <message>
-        <location filename="../../app/recording.py" line="192"/>
+        <location filename="../../app/export/recording.py" line="192"/>
         <source>Start or stop recording (R)</source>
         <translation>開始或停止錄影（R）</translation>
     </message>
     <message>
-        <location filename="../../app/recording.py" line="196"/>
+        <location filename="../../app/export/recording.py" line="196"/>
         <source>&amp;Record</source>
         <translation>錄影(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../app/recording.py" line="203"/>
+        <location filename="../../app/export/recording.py" line="203"/>
         <source>Raw picture</source>
         <translation>原始畫面</translation>
     </message>
     <message>
-        <location filename="../../app/recording.py" line="204"/>
+        <location filename="../../app/export/recording.py" line="204"/>
         <source>Picture with overlay</source>
         <translation>含疊加的畫面</translation>
     </message>
     <message>
-        <location filename="../../app/recording.py" line="205"/>
+        <location filename="../../app/export/recording.py" line="205"/>
         <source>Both (two files)</source>
         <translation>兩者（兩個檔案）</translation>
     </message>
     <message>
-        <location filename="../../app/recording.py" line="216"/>
+        <location filename="../../app/export/recording.py" line="216"/>
         <source>Watermark “Not for diagnostic use”</source>
         <translation>浮水印「非診斷用途」</translation>
     </message>
     <message>
-        <location filename="../../app/review.py" line="756"/>
+        <location filename="../../app/review/controller.py" line="756"/>
         <source>&amp;File</source>
         <translation>檔案(&amp;F)</translation>
     </message>
@@ -604,82 +604,82 @@
         <translation>結束(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../app/review.py" line="758"/>
+        <location filename="../../app/review/controller.py" line="758"/>
         <source>Open clip…</source>
         <translation>開啟影片…</translation>
     </message>
     <message>
-        <location filename="../../app/review.py" line="761"/>
+        <location filename="../../app/review/controller.py" line="761"/>
         <source>Open image folder…</source>
         <translation>開啟影像資料夾…</translation>
     </message>
     <message>
-        <location filename="../../app/review.py" line="764"/>
+        <location filename="../../app/review/controller.py" line="764"/>
         <source>Recent clips</source>
         <translation>最近的影片</translation>
     </message>
     <message>
-        <location filename="../../app/review.py" line="789"/>
+        <location filename="../../app/review/controller.py" line="789"/>
         <source>Open clip</source>
         <translation>開啟影片</translation>
     </message>
     <message>
-        <location filename="../../app/review.py" line="791"/>
+        <location filename="../../app/review/controller.py" line="791"/>
         <source>Clips (%1);;All files (*)</source>
         <translation>影片（%1）;;所有檔案 (*)</translation>
     </message>
     <message>
-        <location filename="../../app/review.py" line="802"/>
+        <location filename="../../app/review/controller.py" line="802"/>
         <source>Open a folder of still images</source>
         <translation>開啟靜態影像資料夾</translation>
     </message>
     <message>
-        <location filename="../../app/roi_editor.py" line="257"/>
+        <location filename="../../app/source/roi_editor.py" line="257"/>
         <source>The simulated scanner needs no ROI.</source>
         <translation>模擬掃描器不需要 ROI。</translation>
     </message>
     <message>
-        <location filename="../../app/roi_editor.py" line="262"/>
+        <location filename="../../app/source/roi_editor.py" line="262"/>
         <source>No picture from this input yet: try again in a moment.</source>
         <translation>此輸入尚無畫面，請稍後再試。</translation>
     </message>
     <message>
-        <location filename="../../app/roi_editor.py" line="282"/>
+        <location filename="../../app/source/roi_editor.py" line="282"/>
         <source>Adjust ROI…</source>
         <translation>調整 ROI…</translation>
     </message>
     <message>
-        <location filename="../../app/roi_editor.py" line="285"/>
+        <location filename="../../app/source/roi_editor.py" line="285"/>
         <source>Choose the part of the scanner&apos;s picture that is segmented and recorded</source>
         <translation>選擇要分割與錄影的掃描畫面區域</translation>
     </message>
     <message>
-        <location filename="../../app/snapshot.py" line="58"/>
+        <location filename="../../app/export/snapshot.py" line="58"/>
         <source>Nothing is on screen to snapshot yet.</source>
         <translation>畫面上尚無可擷取快照的內容。</translation>
     </message>
     <message>
-        <location filename="../../app/snapshot.py" line="161"/>
+        <location filename="../../app/export/snapshot.py" line="161"/>
         <source>Snapshot failed: %1</source>
         <translation>快照失敗：%1</translation>
     </message>
     <message>
-        <location filename="../../app/snapshot.py" line="172"/>
+        <location filename="../../app/export/snapshot.py" line="172"/>
         <source>Snapshot saved: %1</source>
         <translation>已儲存快照：%1</translation>
     </message>
     <message>
-        <location filename="../../app/snapshot.py" line="174"/>
+        <location filename="../../app/export/snapshot.py" line="174"/>
         <source>Snapshot could not be saved in %1: %2</source>
         <translation>無法將快照儲存於 %1：%2</translation>
     </message>
     <message>
-        <location filename="../../app/snapshot.py" line="189"/>
+        <location filename="../../app/export/snapshot.py" line="189"/>
         <source>Snapshot</source>
         <translation>快照</translation>
     </message>
     <message>
-        <location filename="../../app/snapshot.py" line="192"/>
+        <location filename="../../app/export/snapshot.py" line="192"/>
         <source>Save the picture on screen with its figures (S)</source>
         <translation>儲存螢幕畫面與數據（S）</translation>
     </message>
@@ -810,7 +810,7 @@
 <context>
     <name>PresenterWindow</name>
     <message>
-        <location filename="../../app/presenter.py" line="16"/>
+        <location filename="../../app/teaching/presenter.py" line="16"/>
         <source>SonoLive — presenter view</source>
         <translation>SonoLive — 簡報檢視</translation>
     </message>
@@ -818,82 +818,82 @@
 <context>
     <name>QuizWindow</name>
     <message>
-        <location filename="../../app/quiz_window.py" line="75"/>
+        <location filename="../../app/quiz/window.py" line="75"/>
         <source>Quiz — SonoLive (not for diagnostic use)</source>
         <translation>測驗 — SonoLive（非診斷用途）</translation>
     </message>
     <message>
-        <location filename="../../app/quiz_window.py" line="82"/>
+        <location filename="../../app/quiz/window.py" line="82"/>
         <source>Student name</source>
         <translation>學生姓名</translation>
     </message>
     <message>
-        <location filename="../../app/quiz_window.py" line="93"/>
+        <location filename="../../app/quiz/window.py" line="93"/>
         <source>green: agreed · blue: missed · red: extra · white line: reference</source>
         <translation>綠：一致 · 藍：遺漏 · 紅：多描 · 白線：參考</translation>
     </message>
     <message>
-        <location filename="../../app/quiz_window.py" line="95"/>
+        <location filename="../../app/quiz/window.py" line="95"/>
         <source>Submit</source>
         <translation>送出</translation>
     </message>
     <message>
-        <location filename="../../app/quiz_window.py" line="96"/>
+        <location filename="../../app/quiz/window.py" line="96"/>
         <source>Next frame</source>
         <translation>下一幀</translation>
     </message>
     <message>
-        <location filename="../../app/quiz_window.py" line="97"/>
+        <location filename="../../app/quiz/window.py" line="97"/>
         <source>Save results (CSV + JSON)…</source>
         <translation>儲存結果（CSV + JSON）…</translation>
     </message>
     <message>
-        <location filename="../../app/quiz_window.py" line="98"/>
+        <location filename="../../app/quiz/window.py" line="98"/>
         <source>Results for the projector</source>
         <translation>投影用的結果</translation>
     </message>
     <message>
-        <location filename="../../app/quiz_window.py" line="106"/>
+        <location filename="../../app/quiz/window.py" line="106"/>
         <source>Student</source>
         <translation>學生</translation>
     </message>
     <message>
-        <location filename="../../app/quiz_window.py" line="113"/>
+        <location filename="../../app/quiz/window.py" line="113"/>
         <source>Organ</source>
         <translation>器官</translation>
     </message>
     <message>
-        <location filename="../../app/quiz_window.py" line="148"/>
+        <location filename="../../app/quiz/window.py" line="148"/>
         <source>Frame %1 of %2: trace the %3</source>
         <translation>第 %1 幀，共 %2 幀：請描繪%3</translation>
     </message>
     <message>
-        <location filename="../../app/quiz_window.py" line="154"/>
+        <location filename="../../app/quiz/window.py" line="154"/>
         <source>Reference: the dataset&apos;s mask</source>
         <translation>參考：資料集的遮罩</translation>
     </message>
     <message>
-        <location filename="../../app/quiz_window.py" line="156"/>
+        <location filename="../../app/quiz/window.py" line="156"/>
         <source>Reference: the MODEL&apos;s mask (not a ground truth)</source>
         <translation>參考：「模型」的遮罩（並非標準答案）</translation>
     </message>
     <message>
-        <location filename="../../app/quiz_window.py" line="178"/>
+        <location filename="../../app/quiz/window.py" line="178"/>
         <source>student</source>
         <translation>學生</translation>
     </message>
     <message>
-        <location filename="../../app/quiz_window.py" line="180"/>
+        <location filename="../../app/quiz/window.py" line="180"/>
         <source>Dice %1</source>
         <translation>Dice 係數 %1</translation>
     </message>
     <message>
-        <location filename="../../app/quiz_window.py" line="209"/>
+        <location filename="../../app/quiz/window.py" line="209"/>
         <source>Save quiz results</source>
         <translation>儲存測驗結果</translation>
     </message>
     <message>
-        <location filename="../../app/quiz_window.py" line="220"/>
+        <location filename="../../app/quiz/window.py" line="220"/>
         <source>Quiz results</source>
         <translation>測驗結果</translation>
     </message>
@@ -905,7 +905,7 @@
 <context>
     <name>ResultsTable</name>
     <message>
-        <location filename="../../app/quiz_window.py" line="56"/>
+        <location filename="../../app/quiz/window.py" line="56"/>
         <source>Mean Dice</source>
         <translation>平均 Dice</translation>
     </message>
@@ -913,72 +913,72 @@
 <context>
     <name>ReviewPanel</name>
     <message>
-        <location filename="../../app/review.py" line="48"/>
+        <location filename="../../app/review/controller.py" line="48"/>
         <source>%1 · frame %2 / %3</source>
         <translation>%1 · 第 %2 / %3 幀</translation>
     </message>
     <message>
-        <location filename="../../app/review.py" line="554"/>
+        <location filename="../../app/review/controller.py" line="554"/>
         <source>Back one second (Shift+Left)</source>
         <translation>倒退一秒（Shift+←）</translation>
     </message>
     <message>
-        <location filename="../../app/review.py" line="555"/>
+        <location filename="../../app/review/controller.py" line="555"/>
         <source>Previous frame (Left)</source>
         <translation>上一幀（←）</translation>
     </message>
     <message>
-        <location filename="../../app/review.py" line="556"/>
+        <location filename="../../app/review/controller.py" line="556"/>
         <source>Play / pause (Space)</source>
         <translation>播放／暫停（空白鍵）</translation>
     </message>
     <message>
-        <location filename="../../app/review.py" line="558"/>
+        <location filename="../../app/review/controller.py" line="558"/>
         <source>Next frame (Right)</source>
         <translation>下一幀（→）</translation>
     </message>
     <message>
-        <location filename="../../app/review.py" line="559"/>
+        <location filename="../../app/review/controller.py" line="559"/>
         <source>Forward one second (Shift+Right)</source>
         <translation>前進一秒（Shift+→）</translation>
     </message>
     <message>
-        <location filename="../../app/review.py" line="586"/>
+        <location filename="../../app/review/controller.py" line="586"/>
         <source>Loop</source>
         <translation>循環</translation>
     </message>
     <message>
-        <location filename="../../app/review.py" line="589"/>
+        <location filename="../../app/review/controller.py" line="589"/>
         <source>Mark loop start at this frame</source>
         <translation>以此幀為循環起點</translation>
     </message>
     <message>
-        <location filename="../../app/review.py" line="590"/>
+        <location filename="../../app/review/controller.py" line="590"/>
         <source>Mark loop end at this frame</source>
         <translation>以此幀為循環終點</translation>
     </message>
     <message>
-        <location filename="../../app/review.py" line="592"/>
+        <location filename="../../app/review/controller.py" line="592"/>
         <source>Clear A–B</source>
         <translation>清除 A–B</translation>
     </message>
     <message>
-        <location filename="../../app/review.py" line="592"/>
+        <location filename="../../app/review/controller.py" line="592"/>
         <source>Clear the A–B loop</source>
         <translation>清除 A–B 循環</translation>
     </message>
     <message>
-        <location filename="../../app/review.py" line="603"/>
+        <location filename="../../app/review/controller.py" line="603"/>
         <source>Speed</source>
         <translation>速度</translation>
     </message>
     <message>
-        <location filename="../../app/review.py" line="663"/>
+        <location filename="../../app/review/controller.py" line="663"/>
         <source>A–B loop: frames %1–%2</source>
         <translation>A–B 循環：第 %1–%2 幀</translation>
     </message>
     <message>
-        <location filename="../../app/review.py" line="298"/>
+        <location filename="../../app/review/controller.py" line="298"/>
         <source>No clip open: File → Open clip…, Recent clips, or drop a file on the window</source>
         <translation>尚未開啟影片：檔案 → 開啟影片…、最近的影片，或將檔案拖放到視窗</translation>
     </message>
@@ -986,37 +986,37 @@
 <context>
     <name>RoiEditor</name>
     <message>
-        <location filename="../../app/roi_editor.py" line="192"/>
+        <location filename="../../app/source/roi_editor.py" line="192"/>
         <source>Adjust the ultrasound image area (ROI)</source>
         <translation>調整超音波影像區域（ROI）</translation>
     </message>
     <message>
-        <location filename="../../app/roi_editor.py" line="204"/>
+        <location filename="../../app/source/roi_editor.py" line="204"/>
         <source>Detect again</source>
         <translation>重新偵測</translation>
     </message>
     <message>
-        <location filename="../../app/roi_editor.py" line="211"/>
+        <location filename="../../app/source/roi_editor.py" line="211"/>
         <source>Drag an edge or a corner to fit the rectangle to the ultrasound image; drag outside it to draw a new one. Everything outside is neither segmented nor recorded.</source>
         <translation>拖曳邊或角使矩形符合超音波影像；在矩形外拖曳可重新繪製。矩形外的內容不會被分割或錄影。</translation>
     </message>
     <message>
-        <location filename="../../app/roi_editor.py" line="227"/>
+        <location filename="../../app/source/roi_editor.py" line="227"/>
         <source>set by hand</source>
         <translation>手動設定</translation>
     </message>
     <message>
-        <location filename="../../app/roi_editor.py" line="227"/>
+        <location filename="../../app/source/roi_editor.py" line="227"/>
         <source>detected</source>
         <translation>已偵測</translation>
     </message>
     <message>
-        <location filename="../../app/roi_editor.py" line="229"/>
+        <location filename="../../app/source/roi_editor.py" line="229"/>
         <source>ROI %1×%2 at (%3, %4), now %5</source>
         <translation>ROI %1×%2 位於 (%3, %4)，目前 %5</translation>
     </message>
     <message>
-        <location filename="../../app/roi_editor.py" line="234"/>
+        <location filename="../../app/source/roi_editor.py" line="234"/>
         <source>full picture</source>
         <translation>完整畫面</translation>
     </message>
@@ -1052,83 +1052,83 @@
 <context>
     <name>TrainDialog</name>
     <message>
-        <location filename="../../app/annotate_train.py" line="39"/>
+        <location filename="../../app/annotate/train_dialog.py" line="39"/>
         <source>Train from this dataset</source>
         <translation>以此資料集訓練</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_train.py" line="46"/>
+        <location filename="../../app/annotate/train_dialog.py" line="46"/>
         <source>Ready</source>
         <translation>就緒</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_train.py" line="52"/>
+        <location filename="../../app/annotate/train_dialog.py" line="52"/>
         <source>Start</source>
         <translation>開始</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_train.py" line="53"/>
+        <location filename="../../app/annotate/train_dialog.py" line="53"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_train.py" line="54"/>
+        <location filename="../../app/annotate/train_dialog.py" line="54"/>
         <source>Install as a new model version</source>
         <translation>安裝為新的模型版本</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_train.py" line="64"/>
+        <location filename="../../app/annotate/train_dialog.py" line="64"/>
         <source>Dataset: %1</source>
         <translation>資料集：%1</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_train.py" line="99"/>
+        <location filename="../../app/annotate/train_dialog.py" line="99"/>
         <source>Running: %1</source>
         <translation>執行中：%1</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_train.py" line="128"/>
+        <location filename="../../app/annotate/train_dialog.py" line="128"/>
         <source>error: could not start %1</source>
         <translation>錯誤：無法啟動 %1</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_train.py" line="139"/>
+        <location filename="../../app/annotate/train_dialog.py" line="139"/>
         <source>%1 stopped (exit %2); nothing was trained on broken data</source>
         <translation>%1 已停止（結束代碼 %2）；未以損壞的資料進行訓練</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_train.py" line="152"/>
-        <location filename="../../app/annotate_train.py" line="195"/>
+        <location filename="../../app/annotate/train_dialog.py" line="152"/>
+        <location filename="../../app/annotate/train_dialog.py" line="195"/>
         <source>error: %1</source>
         <translation>錯誤：%1</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_train.py" line="161"/>
+        <location filename="../../app/annotate/train_dialog.py" line="161"/>
         <source>Held-out: %1</source>
         <translation>保留驗證集：%1</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_train.py" line="168"/>
+        <location filename="../../app/annotate/train_dialog.py" line="168"/>
         <source>Done</source>
         <translation>完成</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_train.py" line="168"/>
+        <location filename="../../app/annotate/train_dialog.py" line="168"/>
         <source>Failed</source>
         <translation>失敗</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_train.py" line="168"/>
+        <location filename="../../app/annotate/train_dialog.py" line="168"/>
         <source>Cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_train.py" line="180"/>
+        <location filename="../../app/annotate/train_dialog.py" line="180"/>
         <source>Installing…</source>
         <translation>安裝中…</translation>
     </message>
     <message>
-        <location filename="../../app/annotate_train.py" line="198"/>
+        <location filename="../../app/annotate/train_dialog.py" line="198"/>
         <source>Installed as %1</source>
         <translation>已安裝為 %1</translation>
     </message>
@@ -1164,37 +1164,37 @@
 <context>
     <name>GateLines</name>
     <message>
-        <location filename="../../inference/ood.py" line="375"/>
+        <location filename="../../inference/gate/ood.py" line="375"/>
         <source>Picture unlike this model's training data - overlay hidden</source>
         <translation>畫面與此模型的訓練資料不同，已隱藏疊加</translation>
     </message>
     <message>
-        <location filename="../../inference/ood.py" line="375"/>
+        <location filename="../../inference/gate/ood.py" line="375"/>
         <source>(trained on %1)</source>
         <translation>（訓練資料：%1）</translation>
     </message>
     <message>
-        <location filename="../../inference/ood.py" line="375"/>
+        <location filename="../../inference/gate/ood.py" line="375"/>
         <source>Outside training data - shown anyway</source>
         <translation>超出訓練資料範圍，仍顯示</translation>
     </message>
     <message>
-        <location filename="../../inference/ood.py" line="375"/>
+        <location filename="../../inference/gate/ood.py" line="375"/>
         <source>simulated images</source>
         <translation>模擬影像</translation>
     </message>
     <message>
-        <location filename="../../inference/ood.py" line="375"/>
+        <location filename="../../inference/gate/ood.py" line="375"/>
         <source>real images</source>
         <translation>真實影像</translation>
     </message>
     <message>
-        <location filename="../../inference/ood.py" line="375"/>
+        <location filename="../../inference/gate/ood.py" line="375"/>
         <source>real images: %1</source>
         <translation>真實影像：%1</translation>
     </message>
     <message>
-        <location filename="../../inference/ood.py" line="375"/>
+        <location filename="../../inference/gate/ood.py" line="375"/>
         <source>not stated</source>
         <translation>未註明</translation>
     </message>
