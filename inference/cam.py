@@ -262,6 +262,7 @@ class CamWorker:
         self.last_ms: float | None = None  # how long the last map took
         self.error: str | None = None
         self._offered: Frame | None = None
+        self._tapped = False  # the last frame offered came with taps
         self._done: tuple[Frame, int | None] | None = None  # (frame, class) of the last map
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sonolive-cam", daemon=True)
@@ -270,12 +271,12 @@ class CamWorker:
     def offer(self, frame: Frame, taps: Taps | None = None) -> None:
         """A frame for a map; with ``taps`` the map reuses the mask path's forward pass. A
         frame offered without taps right after the same frame came with them is ignored."""
-        if taps is None and frame is self._offered:
-            return
+        if taps is None and (frame is self._offered or (self._tapped and self.slot.pending())):
+            return  # the same frame, or a newer one with the mask path's taps, is waiting
         done = self._done
         if done is not None and done[0] is frame and done[1] == self.class_idx:
             return  # this very map exists already (a frame composed again)
-        self._offered = frame
+        self._offered, self._tapped = frame, taps is not None
         self.slot.put((frame, taps))
 
     def forget_done(self) -> None:
