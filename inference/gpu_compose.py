@@ -14,7 +14,7 @@ between the network and the view:
   quantised to ``uint8`` the same way as on the CPU.
 
 Organ names stay on the CPU (OpenCV text), drawn after the single download with
-:func:`.text.draw_text` at :meth:`Overlay.label_positions`, which needs only a subsampled
+:func:`.text.draw_text` where :meth:`Overlay.names_for` puts them, which needs only a subsampled
 label map: the compositor packs that small map into the same download as the picture.
 
 ``TorchCompositor`` runs unchanged on the CPU (``device="cpu"``, float32); that is how the

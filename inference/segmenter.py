@@ -155,7 +155,7 @@ class Segmenter:
         #: the device route's buffers and its one step (None on the host route)
         self._device_route = DeviceRoute(self) if route == "device" else None
         self._ood_host: torch.Tensor | None = None  # pinned host side of the check's inputs
-        #: while CAM is on: takes each forward pass's activations for the frame (cam_taps)
+        #: while CAM is on: takes each forward pass's activations for the frame (inference/cam/taps.py)
         self.cam_tap: Callable[[Frame], None] | None = None
         from .gate.features import Features, hidden_reason
         from .gate.ood import reference_for

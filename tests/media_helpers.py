@@ -179,11 +179,11 @@ def child_record(path: str, n: int, fps: float, write_rate: float) -> None:
     """
     from sonolive.capture.recorder import Recorder
 
-    rec = Recorder(path, fps=fps, mode="overlay")
+    rec = Recorder(path, fps=fps, mode="raw")  # the overlay file's mark would hide the code
     period = 1.0 / write_rate
     t0 = time.perf_counter()
     for i in range(n):
-        rec.write(None, make_frame(i, 160, 120))
+        rec.write(make_frame(i, 160, 120), None)
         print(rec.frames_written, flush=True)
         delay = t0 + (i + 1) * period - time.perf_counter()
         if delay > 0:

@@ -1,6 +1,6 @@
 """Starts, reconfigures and stops the CAM worker beside the running pipeline (Qt-free).
 
-While CAM is on, the mask path's segmenter carries a :class:`~.cam_taps.MaskTap`: each
+While CAM is on, the mask path's segmenter carries a :class:`~.taps.MaskTap`: each
 forward pass hands its activations to the worker, which then runs only the network's tail
 (the target layer to the logits). A frame that comes without them (a model that cannot be
 tapped, a review frame from the cache) is offered by the frame hook and gets the CAM's own
@@ -124,28 +124,41 @@ class CamControl:
             self._defer(result)
 
     def _map_ready(self, frame: Frame) -> None:
-        """A map is done for the frame still on screen (a paused, stepped or ended clip, an
-        image folder, a frozen source): compose that frame once more so its own map is
-        drawn. On a flowing source newer frames are on screen by then, and nothing is redone."""
+        """A map is done. If the frame on screen stays there (a paused, stepped or ended
+        clip, an image folder, a frozen source), it is composed once more with its own map,
+        or, if this map was for another frame, its own map is asked for. On a flowing source
+        newer frames are on screen by then, and nothing more is done."""
         shown = self._shown
-        if shown is not None and frame is shown.frame:
+        if shown is not None:
             self._defer(shown)
 
     def _defer(self, shown: Result) -> None:
-        """Redo ``shown`` if it is still the frame on screen a moment later: on a flowing
+        """Act on ``shown`` if it is still the frame on screen a moment later: on a flowing
         source or a playing clip the next frame (with a newer map) comes first instead."""
         with self._lock:
             self._pending = shown
-            if self._timer is not None and self._timer.is_alive():
-                return
+            if self._timer is not None:
+                return  # the running settle worker takes the newest pending frame
             self._timer = spawn(self._fire, name="sonolive-cam-settle")
 
     def _fire(self) -> None:
-        time.sleep(SETTLE_S)  # a worker of its own: nobody waits on it
-        with self._lock:
-            shown, self._pending = self._pending, None
-        if shown is not None and shown is self._shown and self.worker is not None:
-            self._redo(shown)
+        """The settle worker: each pending frame waits ``SETTLE_S``, then is redone (or
+        offered) if it is still the one on screen; it ends when nothing is pending."""
+        while True:
+            time.sleep(SETTLE_S)  # a frame deferred meanwhile settles too
+            with self._lock:
+                shown, self._pending = self._pending, None
+                if shown is None:
+                    self._timer = None
+                    return
+            w = self.worker
+            if shown is self._shown and w is not None:
+                s = w.state
+                if s is not None and s.frame is shown.frame:
+                    if shown.cam_age != 0:
+                        self._redo(shown)
+                elif not w.slot.pending():
+                    w.offer(shown.frame)  # the picture that stays has no map of its own yet
 
     def _again(self) -> None:
         """Offer the frame on screen again (the organ changed)."""

@@ -74,7 +74,7 @@ class CamEngine:
     It owns a float32 copy of the network with frozen weights, so gradients never touch the
     mask path's (inference-mode, possibly fp16) network and no weight gradient is ever
     computed: the target layer's activation is the one tensor a gradient is taken for. Given
-    the mask path's taps (:mod:`.cam_taps`), a live method runs only the network's tail from
+    the mask path's taps (:mod:`.taps`), a live method runs only the network's tail from
     the target layer; without them it runs its own forward pass. Use it from one thread only.
     """
 
@@ -135,7 +135,7 @@ class CamEngine:
     ) -> np.ndarray | None:
         """Heatmap (H x W float32 in 0..1) for ``class_idx``; None means 'auto' found no organ.
 
-        ``taps``: the mask path's block outputs for this very frame (:mod:`.cam_taps`)."""
+        ``taps``: the mask path's block outputs for this very frame (:mod:`.taps`)."""
         h, w = rgb.shape[:2]
         with torch.enable_grad():
             if taps is not None and self.tail is not None and self.tail_extractor is not None:
@@ -236,7 +236,7 @@ def thumbnail(pixels: np.ndarray) -> np.ndarray:
 class CamWorker:
     """Runs a CamEngine on the newest frame it is offered, at its own pace.
 
-    The mask path hands over each frame with its taps (:mod:`.cam_taps`), or the pipeline
+    The mask path hands over each frame with its taps (:mod:`.taps`), or the pipeline
     offers the frame alone; the worker takes only the newest one when it is free
     (latest-wins) and never more often than ``max_hz``, so the mask path is never held up.
 
@@ -249,7 +249,7 @@ class CamWorker:
         self,
         engine: CamEngine,
         class_idx: int | None = None,
-        max_hz: float = 15.0,
+        max_hz: float = 12.0,
         on_map: Callable[[Frame], None] | None = None,
     ) -> None:
         self.engine = engine
@@ -264,6 +264,7 @@ class CamWorker:
         self.last_ms: float | None = None  # how long the last map took
         self.error: str | None = None
         self._offered: Frame | None = None
+        self._tapped = False  # the last frame offered came with taps
         self._done: tuple[Frame, int | None] | None = None  # (frame, class) of the last map
         self._stop = threading.Event()
         self._thread = spawn(self._run, name="sonolive-cam")
@@ -271,12 +272,12 @@ class CamWorker:
     def offer(self, frame: Frame, taps: Taps | None = None) -> None:
         """A frame for a map; with ``taps`` the map reuses the mask path's forward pass. A
         frame offered without taps right after the same frame came with them is ignored."""
-        if taps is None and frame is self._offered:
-            return
+        if taps is None and (frame is self._offered or (self._tapped and self.slot.pending())):
+            return  # the same frame, or a newer one with the mask path's taps, is waiting
         done = self._done
         if done is not None and done[0] is frame and done[1] == self.class_idx:
             return  # this very map exists already (a frame composed again)
-        self._offered = frame
+        self._offered, self._tapped = frame, taps is not None
         self.slot.put((frame, taps))
 
     def forget_done(self) -> None:
@@ -333,6 +334,7 @@ class CamWorker:
             frame, taps = item
             cls = self.class_idx
             t0 = time.perf_counter()
+            c0 = time.thread_time()
             t_start = t0
             try:
                 heat = self.engine.compute(frame.pixels, cls, taps)
@@ -340,8 +342,10 @@ class CamWorker:
                 self.error = f"CAM failed: {e}"
                 continue
             last = time.perf_counter()
-            took = last - t0
-            self.last_ms = took * 1000
+            # the duty counts the CPU this thread used, not the wall time: waiting for a core
+            # (the mask path has priority) is not work
+            took = time.thread_time() - c0
+            self.last_ms = (last - t0) * 1000
             self._done = (frame, cls)
             if heat is None:
                 self.state = None
