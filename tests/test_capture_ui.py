@@ -99,12 +99,14 @@ def test_no_signal_then_recovery_without_stale_frames_or_gui_stalls(qtbot, setti
     assert min(res_after) >= card.frame_number_at(back) - 1
     # the status line names the negotiated format once live again
     assert "320x240" in live_text and "uncompressed" in live_text, live_text
-    # the GUI event loop was never blocked for 100 ms while frames were flowing
+    # the GUI event loop was never blocked while frames were flowing
     t_first = shown[0][0]
     times = np.array([t for t, *_ in ticks if t >= t_first])
     gaps = np.diff(times)
     assert len(times) > 200
-    assert gaps.max() < 0.1, f"GUI blocked for {gaps.max() * 1000:.0f} ms"
+    # (a quarter second: a GUI that waited on the stalled card would wait seconds, while a
+    # machine busy with other work may deschedule the GUI thread for a tenth of one)
+    assert gaps.max() < 0.25, f"GUI blocked for {gaps.max() * 1000:.0f} ms"
 
 
 # --------------------------------------------------------------------------- ROI crop
