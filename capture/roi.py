@@ -260,7 +260,7 @@ class RoiDetector:
         if y1 - y0 < 4 or float(hi[y1 - 3 : y1, x0:x1].mean()) > 60:
             return y1  # a bright deep end: the picture ends there
         dark = hi[:, x0:x1] <= 40
-        edge = crisp(hi)[:, x0:x1].any(1)  # text or a bar's border anywhere on the line
+        edge = np.asarray(crisp(hi)[:, x0:x1].any(axis=1))  # text or a border on the line
         while y1 < hi.shape[0] and not edge[y1] and dark[y1].mean() >= 0.85:
             y1 += 1
         return y1

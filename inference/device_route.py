@@ -36,6 +36,11 @@ class RouteOwner(Protocol):
     routes share (declared here so that this module need not import the segmenter)."""
 
     card: ModelCard
+    #: while CAM is on, called with each frame after its forward pass (the mask path's taps)
+    cam_tap: Callable[[Frame], None] | None
+    #: what the last frame's training-data check cost, in all and for the feature distance
+    ood_ms: float
+    ood_features_ms: float
     device: torch.device
     dtype: torch.dtype
     channels_last: bool
@@ -217,8 +222,8 @@ class DeviceRoute:
         small = hn[o_small:o_img].reshape(hs, ws).copy()
         image = hn[o_img:].reshape(H, W, 3).copy()  # the pinned buffer is reused next frame
         comp.draw_names(image, small, centre, st, frame.pixels, frame.timestamp)
-        conf, areas = self.seg.class_figures(None, stats[0], stats[1], stats[2].astype(np.int64))
-        seg = LazySegmentation(lab_u8, small, s, conf, areas)
+        conf, px = self.seg.class_figures(None, stats[0], stats[1], stats[2].astype(np.int64))
+        seg = LazySegmentation(lab_u8, small, s, conf, px)
         self.seg.judge(seg, staged)
         tm.ood, tm.ood_features = self.seg.ood_ms, self.seg.ood_features_ms
         t4 = time.perf_counter()

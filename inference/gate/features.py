@@ -114,6 +114,8 @@ class WithFeatures(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         y = self.net(x)
         feats, _ms = self.tap.take()
+        if feats is None:  # the hooks ran inside the forward above: never, unless removed
+            raise RuntimeError("the feature tap saw no forward pass")
         return y, feats
 
 
