@@ -25,12 +25,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ...models.atomic_file import atomic_write_bytes
 
 REFERENCE_FILE = "reference.json"
 FORMAT_VERSION = 2
@@ -187,21 +188,9 @@ class ReferenceStats:
         """Write ``reference.json`` atomically: a fresh file beside it, renamed over it (a
         symbolic link there is replaced, not followed). Raises ValueError on non-finite
         numbers, OSError when the folder cannot take the file."""
-        folder = Path(folder)
-        path = folder / REFERENCE_FILE
+        path = Path(folder) / REFERENCE_FILE
         text = to_json(self.to_dict())
-        fd, tmp = tempfile.mkstemp(prefix=".reference.", suffix=".tmp", dir=folder)
-        try:
-            if hasattr(os, "fchmod"):  # not on Windows, where mkstemp's mode is not private
-                os.fchmod(fd, _file_mode(path))
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_bytes(path, text.encode("utf-8"), mode=_file_mode(path))
         return path
 
 
