@@ -170,7 +170,12 @@ class RoiDetector:
         # quality, a panel that moved); an opening drops lone flickering samples
         # (compression noise at chrome edges) and one-sample bridges to a blob beside the
         # picture; the hull restores a fan's tips
-        live = ((r > self.noise) & (flat_share(self._recent[-1]) < 0.8)).astype(np.uint8)
+        cur = self._recent[-1]
+        share = flat_share(cur)
+        # nor is chrome's sharp edge on a flat ground (text, a border) that compression
+        # made flicker: bright speckle has sharp edges too, but no flat ground around
+        live = (r > self.noise) & (share < 0.8) & ~(crisp(cur) & (share >= 0.4))
+        live = live.astype(np.uint8)
         return cv2.morphologyEx(live, cv2.MORPH_OPEN, _K3) > 0
 
     def _texture(self) -> np.ndarray:
@@ -230,7 +235,7 @@ class RoiDetector:
         # picture-like: changing a little, or neither background nor flat (a dim or still
         # stretch of the picture), and no sharp edge near (a text stroke, a bar's border)
         # (a smooth dim stretch of the picture is fairly flat too: only the flattest stop it)
-        like = ((((rng > max(2, self.noise // 2)) | fg) & (share < 0.8)) | dark) & ~crisp(cur)
+        like = ((((rng > max(2, self.noise // 2)) | fg) & (share < 0.65)) | dark) & ~crisp(cur)
         grown = reach(m > 0, like)
         x, y, w, h = cv2.boundingRect(grown.astype(np.uint8))
         gx0, gy0, gx1, gy1 = x, y, x + w, y + h
