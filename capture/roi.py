@@ -116,8 +116,10 @@ class RoiDetector:
         s = self._step
         if rgb.ndim == 2:
             return np.ascontiguousarray(rgb[::s, ::s])
-        # green is a fine grey proxy for scanner output (grey image, coloured chrome)
-        return np.ascontiguousarray(rgb[::s, ::s, 1])
+        # the brightest channel: the grey picture as it is, and coloured chrome text (magenta
+        # on grey is dark in green alone) as bright as it looks
+        v = rgb[::s, ::s]
+        return np.maximum(np.maximum(v[..., 0], v[..., 1]), v[..., 2])
 
     def update(self, rgb: np.ndarray) -> None:
         """Add one frame (``H x W x 3`` or ``H x W``, ``uint8``)."""
@@ -241,10 +243,10 @@ class RoiDetector:
         gx0, gy0, gx1, gy1 = x, y, x + w, y + h
         gy1 = self._deeper(hi, gx0, gy0, gx1, gy1)
         H, W = self._shape
-        # chrome: not the background, flat around and by a sharp edge (a bar, a menu, text
-        # on a flat ground, a clock); a fragment of the picture beyond the hull, or a dim
-        # smooth stretch of it, is not chrome
-        chrome = fg & flat & crisp(self._recent[-1]) & ~self._large_live(last)
+        # chrome: not the background, flat around or still, and by a sharp edge (a bar, a
+        # menu, text, a clock); a fragment of the picture beyond the hull, or a dim smooth
+        # stretch of it, is not chrome
+        chrome = fg & (flat | (rng <= self.noise)) & crisp(cur) & ~self._large_live(last)
         chrome[gy0:gy1, gx0:gx1] = False
         if int(chrome.sum()) < max(8, 0.0005 * chrome.size):
             return (0, 0, W, H)  # no chrome around it: the clip is already just the picture
