@@ -86,6 +86,7 @@ class RoiDetector:
         self._step = 1
         self._prev: np.ndarray | None = None
         self._recent: deque[np.ndarray] = deque(maxlen=3)
+        self._last: np.ndarray = np.zeros((1, 1), np.uint8)
         self._hi: np.ndarray | None = None  # the open chunk's running max and min
         self._lo: np.ndarray | None = None
         self._n = 0  # frames in the open chunk
@@ -116,10 +117,9 @@ class RoiDetector:
         s = self._step
         if rgb.ndim == 2:
             return np.ascontiguousarray(rgb[::s, ::s])
-        # the brightest channel: the grey picture as it is, and coloured chrome text (magenta
-        # on grey is dark in green alone) as bright as it looks
-        v = rgb[::s, ::s]
-        return np.maximum(np.maximum(v[..., 0], v[..., 1]), v[..., 2])
+        # green is a fine grey proxy for scanner output (grey image, coloured chrome) and,
+        # unlike the brightest channel, free of the chroma noise of compressed recordings
+        return np.ascontiguousarray(rgb[::s, ::s, 1])
 
     def update(self, rgb: np.ndarray) -> None:
         """Add one frame (``H x W x 3`` or ``H x W``, ``uint8``)."""
@@ -130,6 +130,7 @@ class RoiDetector:
             self._step = self.step or max(1, round(max(shape) / 320))
         small = self._small(rgb)
         self._recent.append(small)
+        self._last = rgb  # a reference, for the chrome check (no copy)
         if self._hi is None or self._lo is None:
             start = small if self._prev is None else self._prev
             self._hi, self._lo = start.copy(), start.copy()
@@ -246,7 +247,9 @@ class RoiDetector:
         # chrome: not the background, flat around or still, and by a sharp edge (a bar, a
         # menu, text, a clock); a fragment of the picture beyond the hull, or a dim smooth
         # stretch of it, is not chrome
-        chrome = fg & (flat | (rng <= self.noise)) & crisp(cur) & ~self._large_live(last)
+        bright = self._brightest()  # coloured text (magenta on grey) is dark in green alone
+        chrome = fg & (flat | (rng <= self.noise)) & (crisp(cur) | crisp(bright))
+        chrome &= ~self._large_live(last)
         chrome[gy0:gy1, gx0:gx1] = False
         if int(chrome.sum()) < max(8, 0.0005 * chrome.size):
             return (0, 0, W, H)  # no chrome around it: the clip is already just the picture
@@ -271,6 +274,14 @@ class RoiDetector:
         while y1 < hi.shape[0] and not edge[y1] and dark[y1].mean() >= 0.85:
             y1 += 1
         return y1
+
+    def _brightest(self) -> np.ndarray:
+        """The latest frame's brightest channel on the grid."""
+        px, s = self._last, self._step
+        if px.ndim == 2:
+            return self._recent[-1]
+        v = px[::s, ::s]
+        return np.maximum(np.maximum(v[..., 0], v[..., 1]), v[..., 2])
 
     def _background(self) -> int:
         """The screen's background grey: the most common sample of the latest frame."""
