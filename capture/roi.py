@@ -86,6 +86,7 @@ class RoiDetector:
         self._step = 1
         self._prev: np.ndarray | None = None
         self._recent: deque[np.ndarray] = deque(maxlen=3)
+        self._last: np.ndarray = np.zeros((1, 1), np.uint8)
         self._hi: np.ndarray | None = None  # the open chunk's running max and min
         self._lo: np.ndarray | None = None
         self._n = 0  # frames in the open chunk
@@ -116,7 +117,8 @@ class RoiDetector:
         s = self._step
         if rgb.ndim == 2:
             return np.ascontiguousarray(rgb[::s, ::s])
-        # green is a fine grey proxy for scanner output (grey image, coloured chrome)
+        # green is a fine grey proxy for scanner output (grey image, coloured chrome) and,
+        # unlike the brightest channel, free of the chroma noise of compressed recordings
         return np.ascontiguousarray(rgb[::s, ::s, 1])
 
     def update(self, rgb: np.ndarray) -> None:
@@ -128,6 +130,7 @@ class RoiDetector:
             self._step = self.step or max(1, round(max(shape) / 320))
         small = self._small(rgb)
         self._recent.append(small)
+        self._last = rgb  # a reference, for the chrome check (no copy)
         if self._hi is None or self._lo is None:
             start = small if self._prev is None else self._prev
             self._hi, self._lo = start.copy(), start.copy()
@@ -170,7 +173,12 @@ class RoiDetector:
         # quality, a panel that moved); an opening drops lone flickering samples
         # (compression noise at chrome edges) and one-sample bridges to a blob beside the
         # picture; the hull restores a fan's tips
-        live = ((r > self.noise) & (flat_share(self._recent[-1]) < 0.8)).astype(np.uint8)
+        cur = self._recent[-1]
+        share = flat_share(cur)
+        # nor is chrome's sharp edge on a flat ground (text, a border) that compression
+        # made flicker: bright speckle has sharp edges too, but no flat ground around
+        live = (r > self.noise) & (share < 0.8) & ~(crisp(cur) & (share >= 0.4))
+        live = live.astype(np.uint8)
         return cv2.morphologyEx(live, cv2.MORPH_OPEN, _K3) > 0
 
     def _texture(self) -> np.ndarray:
@@ -230,16 +238,18 @@ class RoiDetector:
         # picture-like: changing a little, or neither background nor flat (a dim or still
         # stretch of the picture), and no sharp edge near (a text stroke, a bar's border)
         # (a smooth dim stretch of the picture is fairly flat too: only the flattest stop it)
-        like = ((((rng > max(2, self.noise // 2)) | fg) & (share < 0.8)) | dark) & ~crisp(cur)
+        like = ((((rng > max(2, self.noise // 2)) | fg) & (share < 0.65)) | dark) & ~crisp(cur)
         grown = reach(m > 0, like)
         x, y, w, h = cv2.boundingRect(grown.astype(np.uint8))
         gx0, gy0, gx1, gy1 = x, y, x + w, y + h
         gy1 = self._deeper(hi, gx0, gy0, gx1, gy1)
         H, W = self._shape
-        # chrome: not the background, flat around and by a sharp edge (a bar, a menu, text
-        # on a flat ground, a clock); a fragment of the picture beyond the hull, or a dim
-        # smooth stretch of it, is not chrome
-        chrome = fg & flat & crisp(self._recent[-1]) & ~self._large_live(last)
+        # chrome: not the background, flat around or still, and by a sharp edge (a bar, a
+        # menu, text, a clock); a fragment of the picture beyond the hull, or a dim smooth
+        # stretch of it, is not chrome
+        bright = self._brightest()  # coloured text (magenta on grey) is dark in green alone
+        chrome = fg & (flat | (rng <= self.noise)) & (crisp(cur) | crisp(bright))
+        chrome &= ~self._large_live(last)
         chrome[gy0:gy1, gx0:gx1] = False
         if int(chrome.sum()) < max(8, 0.0005 * chrome.size):
             return (0, 0, W, H)  # no chrome around it: the clip is already just the picture
@@ -264,6 +274,14 @@ class RoiDetector:
         while y1 < hi.shape[0] and not edge[y1] and dark[y1].mean() >= 0.85:
             y1 += 1
         return y1
+
+    def _brightest(self) -> np.ndarray:
+        """The latest frame's brightest channel on the grid."""
+        px, s = self._last, self._step
+        if px.ndim == 2:
+            return self._recent[-1]
+        v = px[::s, ::s]
+        return np.maximum(np.maximum(v[..., 0], v[..., 1]), v[..., 2])
 
     def _background(self) -> int:
         """The screen's background grey: the most common sample of the latest frame."""
