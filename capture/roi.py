@@ -178,8 +178,7 @@ class RoiDetector:
         # nor is chrome's sharp edge on a flat ground (text, a border) that compression
         # made flicker: bright speckle has sharp edges too, but no flat ground around
         live = (r > self.noise) & (share < 0.8) & ~(crisp(cur) & (share >= 0.4))
-        live = live.astype(np.uint8)
-        return cv2.morphologyEx(live, cv2.MORPH_OPEN, _K3) > 0
+        return cv2.morphologyEx(live.astype(np.uint8), cv2.MORPH_OPEN, _K3) > 0
 
     def _texture(self) -> np.ndarray:
         """Speckle in every recent frame (a still text line is in none of them)."""
