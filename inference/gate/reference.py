@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from ...models.atomic_file import set_mode
+
 REFERENCE_FILE = "reference.json"
 FORMAT_VERSION = 2
 KIND = "sonolive-ood-reference"
@@ -192,8 +194,7 @@ class ReferenceStats:
         text = to_json(self.to_dict())
         fd, tmp = tempfile.mkstemp(prefix=".reference.", suffix=".tmp", dir=folder)
         try:
-            if hasattr(os, "fchmod"):  # not on Windows, where mkstemp's mode is not private
-                os.fchmod(fd, _file_mode(path))
+            set_mode(fd, path)
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(text)
                 f.flush()
@@ -203,20 +204,6 @@ class ReferenceStats:
             Path(tmp).unlink(missing_ok=True)
             raise
         return path
-
-
-def _file_mode(path: Path) -> int:
-    """The old file's permissions (a link's own target is not looked at), else the usual
-    ``rw-r--r--`` less the umask: mkstemp's private 0600 would hide the file from others."""
-    try:
-        st = os.lstat(path)
-        if not os.path.islink(path):
-            return st.st_mode & 0o777
-    except OSError:
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o644 & ~mask
 
 
 def to_json(d: dict[str, Any]) -> str:
