@@ -90,8 +90,8 @@ def test_a_clip_opened_while_the_model_loads_shows_segmented_in_review(qtbot, se
 
 
 def test_the_input_picker_opens_files_in_review(qtbot, settings, tmp_path, monkeypatch):
-    from sonolive.app import review_window
     from sonolive.app.main_window import MainWindow
+    from sonolive.app.review import windowing as review_window
     from sonolive.app.source.picker import OPEN_FILE, PHANTOM
 
     clip = encode_clip(tmp_path / "exam.mp4", 10)
