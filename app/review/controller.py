@@ -302,7 +302,9 @@ class ReviewPanel(QWidget):
         self.hint = QLabel(
             self.tr("No clip open: File → Open clip…, Recent clips, or drop a file on the window")
         )
-        self.hint.setStyleSheet("QLabel{color:#ffd27f}")
+        # the palette's own text colour, bold: a fixed light amber was unreadable on the
+        # default light window (contrast 1.3:1)
+        self.hint.setStyleSheet("QLabel{font-weight:bold}")
         lay.insertWidget(0, self.hint)
         self._show_clip_controls(c.active)
 
