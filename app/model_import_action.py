@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -64,7 +65,7 @@ class ModelImporter(QObject):
                 self.failed.emit(
                     self.tr("The model in %1 was not added: %2")
                     .replace("%1", str(folder))
-                    .replace("%2", str(e))
+                    .replace("%2", _within(str(e), folder))
                 )
 
         spawn(work, name="sonolive-import-model")
@@ -100,3 +101,12 @@ class ModelImporter(QObject):
                     "The model in %1 was not added: it contains code you did not trust."
                 ).replace("%1", folder)
             )
+
+
+def _within(reason: str, folder: Path) -> str:
+    """``reason`` without the folder the line already names ("<folder>: no model.json…"
+    reads "no model.json…"; "<folder>/model.json: …" reads "model.json: …")."""
+    for prefix in (f"{folder}: ", f"{folder}{os.sep}"):
+        if reason.startswith(prefix):
+            return reason[len(prefix) :]
+    return reason

@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ..models.atomic_file import set_mode
 from ..models.file_lock import FolderBusy, FolderLock
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
@@ -88,7 +89,10 @@ class OutputFiles:
                 fd, tmp = tempfile.mkstemp(
                     prefix=f".{final.name[:80]}.", suffix=".partial", dir=final.parent
                 )
-                os.close(fd)
+                try:
+                    set_mode(fd, final)  # the umask's usual mode, not mkstemp's private 0600
+                finally:
+                    os.close(fd)
                 self.temps[key] = Path(tmp)
         except BaseException:
             self.discard()

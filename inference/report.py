@@ -121,7 +121,9 @@ class ReportSummary:
 
     def per_class(self) -> dict[str, dict[str, float | int | None]]:
         """For every class: frames present among the counted frames, and mean area and
-        confidence over those frames (confidence None when the class was never present)."""
+        confidence over those frames (confidence None when the class was never present;
+        the fraction None when no frame was counted, so that "no fluid" is never read into a
+        clip the model could not judge)."""
         out: dict[str, dict[str, float | int | None]] = {}
         counted = self.counted_frames
         for name in self.class_names:
@@ -129,7 +131,8 @@ class ReportSummary:
             n = max(1, t.frames)
             out[name] = {
                 "frames_present": t.frames,
-                "fraction_present": round(t.frames / counted, 4) if counted else 0.0,
+                # no frame to count over (all unlike the training data): unknown, not 0
+                "fraction_present": round(t.frames / counted, 4) if counted else None,
                 "mean_area_px": round(t.area_px / n, 2) if t.frames else 0.0,
                 "mean_area_pct": round(t.area_pct / n, 4) if t.frames else 0.0,
                 "mean_confidence": round(t.confidence / n, 4) if t.frames else None,

@@ -120,6 +120,43 @@ def test_click_through_an_exam_into_the_pacs(qtbot, settings, orthanc, tmp_path)
     win.close()
 
 
+def test_after_finish_no_suggestion_is_left_to_confirm(qtbot, settings, tmp_path):
+    """Finish and send ends the exam: the last suggestion is no longer outlined or
+    confirmable, so an Enter after it records nothing into a new exam."""
+    from sonolive.app.exam.panel import SUGGESTED
+
+    settings.setValue("exam/folder", str(tmp_path / "exams"))
+    win = _window(qtbot, settings)
+    exam, panel = win.exam, win.exam.panel
+    qtbot.mouseClick(panel.new_button, LEFT)
+    qtbot.waitUntil(
+        lambda: (
+            exam.suggestion is not None
+            and exam.suggestion.view == "ruq"
+            and panel.confirm_button.isEnabled()
+            and len(exam.ring.snapshot()[0]) >= 3
+        ),
+        timeout=60000,
+    )
+    assert panel.view_buttons["ruq"].styleSheet() == SUGGESTED
+    qtbot.mouseClick(panel.confirm_button, LEFT)
+    qtbot.mouseClick(panel.finding_buttons["no_fluid"], LEFT)
+    qtbot.mouseClick(panel.send_button, LEFT)
+    qtbot.waitUntil(lambda: "Report written" in panel.status.text(), timeout=60000)
+    assert exam.exam is None
+    assert not panel.confirm_button.isEnabled()
+    assert all(b.styleSheet() != SUGGESTED for b in panel.view_buttons.values())
+    assert panel.suggestion_label.text() == "Press New exam or a view to start"
+    n = win.view.frames_shown
+    qtbot.waitUntil(lambda: win.view.frames_shown > n + 3, timeout=20000)  # RUQ still shown
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
+    qtbot.keyClick(win, Qt.Key.Key_Return)
+    assert exam.exam is None, "Enter after the exam recorded the old suggestion"
+    assert not panel.confirm_button.isEnabled()
+    win.close()
+
+
 def test_echo_button_in_the_pacs_settings(qtbot, settings, orthanc):  # noqa: F811
     win = _window(qtbot, settings, mode="teaching")
     panel = win.exam.panel

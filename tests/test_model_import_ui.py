@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import torch
+from PySide6.QtCore import Qt
 from sonolive.capture.replay import ReplaySource
 
 
@@ -55,6 +56,30 @@ def test_open_model_refuses_a_bad_folder_with_a_message(qtbot, settings, tmp_pat
     win.model_importer.open_folder(bad)
     qtbot.waitUntil(lambda: win.banner.isVisible(), timeout=10000)
     assert "was not added" in win.banner.text() and "classes" in win.banner.text()
+    n = win.view.frames_shown
+    qtbot.waitUntil(lambda: win.view.frames_shown > n + 3, timeout=10000)  # still running
+    win.close()
+
+
+def test_open_model_on_a_folder_without_a_card_names_it_once(
+    qtbot, settings, tmp_path, phantom_frames, monkeypatch
+):
+    from sonolive.app import model_import_action
+
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"hello": 1}')  # a folder that is not a model
+    monkeypatch.setattr(
+        model_import_action.QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder)
+    )
+    win = _window(qtbot, settings, phantom_frames)
+    button = win.main_toolbar.widgetForAction(win.model_importer.action)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "was not added" in win.banner.text(), timeout=10000)
+    line = next(ln for ln in win.banner.text().splitlines() if "was not added" in ln)
+    assert line == (
+        f"The model in {folder} was not added: no model.json or model.yaml in this folder"
+    )
     n = win.view.frames_shown
     qtbot.waitUntil(lambda: win.view.frames_shown > n + 3, timeout=10000)  # still running
     win.close()

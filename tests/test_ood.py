@@ -153,6 +153,8 @@ def test_process_writes_the_training_data_check(tmp_path, phantom_frames, real_i
         else:
             assert set(present.values()) == {0}, present
             assert all(v["mean_confidence"] is None for v in summary["classes"].values())
+            # nothing was counted: the share is unknown (null), not "absent in 0% of frames"
+            assert all(v["fraction_present"] is None for v in summary["classes"].values())
             assert any(r["classes_present"] for r in rows), "the rows keep the raw figures"
         assert all(r["in_distribution"] is (want == 1.0) for r in rows)
         assert all(isinstance(r["ood_score"], float) for r in rows)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import stat
 
 import pytest
 from barcode import read_barcode
@@ -67,12 +69,23 @@ def test_process_good_and_broken_inputs(inputs, tmp_path, capsys):
 def test_process_dicom_and_all_good_exit_zero(tmp_path, capsys):
     dcm = make_dicom(tmp_path / "cine.dcm", [make_frame(i) for i in range(5)], frame_time_ms=50)
     out = tmp_path / "o"
-    assert (
-        main(["process", str(dcm), "-o", str(out), "--device", "cpu", "--no-progress", *FAST]) == 0
-    )
+    old_mask = os.umask(0o027)
+    try:
+        rc = main(["process", str(dcm), "-o", str(out), "--device", "cpu", "--no-progress", *FAST])
+    finally:
+        os.umask(old_mask)
+    assert rc == 0
     s = json.loads((out / "cine_summary.json").read_text())
     assert s["frames"] == 5 and s["fps"] == pytest.approx(20.0)
     assert len(decode_all(out / "cine_annotated.mp4")) == 5
+    # the outputs get the umask's usual mode (0o666 less 0o027), not mkstemp's private 0600,
+    # so the colleagues sharing the folder can open them
+    written = [p for p in out.iterdir() if not p.name.startswith(".")]
+    assert len(written) == 5, written  # MP4, CSV, JSON, summary and the index
+    if os.name == "posix":
+        assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in written} == {
+            p.name: 0o640 for p in written
+        }
 
 
 def test_missing_file_is_reported(tmp_path, capsys):

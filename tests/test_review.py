@@ -157,6 +157,30 @@ def test_seek_step_keys_cache_and_latest_wins(qtbot, settings, clip):
     win.close()
 
 
+def test_a_click_on_the_scrub_bar_jumps_there(qtbot, settings, clip):
+    """A reviewer clicks three quarters along the bar: the clip shows the frame three
+    quarters in (a plain QSlider would only move 10 frames towards the click)."""
+    from PySide6.QtCore import QPoint
+
+    win = _window(qtbot, settings)
+    with qtbot.waitSignal(win.review.opened, timeout=15000):
+        win.review.open(str(clip))
+    _show(qtbot, win, 0)
+    bar = win.review_panel.slider
+    qtbot.waitUntil(lambda: bar.isEnabled() and bar.maximum() == N_FRAMES - 1)
+    for share in (0.75, 0.25):
+        x = round(bar.width() * share)
+        qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=QPoint(x, bar.height() // 2))
+        want = round(share * (N_FRAMES - 1))
+        qtbot.waitUntil(lambda w=want: abs(win.review.index - w) <= 3, timeout=15000)
+        index = win.review.index
+        _show(qtbot, win, index)
+        _check_shown(win, index)
+        assert bar.value() == index
+        assert win.review_panel.position_label.text().endswith(f"frame {index + 1} / 60")
+    win.close()
+
+
 def test_space_plays_in_order_and_pauses(qtbot, settings, clip):
     win = _window(qtbot, settings)
     ctl = win.review

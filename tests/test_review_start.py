@@ -43,7 +43,27 @@ def test_review_mode_with_the_phantom_stays_live(qtbot, settings):
     panel = win.review_panel  # nothing to play: the controls are greyed out, with a hint
     assert not panel.play_button.isEnabled() and not panel.slider.isEnabled()
     assert panel.hint.isVisibleTo(win) and "Open clip" in panel.hint.text()
+    # the hint is readable on the panel: its text stands out from the ground (WCAG AA 4.5:1)
+    win.show()
+    qtbot.waitUntil(panel.hint.isVisible)
+    img = panel.hint.grab().toImage()
+    ground = img.pixelColor(0, 0)
+    lum = [
+        _luminance(img.pixelColor(x, y)) for x in range(img.width()) for y in range(img.height())
+    ]
+    g = _luminance(ground)
+    ink = max(lum, key=lambda v: abs(v - g))
+    assert (max(ink, g) + 0.05) / (min(ink, g) + 0.05) >= 4.5, (ground.name(), ink, g)
     win.close()
+
+
+def _luminance(c) -> float:
+    """WCAG relative luminance of a QColor."""
+
+    def lin(v: float) -> float:
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * lin(c.redF()) + 0.7152 * lin(c.greenF()) + 0.0722 * lin(c.blueF())
 
 
 def test_a_plain_start_after_review_opens_the_last_live_mode(qtbot, settings, tmp_path):

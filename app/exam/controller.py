@@ -223,6 +223,11 @@ class ExamController(QObject):
     def _refresh(self) -> None:
         p = self.panel
         done = self.exam.done if self.exam else []
+        if self.exam is None:
+            # no exam running, no suggestion: a finished exam's last one would otherwise
+            # stay outlined, and Enter would record it into a new exam
+            self.suggestion, self._shown_suggestion = None, None
+            p.confirm_button.setEnabled(False)
         p.show_views(done, self.current, self._shown_suggestion)
         rec = self.exam.views.get(self.current) if self.exam and self.current else None
         p.show_finding(rec.finding if rec else None)

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSizePolicy,
-    QSlider,
     QVBoxLayout,
     QWidget,
 )
@@ -35,6 +34,7 @@ from ...inference.events import ClipCount, ClipOpened, PlayState, Problem, Sessi
 from ...inference.pipeline import Result
 from ...inference.player import ClipPlayer
 from ..bridge import PipelineBridge
+from .scrub_bar import ScrubBar
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)
 CLIP_EXTENSIONS = VIDEO_EXTENSIONS | DICOM_EXTENSIONS
@@ -238,7 +238,7 @@ class ReviewPanel(QWidget):
         self.step_fwd = button("|▶", self.tr("Next frame (Right)"), lambda: c.step(1))
         self.fwd_1s = button("+1 s", self.tr("Forward one second (Shift+Right)"), lambda: c.jump(1))
 
-        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider = ScrubBar()
         self.slider.setMinimumHeight(TOUCH_PX)
         self.slider.setRange(0, 0)
         self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -302,7 +302,9 @@ class ReviewPanel(QWidget):
         self.hint = QLabel(
             self.tr("No clip open: File → Open clip…, Recent clips, or drop a file on the window")
         )
-        self.hint.setStyleSheet("QLabel{color:#ffd27f}")
+        # the palette's own text colour, bold: a fixed light amber was unreadable on the
+        # default light window (contrast 1.3:1)
+        self.hint.setStyleSheet("QLabel{font-weight:bold}")
         lay.insertWidget(0, self.hint)
         self._show_clip_controls(c.active)
 

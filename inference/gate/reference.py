@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -190,22 +189,8 @@ class ReferenceStats:
         numbers, OSError when the folder cannot take the file."""
         path = Path(folder) / REFERENCE_FILE
         text = to_json(self.to_dict())
-        atomic_write_bytes(path, text.encode("utf-8"), mode=_file_mode(path))
+        atomic_write_bytes(path, text.encode("utf-8"))
         return path
-
-
-def _file_mode(path: Path) -> int:
-    """The old file's permissions (a link's own target is not looked at), else the usual
-    ``rw-r--r--`` less the umask: mkstemp's private 0600 would hide the file from others."""
-    try:
-        st = os.lstat(path)
-        if not os.path.islink(path):
-            return st.st_mode & 0o777
-    except OSError:
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o644 & ~mask
 
 
 def to_json(d: dict[str, Any]) -> str:
