@@ -114,6 +114,7 @@ class VideoWriter:
         self.error: BaseException | None = None
         self._mp4 = Mp4Writer(self.path, fps, preset=preset, crf=crf, timestamps=True)
         self._q: queue.Queue = queue.Queue(maxsize=4)
+        self._cancelled = False
         self._thread = spawn(self._run, name="sonolive-batch-enc")
 
     @property
@@ -132,11 +133,29 @@ class VideoWriter:
         if self.error is not None:
             raise BatchError(f"cannot write {self.path.name}: {self.error}")
 
+    def cancel(self) -> None:
+        """Stop the encoder without the frames still queued (an interrupted or failed run)
+        and wait for it: once this returns, nothing writes the file any more, so the caller
+        can remove it. A no-op after :meth:`close`."""
+        self._cancelled = True
+        while True:  # room for the end marker
+            try:
+                self._q.get_nowait()
+            except queue.Empty:
+                break
+        try:
+            self._q.put_nowait(_END)
+        except queue.Full:  # the encoder took a frame meanwhile and is on its way to get
+            pass
+        self._thread.join()
+
     def _run(self) -> None:
         while True:
             item = self._q.get()
             if item is _END:
                 break
+            if self._cancelled:
+                continue
             if self.error is None:
                 item, time_s = item
                 try:
@@ -145,7 +164,7 @@ class VideoWriter:
                 except Exception as e:  # noqa: BLE001 - reported by write/close
                     self.error = e
         try:
-            if self.error is None:
+            if self.error is None and not self._cancelled:
                 self._mp4.close()
             else:
                 self._mp4.abort()
@@ -406,6 +425,9 @@ def _process(
         try:
             writer.close()
         finally:
+            # an interrupt or error during the close (or before it): the encoder must be
+            # done before the caller removes the partial files, or it writes them again
+            writer.cancel()
             src.close()
     if not reports:
         raise SourceError(f"{shown(path.name)} is not a readable video (truncated or corrupt)")

@@ -83,7 +83,12 @@ class OutputFiles:
         self.temps: dict[str, Path] = {}
 
     def create(self) -> dict[str, Path]:
-        """Create every temporary file (empty, ``O_EXCL``, in the output folder)."""
+        """Create every temporary file (empty, ``O_EXCL``, in the output folder). SIGINT and
+        SIGTERM wait meanwhile, so that no file is made without being listed for removal."""
+        with _signals_held():
+            return self._create()
+
+    def _create(self) -> dict[str, Path]:
         try:
             for key, final in self.finals.items():
                 fd, tmp = tempfile.mkstemp(
@@ -113,6 +118,25 @@ class OutputFiles:
             except FileNotFoundError:
                 pass
         self.temps = {}
+
+
+#: while creating temporary files, a signal waits here (its number) instead of raising
+_held: dict[str, Any] = {"depth": 0, "signum": None}
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """An interrupt that :func:`interruptible` would raise waits until the block is done
+    (then it is raised), so that no temporary file is made without being listed."""
+    _held["depth"] += 1
+    try:
+        yield
+    finally:
+        _held["depth"] -= 1
+        signum = _held["signum"]
+        if _held["depth"] == 0 and signum is not None:
+            _held["signum"] = None
+            raise Interrupted(signum)
 
 
 def prepare_folder(out_dir: Path) -> None:
@@ -180,6 +204,9 @@ def interruptible() -> Iterator[None]:
     def handler(signum: int, _frame: object) -> None:
         for s in sigs:
             signal.signal(s, signal.SIG_IGN)
+        if _held["depth"]:  # temporary files are being made: raised once they are listed
+            _held["signum"] = signum
+            return
         raise Interrupted(signum)
 
     for s in sigs:
