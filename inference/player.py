@@ -502,7 +502,9 @@ class ClipPlayer:
             self._target = None  # any seek is done: playback has moved on from it
         # waiting for the frame's time is pacing, not latency: the record starts after it
         waited = time.perf_counter() - ready
-        tm = dataclasses.replace(result.timings, t_enter=result.timings.t_enter + waited)
+        tm = dataclasses.replace(
+            result.timings, t_enter=result.timings.t_enter + waited, paced=waited * 1000
+        )
         self._publish(
             dataclasses.replace(result, t_composed=result.t_composed + waited, timings=tm)
         )
