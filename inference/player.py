@@ -260,7 +260,9 @@ class ClipPlayer:
                     refresh = self._refresh and path is None and seek is None
                     if refresh:
                         self._refresh = False
-                        on_screen = self.index if self.index >= 0 else self._wk_index
+                        # the newest frame published: the one the view shows next (a view
+                        # that lags behind a step would have an older frame replace it)
+                        on_screen = self._published if self._published >= 0 else self._wk_index
                     playing = self._playing
                 try:
                     if path is not None:

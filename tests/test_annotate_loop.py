@@ -22,14 +22,14 @@ def _press_a_on_frame(qtbot, win, index: int):
     qtbot.waitUntil(win.isActiveWindow, timeout=5000)
     while win.review.index < index:
         qtbot.keyClick(win, Qt.Key.Key_Right)
-        qtbot.waitUntil(lambda: win.review.index >= index, timeout=20000)
+        qtbot.waitUntil(lambda: win.review.index >= index, timeout=60000)
     qtbot.waitUntil(
         lambda: (
             win.last_result is not None
             and win.last_result.frame.index == index
             and win.last_result.seg is not None
         ),
-        timeout=20000,
+        timeout=60000,
     )
     qtbot.keyClick(win, Qt.Key.Key_A)
     qtbot.waitUntil(

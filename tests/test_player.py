@@ -279,6 +279,25 @@ def test_a_seek_overtaken_by_playback_is_not_stepped_from_later(player, clip):
         assert rec.cond.wait_for(lambda: published[-1] == shown - 1, 60.0), published[-3:]
 
 
+def test_a_refresh_while_the_view_lags_behind_a_step_shows_the_stepped_frame(player, clip):
+    """A style or model change lands just after a step, before the view has taken the
+    stepped frame: the refresh shows the stepped frame again, not the older one the view
+    still had (which then replaced the step's frame: the step was lost)."""
+    p, rec = player
+    published = _published(p, rec)
+    p.open(clip)
+    rec.wait(lambda: rec.shown == [0])
+    rec.hold = True  # the view is busy
+    p.step(1)
+    rec.wait(lambda: published[-1:] == [1], timeout=60.0)
+    p.refresh()
+    rec.wait(lambda: len(published) >= 3, timeout=60.0)
+    assert published == [0, 1, 1]
+    rec.hold = False
+    rec.take()
+    assert rec.shown == [0, 1] and p.index == 1
+
+
 def test_refresh_right_after_open_shows_the_first_frame_again(player, clip):
     """A style or model change right after opening (the window switching to Review) re-shows
     the first frame in the new style; it used to be ignored until a frame was on screen."""
