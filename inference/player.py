@@ -260,7 +260,9 @@ class ClipPlayer:
                     refresh = self._refresh and path is None and seek is None
                     if refresh:
                         self._refresh = False
-                        on_screen = self.index if self.index >= 0 else self._wk_index
+                        # the newest frame published: the one the view shows next (a view
+                        # that lags behind a step would have an older frame replace it)
+                        on_screen = self._published if self._published >= 0 else self._wk_index
                     playing = self._playing
                 try:
                     if path is not None:
@@ -502,7 +504,9 @@ class ClipPlayer:
             self._target = None  # any seek is done: playback has moved on from it
         # waiting for the frame's time is pacing, not latency: the record starts after it
         waited = time.perf_counter() - ready
-        tm = dataclasses.replace(result.timings, t_enter=result.timings.t_enter + waited)
+        tm = dataclasses.replace(
+            result.timings, t_enter=result.timings.t_enter + waited, paced=waited * 1000
+        )
         self._publish(
             dataclasses.replace(result, t_composed=result.t_composed + waited, timings=tm)
         )

@@ -34,6 +34,9 @@ class Timings:
     ood_features: float = 0.0  # ... of it, what the feature distance adds
     t_enter: float = 0.0
     total: float = 0.0
+    #: how long a played review frame, ready early, waited for its time: pacing, which
+    #: ``t_enter`` is moved past, so it is left out of ``total``
+    paced: float = 0.0
 
     @classmethod
     def of(cls, frame: Frame) -> Timings:

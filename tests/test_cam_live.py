@@ -167,7 +167,56 @@ def test_a_stepped_or_paused_review_frame_gets_its_own_map(lite_model, phantom_c
         player.play()
         col.wait(lambda: any(r.frame.index > 12 for r in col.results))
         player.pause()
-        col.wait(lambda: own_map(col.results[-1].frame.index)())
+        # the frame left on screen (the newest published) carries its own map in the end;
+        # a loaded machine only makes that later (the CAM runs at a lower priority)
+        col.wait(lambda: col.results[-1].cam_age == 0, timeout=180.0)
+    finally:
+        cam.configure(False)
+        assert player.close(timeout=5.0)
+
+
+def test_a_review_frame_shown_again_from_the_cache_gets_its_own_map_again(lite_model, phantom_clip):
+    """The frame on screen, composed again with its own map, is shown once more from the
+    player's cache (a seek to it, a refresh): that showing, made before the map, lacks it,
+    and it gets it again. The settle worker used to skip a frame it had redone once: the
+    frame stayed without its map for good."""
+    from sonolive.inference.player import ClipPlayer, PlayerEvents
+
+    pipe = Pipeline(None, Segmenter(lite_model, device="cpu"))
+    player = ClipPlayer(pipe, PlayerEvents())
+    col = Collector(pipe, player)
+    pipe.set_listeners(on_result=col.take)
+    cam = CamControl(pipe, device="cpu")
+    cam.set_model(lite_model)
+    cam.configure(True, None, "layercam", None, review=True)
+    worker = cam.worker
+    real_map_ready = worker.on_map
+
+    def on_map(frame: Frame) -> None:  # each map done wakes the waiter too
+        real_map_ready(frame)
+        with col.cond:
+            col.cond.notify_all()
+
+    worker.on_map = on_map
+    try:
+        player.open(phantom_clip)
+        # composed again with its own map, and that showing's own map made (it went through
+        # the mask path again): the CAM is idle
+        col.wait(
+            lambda: (
+                bool(col.results)
+                and col.results[-1].cam_age == 0
+                and worker.state is not None
+                and worker.state.frame is col.results[-1].frame
+                and not worker.slot.pending()
+            )
+        )
+        n = len(col.results)
+        player.seek(0)  # the frame on screen: the player's cached showing, without its map
+        col.wait(lambda: len(col.results) > n)
+        assert col.results[n].cam_age != 0 and player.process_calls == 1
+        col.wait(lambda: col.results[-1].cam_age == 0, timeout=180.0)
+        assert col.results[-1].frame.index == 0
     finally:
         cam.configure(False)
         assert player.close(timeout=5.0)

@@ -125,7 +125,7 @@ def _window(qtbot, settings, frames, truths, mode):
     win.resize(1200, 800)
     win.show()
     qtbot.waitUntil(
-        lambda: win.last_result is not None and win.last_result.seg is not None, timeout=20000
+        lambda: win.last_result is not None and win.last_result.seg is not None, timeout=60000
     )
     return win
 
@@ -135,16 +135,17 @@ def test_teaching_mode_shows_legend_cam_and_side_by_side(qtbot, settings, phanto
     win = _window(qtbot, settings, frames, truths, "teaching")
     assert win.docks["legend"].isVisible() and win.docks["cam"].isVisible()
     assert win.side_action.isChecked() and win.cam_panel.enabled.isChecked()
-    # a map young enough to be drawn (an older one is hidden on purpose)
+    # a frame drawn with a map (the last map stays, however old, until a newer one or a
+    # cut; on a loaded machine the CAM, at a lower priority, comes late: a long wait)
     drawn = []
 
     def heat_drawn() -> bool:
         r = win.last_result
-        if r is not None and r.cam_age is not None and r.cam_age <= 60:
+        if r is not None and r.cam_age is not None:
             drawn.append(r)
         return bool(drawn)
 
-    qtbot.waitUntil(heat_drawn, timeout=30000)
+    qtbot.waitUntil(heat_drawn, timeout=120000)
     r = drawn[0]
     # raw | overlay: the view holds both pictures side by side
     shown = win.view.current_array()
@@ -156,7 +157,7 @@ def test_teaching_mode_shows_legend_cam_and_side_by_side(qtbot, settings, phanto
     # the legend names every class and gives a confidence for those present
     assert set(win.legend.rows) == set(win.card.class_names[1:])
     present = next(iter(r.seg.confidence))
-    qtbot.waitUntil(lambda: "%" in win.legend.rows[present][2].text(), timeout=5000)
+    qtbot.waitUntil(lambda: "%" in win.legend.rows[present][2].text(), timeout=30000)
     # the legend's swatches are painted in the class colours (read back from the widget)
     for c in win.card.classes[1:]:
         sw = win.legend.rows[c.name][0]

@@ -196,19 +196,40 @@ def test_step_while_playing_counts_from_the_frame_on_screen(player, clip):
 
 
 def test_review_latency_leaves_out_the_wait_for_the_frames_time(player, clip):
-    """At a quarter speed each frame waits ~133 ms for its time; that is pacing, not the
-    latency the status line reports."""
+    """At a quarter speed a frame is ready long before its time (~133 ms a frame) and waits
+    for it; that is pacing, not the latency the status line reports: the record starts
+    after the wait. Asserted on each frame's own record against the moments the frames
+    were published, not on wall-clock bounds, so it holds under any load (a frame that was
+    late waited for nothing: its ``paced`` is 0)."""
+    import time
+
     p, rec = player
+    published: list[tuple[object, float]] = []  # (result, the instant it was published)
+
+    def hook(result) -> None:
+        with rec.cond:
+            published.append((result, time.perf_counter()))
+
+    p.pipeline.add_sink(hook)
     p.open(clip)
     rec.wait(lambda: rec.shown == [0])
     p.set_speed(0.25)
     p.play()
-    rec.wait(lambda: len(rec.shown) >= 6, timeout=30.0)
+
+    def waited() -> list:
+        """(result, the instant the frame before it was published) for frames that waited."""
+        with rec.cond:
+            pairs = list(zip(published, published[1:], strict=False))
+        return [(r, t0) for (_, t0), (r, _) in pairs if r.timings.paced > 0]
+
+    rec.wait(lambda: len(waited()) >= 3 or False in rec.states, timeout=120.0)
     p.pause()
-    played = rec.results[1:6]
-    period_ms = 1000 / (30 * 0.25)
-    totals = sorted(r.timings.total for r in played)
-    assert totals[len(totals) // 2] < 0.6 * period_ms, totals
+    paced = waited()
+    assert paced, "no frame was ready before its time"
+    for r, t_prev in paced:
+        # the player reads, processes and waits for a frame only after publishing the one
+        # before it; the record starts after the wait, so at least the wait after that
+        assert r.timings.t_enter >= t_prev + r.timings.paced / 1000, (r.frame.index, r.timings)
 
 
 def test_frames_later_than_their_time_are_skipped_in_order_and_counted(player, clip):
@@ -235,8 +256,7 @@ def test_frames_later_than_their_time_are_skipped_in_order_and_counted(player, c
 
 def test_a_seek_overtaken_by_playback_is_not_stepped_from_later(player, clip):
     """Seek, then Play at once while the view is busy: the seek's frame is never shown.
-    Pausing later and pressing "next frame" goes on from the frame on screen, not from the
-    old seek."""
+    Pausing later and stepping goes on from the frame on screen, not from the old seek."""
     p, rec = player
     published = _published(p, rec)
     p.open(clip)
@@ -246,15 +266,36 @@ def test_a_seek_overtaken_by_playback_is_not_stepped_from_later(player, clip):
     p.set_speed(4.0)
     p.play()
     with rec.cond:
-        assert rec.cond.wait_for(lambda: published and published[-1] >= 12, 20.0)
+        assert rec.cond.wait_for(lambda: published and published[-1] >= 12, 60.0)
     p.pause()
     rec.hold = False
     rec.take()  # the view catches up: the newest frame is on screen
     shown = rec.shown[-1]
     assert shown >= 12
-    p.step(1)
+    # back one frame: playback may have reached the clip's last frame (a loaded machine
+    # skips late frames), where "next" has nowhere to go; from the old seek it would be 4
+    p.step(-1)
     with rec.cond:
-        assert rec.cond.wait_for(lambda: published[-1] == shown + 1, 20.0), published[-3:]
+        assert rec.cond.wait_for(lambda: published[-1] == shown - 1, 60.0), published[-3:]
+
+
+def test_a_refresh_while_the_view_lags_behind_a_step_shows_the_stepped_frame(player, clip):
+    """A style or model change lands just after a step, before the view has taken the
+    stepped frame: the refresh shows the stepped frame again, not the older one the view
+    still had (which then replaced the step's frame: the step was lost)."""
+    p, rec = player
+    published = _published(p, rec)
+    p.open(clip)
+    rec.wait(lambda: rec.shown == [0])
+    rec.hold = True  # the view is busy
+    p.step(1)
+    rec.wait(lambda: published[-1:] == [1], timeout=60.0)
+    p.refresh()
+    rec.wait(lambda: len(published) >= 3, timeout=60.0)
+    assert published == [0, 1, 1]
+    rec.hold = False
+    rec.take()
+    assert rec.shown == [0, 1] and p.index == 1
 
 
 def test_refresh_right_after_open_shows_the_first_frame_again(player, clip):

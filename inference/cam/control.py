@@ -41,6 +41,9 @@ class CamControl:
         self._shown: Result | None = None  # the newest result composed (live or review)
         self._redone: Frame | None = None  # the last frame recomposed for its own map
         self._lock = threading.Lock()
+        # held while a recomposed review frame is checked and published, and while a
+        # published frame becomes the one on screen: a redo never lands after a newer frame
+        self._show_lock = threading.RLock()
         self._pending: Result | None = None
         self._timer: threading.Thread | None = None
         # always on: the frame on screen is known when a map is asked for later
@@ -110,17 +113,20 @@ class CamControl:
         return (self.worker.computed - self._n0) / dt if dt > 0 else 0.0
 
     def _offer(self, result: Result) -> None:
+        with self._show_lock:
+            self._shown = result
         w = self.worker
-        self._shown = result
         if w is None:
             return
-        if result.frame is not self._redone:
-            w.offer(result.frame)
-        s = w.state
-        if s is not None and s.frame is result.frame and result.cam_age != 0:
-            # its own map exists but this showing lacks it (done before it was shown, or a
-            # review frame shown again from the player's cache)
-            self._redone = None
+        w.offer(result.frame)  # ignored when it waits already or its map is done
+        if result.cam_age != 0:
+            # this showing lacks the frame's own map (not made yet, made before it was shown,
+            # a review frame from the player's cache, or a redo overtaken by another map):
+            # if it stays on screen it is composed again with its map, or the map is asked
+            # for (a redo that came out without it may be done again)
+            with self._lock:
+                if self._redone is result.frame:
+                    self._redone = None
             self._defer(result)
 
     def _map_ready(self, frame: Frame) -> None:
@@ -181,8 +187,9 @@ class CamControl:
             r = self.pipeline.process(shown.frame, decide_now=True)
         except Exception:  # noqa: BLE001 - the frame stays as it is
             return
-        if r is not None and self._shown is shown:
-            self.pipeline.publish(dataclasses.replace(r, origin="review", clip=shown.clip))
+        with self._show_lock:  # the player publishing a newer frame meanwhile waits
+            if r is not None and self._shown is shown:
+                self.pipeline.publish(dataclasses.replace(r, origin="review", clip=shown.clip))
 
     def _stop(self) -> None:
         with self._lock:

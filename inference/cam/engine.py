@@ -255,7 +255,7 @@ class CamWorker:
         self.engine = engine
         self.class_idx = class_idx  # None = auto (the most prominent organ)
         self.max_hz = max_hz
-        #: called on the worker's thread with the frame each new map was made for
+        #: called on the worker's thread with each frame it is done with (a map, or none)
         self.on_map = on_map
         self.slot: LatestSlot[tuple[Frame, Taps | None]] = LatestSlot()
         self.state: CamState | None = None
@@ -340,6 +340,7 @@ class CamWorker:
                 heat = self.engine.compute(frame.pixels, cls, taps)
             except Exception as e:  # noqa: BLE001 - a CAM failure must not stop the masks
                 self.error = f"CAM failed: {e}"
+                self._tell(frame)
                 continue
             last = time.perf_counter()
             # the duty counts the CPU this thread used, not the wall time: waiting for a core
@@ -349,6 +350,7 @@ class CamWorker:
             self._done = (frame, cls)
             if heat is None:
                 self.state = None
+                self._tell(frame)  # no map, but the frame waiting on screen may want one
                 continue
             heat_layers(heat)  # colours made here, not on the mask path
             c = self.engine.last_class
@@ -364,8 +366,13 @@ class CamWorker:
             )
             self.computed += 1
             self.with_taps += taps is not None and self.engine.uses_taps
-            if self.on_map is not None:
-                try:
-                    self.on_map(frame)
-                except Exception:  # noqa: BLE001 - a listener must not stop the worker
-                    pass
+            self._tell(frame)
+
+    def _tell(self, frame: Frame) -> None:
+        """The worker is done with ``frame`` (a map, none, a failure): whoever waits on it
+        is told, so a frame left on screen behind it is asked for next."""
+        if self.on_map is not None:
+            try:
+                self.on_map(frame)
+            except Exception:  # noqa: BLE001 - a listener must not stop the worker
+                pass
