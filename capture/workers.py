@@ -87,6 +87,11 @@ def spawn(
     return WORKERS.spawn(target, name=name, args=args, daemon=daemon, start=start)
 
 
+#: a :class:`SerialWorker` with nothing to do for this long ends its thread (an owner that
+#: never shuts it down then leaves no thread behind for shutdown to wait on)
+IDLE_S = 2.0
+
+
 class SerialWorker:
     """Jobs run one after another on one worker thread of the group (a snapshot writer, the
     annotation saver): ``submit`` returns a Future, as a one-thread executor's does, but the
@@ -127,7 +132,14 @@ class SerialWorker:
 
     def _run(self) -> None:
         while True:
-            item = self._jobs.get()
+            try:
+                item = self._jobs.get(timeout=IDLE_S)
+            except queue.Empty:
+                with self._lock:  # idle: end (submit starts a new thread when needed)
+                    if self._jobs.empty():
+                        self._thread = None
+                        return
+                continue
             if item is None:
                 return
             fut, fn = item
